@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Makes sure every service and system tool the full test suite needs is installed and running.
+# As root it installs missing Debian packages with apt; otherwise it only reports what is missing.
+# Any missing piece is a hard failure: integration tests are never skipped silently.
+set -euo pipefail
+
+APT_PACKAGES=(tini mariadb-server mariadb-client util-linux)
+missing=()
+command -v tini >/dev/null 2>&1 || missing+=(tini)
+command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
+command -v mariadb >/dev/null 2>&1 || missing+=(mariadb-client)
+command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "ensure-services: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null || true
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "ensure-services: missing ${missing[*]} and not root; install: apt-get install ${APT_PACKAGES[*]}" >&2
+    exit 1
+  fi
+fi
+
+MYSQL_HOST=${OSBKIT_TEST_MYSQL_HOST:-127.0.0.1}
+MYSQL_PORT=${OSBKIT_TEST_MYSQL_PORT:-3306}
+mysql_ping() { mysqladmin --protocol=tcp -h"$MYSQL_HOST" -P"$MYSQL_PORT" -uroot ping >/dev/null 2>&1; }
+if ! mysql_ping; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "ensure-services: starting MariaDB"
+    mkdir -p /run/mysqld && chown mysql:root /run/mysqld 2>/dev/null || true
+    start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql
+  fi
+  for _ in $(seq 1 100); do mysql_ping && break; sleep 0.2; done
+  mysql_ping || { echo "ensure-services: MariaDB is not reachable at $MYSQL_HOST:$MYSQL_PORT" >&2; exit 1; }
+fi
+echo "ensure-services: tini $(command -v tini), MariaDB at $MYSQL_HOST:$MYSQL_PORT"

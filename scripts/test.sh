@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# `npm test`: every test suite, with the services they need. As root it installs missing
+# packages with apt and starts what is stopped; a missing service fails the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-services.sh
+npm run build --silent
+npx jest --ci "$@"

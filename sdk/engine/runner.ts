@@ -1,0 +1,369 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { isInProgress, type StepContext } from '../broker';
+import { isOsbError, type OsbError } from '../errors';
+import type { OperationRecord, StateStore, Versioned } from '../store/types';
+import type { OperationMetrics } from '../metrics';
+import { describeTarget, replaceHistoryEntry, type AnyRecord, type TargetRef } from './records';
+import { applyFailure, applySuccess, callBroker, checkBindResult, type StepDeps } from './steps';
+
+/**
+ * Drives operations: runs a step, persists the outcome with compare-and-set, continues async
+ * work in the background, resumes operations a dead process left behind, and lets a delete
+ * halt a create that is still running.
+ */
+
+export interface RunnerOptions {
+  /** How long a runner's claim on an operation lasts without being renewed. */
+  leaseMs: number;
+  /** Pause between steps when the broker gives no retryAfterSeconds. */
+  stepIntervalMs: number;
+  /** How often to look for operations whose runner died. */
+  scanIntervalMs: number;
+}
+
+export type StepOutcome =
+  /** `gone`: the broker found the resource already deleted (it answered 410). */
+  | { kind: 'succeeded'; record: AnyRecord; gone?: boolean }
+  | { kind: 'in progress'; record: AnyRecord; retryAfterMs: number }
+  | { kind: 'failed'; record: AnyRecord; error: OsbError | undefined; description: string }
+  /** A delete took this create over while the step ran. */
+  | { kind: 'halted' }
+  /** Another runner owns the operation now. */
+  | { kind: 'lost' };
+
+const TRANSIENT_BACKOFF_MAX_MS = 30_000;
+
+export class Runner {
+  readonly owner = randomUUID();
+  private readonly controllers = new Map<string, AbortController>();
+  private readonly driving = new Set<string>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private scanTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly deps: StepDeps & { metrics?: OperationMetrics },
+    private readonly options: RunnerOptions,
+  ) {}
+
+  private get store(): StateStore {
+    return this.deps.store;
+  }
+
+  private get logger(): Logger {
+    return this.deps.logger;
+  }
+
+  async load(ref: TargetRef): Promise<Versioned<AnyRecord> | undefined> {
+    return ref.type === 'instance'
+      ? this.store.getInstance(ref.instanceId)
+      : this.store.getBinding(ref.instanceId, ref.bindingId);
+  }
+
+  async save(record: AnyRecord, version: number | null): Promise<number | undefined> {
+    return 'bindingId' in record ? this.store.putBinding(record, version) : this.store.putInstance(record as never, version);
+  }
+
+  /**
+   * Read-modify-write with compare-and-set, retried when another writer interleaves. `change`
+   * returns undefined to leave the record as it is.
+   */
+  async mutate(
+    ref: TargetRef,
+    change: (record: AnyRecord) => AnyRecord | undefined,
+  ): Promise<Versioned<AnyRecord> | undefined> {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const current = await this.load(ref);
+      if (!current) return undefined;
+      const next = change(current.record);
+      if (!next) return current;
+      const version = await this.save(next, current.version);
+      if (version !== undefined) return { record: next, version };
+    }
+    throw new Error(`could not update ${describeTarget(ref)}: too much contention`);
+  }
+
+  /** Runs one step of the operation `opId`, which this runner must own, and persists what happened. */
+  async runStep(ref: TargetRef, opId: string): Promise<StepOutcome> {
+    const current = await this.load(ref);
+    const op = current?.record.operation;
+    if (!current || !op || op.id !== opId || op.state !== 'in progress' || op.owner !== this.owner) return { kind: 'lost' };
+
+    const controller = new AbortController();
+    this.controllers.set(opId, controller);
+    const stepLogger = this.logger.child({ operation: opId, kind: op.kind, ...refFields(ref) });
+    const ctx: StepContext = {
+      ...(op.checkpoint !== undefined ? { checkpoint: op.checkpoint } : {}),
+      signal: controller.signal,
+      operationId: opId,
+      step: op.attempts + 1,
+      logger: stepLogger,
+    };
+    const heartbeat = setInterval(() => void this.renewLease(ref, opId), Math.max(50, this.options.leaseMs / 3));
+    let value: unknown;
+    let thrown: unknown;
+    let threw = false;
+    try {
+      value = await callBroker(this.deps, current.record, op, ctx);
+    } catch (error) {
+      thrown = error;
+      threw = true;
+    } finally {
+      clearInterval(heartbeat);
+      this.controllers.delete(opId);
+    }
+    const now = Date.now();
+
+    if (!threw && !isInProgress(value) && op.kind === 'bind') {
+      const requires = this.deps.catalog.offeringOfPlan(current.record.planId)?.requires ?? [];
+      const problems = checkBindResult(value, requires);
+      if (problems.length > 0) {
+        thrown = new Error(`the broker's bind result is invalid: ${problems.join('; ')}`);
+        threw = true;
+      }
+    }
+
+    let outcome: StepOutcome | undefined;
+    const saved = await this.mutate(ref, (record) => {
+      const live = record.operation;
+      if (!live || live.id !== opId) {
+        // A delete took over: keep what this step learned so the delete can clean it up.
+        const halted = record.history.find((entry) => entry.id === opId);
+        if (!halted || halted.state !== 'in progress') return undefined;
+        outcome = { kind: 'halted' };
+        return recordHaltedStep(record, halted, threw, value, now);
+      }
+      if (live.owner !== this.owner) {
+        outcome = { kind: 'lost' };
+        return undefined;
+      }
+      if (threw) {
+        const error = isOsbError(thrown) ? thrown : undefined;
+        if (error?.status === 410 && (live.kind === 'deprovision' || live.kind === 'unbind')) {
+          const done = applySuccess(record, live, undefined, now);
+          outcome = { kind: 'succeeded', record: done, gone: true };
+          return done;
+        }
+        if (error && error.status === 503 && live.async) {
+          // The backing service is down: an async operation waits and tries again.
+          const retryAfterMs = Math.min(TRANSIENT_BACKOFF_MAX_MS, this.options.stepIntervalMs * 2 ** Math.min(live.attempts, 8));
+          outcome = { kind: 'in progress', record, retryAfterMs };
+          return {
+            ...record,
+            operation: { ...live, attempts: live.attempts + 1, description: error.description, leaseUntil: now + this.options.leaseMs, updatedAt: iso(now) },
+          };
+        }
+        const description = error ? error.description : 'The operation failed because of an internal error in the service broker.';
+        const failed = applyFailure(
+          record,
+          live,
+          {
+            description,
+            ...(error?.instanceUsable !== undefined ? { instanceUsable: error.instanceUsable } : {}),
+            ...(error?.updateRepeatable !== undefined ? { updateRepeatable: error.updateRepeatable } : {}),
+          },
+          now,
+        );
+        outcome = { kind: 'failed', record: failed, error, description };
+        return failed;
+      }
+      if (isInProgress(value)) {
+        const next: OperationRecord = {
+          ...live,
+          attempts: live.attempts + 1,
+          ...(value.checkpoint !== undefined ? { checkpoint: value.checkpoint } : {}),
+          ...(value.retryAfterSeconds !== undefined ? { retryAfterSeconds: value.retryAfterSeconds } : {}),
+          ...(value.description !== undefined ? { description: value.description } : {}),
+          leaseUntil: now + this.options.leaseMs,
+          updatedAt: iso(now),
+        };
+        const updated = { ...record, operation: next, updatedAt: iso(now) };
+        const retryAfterMs = value.retryAfterSeconds !== undefined ? value.retryAfterSeconds * 1000 : this.options.stepIntervalMs;
+        outcome = { kind: 'in progress', record: updated, retryAfterMs };
+        return updated;
+      }
+      const done = applySuccess(record, live, value, now);
+      outcome = { kind: 'succeeded', record: done };
+      return done;
+    });
+    if (!saved || !outcome) return { kind: 'lost' };
+
+    if (outcome.kind === 'succeeded' && outcome.gone) stepLogger.info('the broker found the resource already gone');
+    else if (threw && !isOsbError(thrown)) stepLogger.error({ err: thrown }, 'broker step failed unexpectedly');
+    else if (threw) stepLogger.warn({ status: (thrown as OsbError).status, description: (thrown as OsbError).description }, 'broker step refused');
+    if (outcome.kind === 'succeeded' || outcome.kind === 'failed') this.deps.metrics?.finished(op.kind, outcome.kind);
+    return outcome;
+  }
+
+  private async renewLease(ref: TargetRef, opId: string): Promise<void> {
+    try {
+      await this.mutate(ref, (record) => {
+        const op = record.operation;
+        if (!op || op.id !== opId || op.owner !== this.owner || op.state !== 'in progress') return undefined;
+        return { ...record, operation: { ...op, leaseUntil: Date.now() + this.options.leaseMs } };
+      });
+    } catch (error) {
+      this.logger.warn({ err: error, operation: opId }, 'could not renew the operation lease');
+    }
+  }
+
+  /** Continues an async operation in the background until it finishes, fails or is taken over. */
+  drive(ref: TargetRef, opId: string, firstDelayMs: number): void {
+    if (this.closed || this.driving.has(opId)) return;
+    this.driving.add(opId);
+    const loop = async (): Promise<void> => {
+      try {
+        while (!this.closed) {
+          const current = await this.load(ref);
+          const op = current?.record.operation;
+          if (!current || !op || op.id !== opId || op.state !== 'in progress' || op.owner !== this.owner) return;
+          if (op.deadline !== undefined && Date.now() > op.deadline) {
+            await this.failOperation(ref, opId, 'The operation did not finish within the maximum polling duration.');
+            return;
+          }
+          if (op.kind === 'deprovision' || op.kind === 'unbind') {
+            const waiting = await this.settleHaltedCreate(ref, current.record);
+            if (waiting) {
+              await this.sleep(Math.min(250, this.options.stepIntervalMs));
+              continue;
+            }
+          }
+          const outcome = await this.runStep(ref, opId);
+          if (outcome.kind !== 'in progress') return;
+          await this.sleep(outcome.retryAfterMs);
+        }
+      } catch (error) {
+        this.logger.error({ err: error, operation: opId, ...refFields(ref) }, 'operation runner stopped unexpectedly');
+      } finally {
+        this.driving.delete(opId);
+      }
+    };
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      void loop();
+    }, firstDelayMs);
+    this.timers.add(timer);
+  }
+
+  /**
+   * A delete that halted a running create must wait until the create's current step is
+   * recorded, or until its runner is known dead. Returns true while it must keep waiting.
+   */
+  async settleHaltedCreate(ref: TargetRef, record: AnyRecord): Promise<boolean> {
+    const halted = record.history[0];
+    if (!halted || !halted.haltRequested || halted.state !== 'in progress') return false;
+    if (halted.owner === this.owner && this.controllers.has(halted.id)) return true;
+    if (halted.leaseUntil !== undefined && halted.leaseUntil > Date.now() && halted.owner !== this.owner) return true;
+    // Its runner is gone: the last recorded checkpoint is all there is to clean up.
+    await this.mutate(ref, (rec) => {
+      const entry = rec.history.find((op) => op.id === halted.id);
+      if (!entry || entry.state !== 'in progress') return undefined;
+      return withHaltFinished(rec, entry, Date.now());
+    });
+    return false;
+  }
+
+  /** Marks a create as halted, aborting its in-flight step when it runs in this process. */
+  abortLocal(opId: string): void {
+    this.controllers.get(opId)?.abort(new Error('halted by a delete request'));
+  }
+
+  async failOperation(ref: TargetRef, opId: string, description: string): Promise<void> {
+    await this.mutate(ref, (record) => {
+      const op = record.operation;
+      if (!op || op.id !== opId || op.state !== 'in progress') return undefined;
+      return applyFailure(record, op, { description }, Date.now());
+    });
+    this.deps.metrics?.finished('unknown', 'failed');
+  }
+
+  /** Claims and continues every operation whose runner is gone (after a restart, or a dead replica). */
+  async resumeOrphans(): Promise<number> {
+    let resumed = 0;
+    for (const target of await this.store.listPending()) {
+      const ref: TargetRef = target;
+      let claimedId: string | undefined;
+      await this.mutate(ref, (record) => {
+        const op = record.operation;
+        claimedId = undefined;
+        if (!op || op.state !== 'in progress') return undefined;
+        if (op.owner === this.owner) return undefined;
+        if (op.leaseUntil !== undefined && op.leaseUntil > Date.now()) return undefined;
+        claimedId = op.id;
+        return { ...record, operation: { ...op, owner: this.owner, leaseUntil: Date.now() + this.options.leaseMs } };
+      });
+      if (claimedId) {
+        this.logger.info({ operation: claimedId, ...refFields(ref) }, 'resuming an operation left unfinished');
+        this.drive(ref, claimedId, 0);
+        resumed++;
+      }
+    }
+    return resumed;
+  }
+
+  startScanning(): void {
+    if (this.scanTimer || this.closed) return;
+    this.scanTimer = setInterval(() => {
+      this.resumeOrphans().catch((error) => this.logger.warn({ err: error }, 'scan for unfinished operations failed'));
+    }, this.options.scanIntervalMs);
+    this.scanTimer.unref();
+  }
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        resolve();
+      }, ms);
+      this.timers.add(timer);
+    });
+  }
+
+  /** Stops background work. Operations stay recorded as in progress and resume on the next start. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.scanTimer) clearInterval(this.scanTimer);
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    for (const controller of this.controllers.values()) controller.abort(new Error('the broker is shutting down'));
+    const deadline = Date.now() + 5000;
+    while (this.controllers.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function recordHaltedStep(record: AnyRecord, halted: OperationRecord, threw: boolean, value: unknown, now: number): AnyRecord {
+  let next = record;
+  if (!threw && isInProgress(value) && value.checkpoint !== undefined) {
+    next = replaceHistoryEntry(next, { ...halted, checkpoint: value.checkpoint });
+  } else if (!threw && !isInProgress(value) && value && typeof value === 'object' && 'data' in value) {
+    // The create finished just as it was halted: the delete must see what it made.
+    next = { ...next, data: (value as { data: AnyRecord['data'] }).data };
+  }
+  const entry = next.history.find((op) => op.id === halted.id)!;
+  return withHaltFinished(next, entry, now);
+}
+
+function withHaltFinished(record: AnyRecord, entry: OperationRecord, now: number): AnyRecord {
+  const { owner: _o, leaseUntil: _l, ...rest } = entry;
+  const finished: OperationRecord = {
+    ...rest,
+    state: 'failed',
+    description: `Halted: a ${entry.kind === 'provision' ? 'deprovision' : 'unbind'} request arrived before it finished.`,
+    updatedAt: iso(now),
+  };
+  const op = record.operation;
+  // Hand the last checkpoint to the delete so it knows what the create had made.
+  const operation = op && entry.checkpoint !== undefined
+    ? { ...op, request: { ...op.request, haltedCheckpoint: entry.checkpoint } }
+    : op;
+  return { ...replaceHistoryEntry(record, finished), ...(operation ? { operation } : {}) };
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function refFields(ref: TargetRef): Record<string, string> {
+  return ref.type === 'instance' ? { instanceId: ref.instanceId } : { instanceId: ref.instanceId, bindingId: ref.bindingId };
+}

@@ -1,0 +1,253 @@
+import type { Logger } from 'pino';
+import type {
+  BindResult, Caller, OsbContext, ProvisionResult, ServiceBroker, StepContext, UpdateResult,
+} from '../broker';
+import type { Catalog } from '../catalog/catalog';
+import { parseOriginatingIdentity } from '../identity';
+import { isPlainObject, type JsonObject, type JsonValue } from '../json';
+import type { BindingRecord, BindingResult, InstanceRecord, OperationRecord, StateStore } from '../store/types';
+import { bindingView, instanceView, type AnyRecord } from './records';
+
+/** How one step of each operation kind calls the broker, and how its answer changes the record. */
+
+export interface StepDeps {
+  broker: ServiceBroker;
+  catalog: Catalog;
+  store: StateStore;
+  logger: Logger;
+}
+
+/** The request attributes an operation keeps so that a restarted broker can run it again. */
+export interface StoredCaller {
+  requestId?: string;
+  identityHeader?: string;
+  apiVersion: string;
+}
+
+export function callerFrom(stored: StoredCaller): Caller {
+  const parsed = stored.identityHeader ? parseOriginatingIdentity(stored.identityHeader) : undefined;
+  return {
+    apiVersion: stored.apiVersion,
+    ...(stored.requestId ? { requestId: stored.requestId } : {}),
+    ...(parsed?.ok ? { identity: parsed.identity } : {}),
+  };
+}
+
+function storedCaller(op: OperationRecord): Caller {
+  return callerFrom((op.request.caller ?? { apiVersion: '2.17' }) as unknown as StoredCaller);
+}
+
+function optionalObject(value: JsonValue | undefined): JsonObject | undefined {
+  return isPlainObject(value) ? (value as JsonObject) : undefined;
+}
+
+async function loadInstance(deps: StepDeps, instanceId: string): Promise<InstanceRecord> {
+  const found = await deps.store.getInstance(instanceId);
+  if (!found) throw new Error(`instance ${instanceId} vanished while one of its bindings was being changed`);
+  return found.record;
+}
+
+export async function callBroker(deps: StepDeps, record: AnyRecord, op: OperationRecord, ctx: StepContext): Promise<unknown> {
+  const { broker, catalog } = deps;
+  const caller = storedCaller(op);
+  const acceptsIncomplete = op.async;
+  switch (op.kind) {
+    case 'provision': {
+      const rec = record as InstanceRecord;
+      const view = instanceView(rec, catalog);
+      return broker.provision(
+        {
+          instanceId: rec.instanceId,
+          offering: view.offering,
+          plan: view.plan,
+          parameters: rec.parameters,
+          ...(rec.context ? { context: rec.context as OsbContext } : {}),
+          organizationGuid: rec.organizationGuid ?? '',
+          spaceGuid: rec.spaceGuid ?? '',
+          ...(rec.maintenanceInfoVersion !== undefined ? { maintenanceInfoVersion: rec.maintenanceInfoVersion } : {}),
+          acceptsIncomplete,
+          caller,
+        },
+        ctx,
+      );
+    }
+    case 'update': {
+      const rec = record as InstanceRecord;
+      const view = instanceView(rec, catalog);
+      const targetPlanId = typeof op.request.planId === 'string' ? op.request.planId : rec.planId;
+      const target = catalog.plan(targetPlanId);
+      if (!target) throw new Error(`plan ${targetPlanId} is no longer in the catalog`);
+      const parameters = optionalObject(op.request.parameters);
+      const context = optionalObject(op.request.context);
+      const previousValues = optionalObject(op.request.previousValues);
+      return broker.update!(
+        {
+          instance: view,
+          plan: target.plan,
+          previousPlan: view.plan,
+          planChanged: target.plan.id !== view.plan.id,
+          ...(parameters ? { parameters } : {}),
+          ...(context ? { context: context as OsbContext } : {}),
+          ...(typeof op.request.maintenanceInfoVersion === 'string' ? { maintenanceInfoVersion: op.request.maintenanceInfoVersion } : {}),
+          ...(previousValues ? { previousValues } : {}),
+          acceptsIncomplete,
+          caller,
+        },
+        ctx,
+      );
+    }
+    case 'deprovision': {
+      const rec = record as InstanceRecord;
+      return broker.deprovision(
+        {
+          instance: instanceView(rec, catalog),
+          ...(op.request.haltedCheckpoint !== undefined ? { haltedCheckpoint: op.request.haltedCheckpoint } : {}),
+          acceptsIncomplete,
+          caller,
+        },
+        ctx,
+      );
+    }
+    case 'bind': {
+      const rec = record as BindingRecord;
+      const instance = await loadInstance(deps, rec.instanceId);
+      let predecessor;
+      if (rec.predecessorBindingId) {
+        const found = await deps.store.getBinding(rec.instanceId, rec.predecessorBindingId);
+        if (found) predecessor = bindingView(found.record);
+      }
+      return broker.bind!(
+        {
+          instance: instanceView(instance, catalog),
+          bindingId: rec.bindingId,
+          parameters: rec.parameters,
+          ...(rec.context ? { context: rec.context as OsbContext } : {}),
+          ...(rec.bindResource ? { bindResource: rec.bindResource } : {}),
+          ...(rec.appGuid !== undefined ? { appGuid: rec.appGuid } : {}),
+          ...(predecessor ? { predecessor } : {}),
+          acceptsIncomplete,
+          caller,
+        },
+        ctx,
+      );
+    }
+    case 'unbind': {
+      const rec = record as BindingRecord;
+      const instance = await loadInstance(deps, rec.instanceId);
+      return broker.unbind!(
+        {
+          instance: instanceView(instance, catalog),
+          binding: bindingView(rec),
+          ...(op.request.haltedCheckpoint !== undefined ? { haltedCheckpoint: op.request.haltedCheckpoint } : {}),
+          acceptsIncomplete,
+          caller,
+        },
+        ctx,
+      );
+    }
+  }
+}
+
+/** The record after the operation succeeded with the broker's `value`. */
+export function applySuccess(record: AnyRecord, op: OperationRecord, value: unknown, now: number): AnyRecord {
+  const at = new Date(now).toISOString();
+  const { checkpoint: _done, owner: _owner, leaseUntil: _lease, ...rest } = op;
+  const finished: OperationRecord = { ...rest, state: 'succeeded', updatedAt: at };
+  switch (op.kind) {
+    case 'provision': {
+      const result = (value ?? {}) as ProvisionResult;
+      return {
+        ...(record as InstanceRecord),
+        state: 'provisioned',
+        dashboardUrl: result.dashboardUrl ?? null,
+        ...(result.metadata ? { metadata: result.metadata } : {}),
+        ...(result.data !== undefined ? { data: result.data } : {}),
+        operation: finished,
+        updatedAt: at,
+      };
+    }
+    case 'update': {
+      const rec = record as InstanceRecord;
+      const result = (value ?? {}) as UpdateResult;
+      const parameters = optionalObject(op.request.parameters);
+      const context = optionalObject(op.request.context);
+      return {
+        ...rec,
+        planId: typeof op.request.planId === 'string' ? op.request.planId : rec.planId,
+        parameters: parameters ? { ...rec.parameters, ...parameters } : rec.parameters,
+        ...(context ? { context } : {}),
+        ...(typeof op.request.maintenanceInfoVersion === 'string' ? { maintenanceInfoVersion: op.request.maintenanceInfoVersion } : {}),
+        // The spec: an absent or null dashboard_url on update means "keep the old one".
+        ...(result.dashboardUrl ? { dashboardUrl: result.dashboardUrl } : {}),
+        ...(result.metadata ? { metadata: result.metadata } : {}),
+        ...(result.data !== undefined ? { data: result.data } : {}),
+        operation: finished,
+        updatedAt: at,
+      };
+    }
+    case 'bind': {
+      const { data, ...bindingResult } = (value ?? {}) as BindResult;
+      return {
+        ...(record as BindingRecord),
+        state: 'bound',
+        result: bindingResult as BindingResult,
+        ...(data !== undefined ? { data } : {}),
+        operation: finished,
+        updatedAt: at,
+      };
+    }
+    case 'deprovision':
+    case 'unbind': {
+      // Credentials are dropped from the store as soon as they are revoked.
+      const { result: _revoked, ...rest2 } = record as BindingRecord;
+      return { ...(rest2 as AnyRecord), state: 'deleted', operation: finished, updatedAt: at } as AnyRecord;
+    }
+  }
+}
+
+export interface FailureDetails {
+  description: string;
+  instanceUsable?: boolean;
+  updateRepeatable?: boolean;
+}
+
+export function applyFailure(record: AnyRecord, op: OperationRecord, failure: FailureDetails, now: number): AnyRecord {
+  const at = new Date(now).toISOString();
+  const { owner: _owner, leaseUntil: _lease, ...rest } = op;
+  const finished: OperationRecord = {
+    ...rest,
+    state: 'failed',
+    description: failure.description,
+    // The spec allows these flags only on failed updates (both) and deprovisions (usable).
+    ...((op.kind === 'update' || op.kind === 'deprovision') && failure.instanceUsable !== undefined
+      ? { instanceUsable: failure.instanceUsable }
+      : {}),
+    ...(op.kind === 'update' && failure.updateRepeatable !== undefined ? { updateRepeatable: failure.updateRepeatable } : {}),
+    updatedAt: at,
+  };
+  // A create that failed, or a delete that failed after halting a create, leaves a broken
+  // resource the platform must clean up: it reads as failed, never as half-made.
+  const unfinished = record.state === 'provisioning' || record.state === 'binding';
+  const state = op.kind === 'provision' || op.kind === 'bind' || unfinished ? 'failed' : record.state;
+  return { ...record, state, operation: finished, updatedAt: at } as AnyRecord;
+}
+
+/** Checks what a broker returned from bind against what its catalog declared. */
+export function checkBindResult(value: unknown, requires: readonly string[]): string[] {
+  const problems: string[] = [];
+  if (value === undefined || value === null) return problems;
+  if (!isPlainObject(value)) return ['bind must return an object'];
+  if (value.credentials !== undefined && !isPlainObject(value.credentials)) problems.push('credentials must be an object');
+  if (value.volume_mounts !== undefined) {
+    if (!requires.includes('volume_mount')) problems.push('volume_mounts were returned but the offering does not require volume_mount');
+    else if (!Array.isArray(value.volume_mounts)) problems.push('volume_mounts must be an array');
+  }
+  if (value.syslog_drain_url !== undefined && !requires.includes('syslog_drain')) {
+    problems.push('syslog_drain_url was returned but the offering does not require syslog_drain');
+  }
+  if (value.route_service_url !== undefined && !requires.includes('route_forwarding')) {
+    problems.push('route_service_url was returned but the offering does not require route_forwarding');
+  }
+  if (value.endpoints !== undefined && !Array.isArray(value.endpoints)) problems.push('endpoints must be an array');
+  return problems;
+}

@@ -1,0 +1,35 @@
+import pino, { type Logger } from 'pino';
+
+/**
+ * Paths that may hold secrets. The SDK never logs request or response bodies, but broker
+ * authors log their own objects; these paths are censored wherever they appear.
+ */
+export const REDACTED_PATHS = [
+  'parameters',
+  '*.parameters',
+  'credentials',
+  '*.credentials',
+  'password',
+  '*.password',
+  '*.*.password',
+  'secret',
+  '*.secret',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  'req.headers.authorization',
+  'uri',
+  '*.uri',
+  'jdbcUrl',
+  '*.jdbcUrl',
+];
+
+export function createLogger(options: { level?: string; name?: string } = {}): Logger {
+  return pino({
+    name: options.name ?? 'osbkit',
+    level: options.level ?? process.env.OSBKIT_LOG_LEVEL ?? 'info',
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+  });
+}
+
+export type { Logger };

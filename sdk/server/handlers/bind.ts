@@ -1,0 +1,41 @@
+import { errors } from '../../errors';
+import type { Handler } from '../context';
+import {
+  checkId, optionalContext, optionalObject, optionalString, readAcceptsIncomplete, requireBodyObject, requiredString, resolvePlan,
+} from '../preconditions';
+
+/** PUT /v2/service_instances/:instance_id/service_bindings/:binding_id */
+export const bindBinding: Handler = async (ctx) => {
+  const instanceId = checkId('instance_id', ctx.params.instance_id);
+  const bindingId = checkId('binding_id', ctx.params.binding_id);
+  ctx.log.instanceId = instanceId;
+  ctx.log.bindingId = bindingId;
+  const acceptsIncomplete = readAcceptsIncomplete(ctx.query);
+  const body = requireBodyObject(ctx.body);
+  const serviceId = requiredString(body, 'service_id');
+  const planId = requiredString(body, 'plan_id');
+  const context = optionalContext(body);
+  const parameters = optionalObject(body, 'parameters');
+  const bindResource = optionalObject(body, 'bind_resource');
+  const appGuid = optionalString(body, 'app_guid');
+  const predecessorBindingId = optionalString(body, 'predecessor_binding_id');
+  if (bindResource?.app_guid !== undefined && (typeof bindResource.app_guid !== 'string' || bindResource.app_guid === '')) {
+    throw errors.badRequest('bind_resource.app_guid must be a non-empty string.');
+  }
+  if (predecessorBindingId !== undefined) checkId('predecessor_binding_id', predecessorBindingId);
+  resolvePlan(ctx.catalog, serviceId, planId);
+
+  return ctx.engine.bind({
+    instanceId,
+    bindingId,
+    serviceId,
+    planId,
+    ...(parameters !== undefined ? { parameters } : {}),
+    ...(context ? { context } : {}),
+    ...(bindResource ? { bindResource } : {}),
+    ...(appGuid ? { appGuid } : {}),
+    ...(predecessorBindingId ? { predecessorBindingId } : {}),
+    acceptsIncomplete,
+    caller: ctx.caller,
+  });
+};

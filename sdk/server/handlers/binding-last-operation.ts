@@ -1,0 +1,15 @@
+import type { Handler } from '../context';
+import { errors } from '../../errors';
+import { checkId, checkQueryHints } from '../preconditions';
+
+/** GET /v2/service_instances/:instance_id/service_bindings/:binding_id/last_operation */
+export const getBindingLastOperation: Handler = async (ctx) => {
+  const instanceId = checkId('instance_id', ctx.params.instance_id);
+  const bindingId = checkId('binding_id', ctx.params.binding_id);
+  ctx.log.instanceId = instanceId;
+  ctx.log.bindingId = bindingId;
+  checkQueryHints(ctx.catalog, ctx.query);
+  const operation = ctx.query.get('operation');
+  if (operation === '') throw errors.badRequest('operation must not be empty when present.');
+  return ctx.engine.lastOperation({ type: 'binding', instanceId, bindingId }, operation ?? undefined);
+};

@@ -1,0 +1,10 @@
+import type { Handler } from '../context';
+import { checkId, checkQueryHints } from '../preconditions';
+
+/** GET /v2/service_instances/:instance_id (only when instances_retrievable). */
+export const fetchInstance: Handler = async (ctx) => {
+  const instanceId = checkId('instance_id', ctx.params.instance_id);
+  ctx.log.instanceId = instanceId;
+  checkQueryHints(ctx.catalog, ctx.query);
+  return ctx.engine.fetchInstance(instanceId);
+};

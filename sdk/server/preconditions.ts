@@ -1,0 +1,168 @@
+import type { IncomingMessage } from 'node:http';
+import type { Catalog, PlanEntry } from '../catalog/catalog';
+import { errors } from '../errors';
+import { parseOriginatingIdentity } from '../identity';
+import { isPlainObject, type JsonObject } from '../json';
+import type { StoredCaller } from '../engine/steps';
+
+/**
+ * Checks shared by every endpoint, written once: ids, headers, the catalog lookups for
+ * service_id and plan_id, maintenance_info and the shapes of common body fields.
+ */
+
+/** RFC 3986 unreserved characters, which the spec recommends for every id in a URL. */
+const ID_PATTERN = /^[A-Za-z0-9._~-]{1,255}$/;
+
+export function checkId(name: string, value: string | undefined): string {
+  if (value === undefined || value === '') throw errors.badRequest(`${name} must not be empty.`);
+  if (!ID_PATTERN.test(value) || value === '.' || value === '..') {
+    throw errors.badRequest(`${name} must be 1 to 255 characters from A-Z a-z 0-9 - . _ ~ (got ${describeValue(value)}).`);
+  }
+  return value;
+}
+
+function describeValue(value: string): string {
+  const shown = value.length > 40 ? `${value.slice(0, 40)}… (${value.length} characters)` : value;
+  return JSON.stringify(shown);
+}
+
+const VERSION_PATTERN = /^(\d+)\.(\d+)$/;
+
+/** X-Broker-API-Version: 412 when missing or not 2.x at or above `minMinor`. */
+export function checkApiVersion(req: IncomingMessage, minMinor: number): string {
+  const header = req.headers['x-broker-api-version'];
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) throw errors.preconditionFailed('The X-Broker-API-Version header is missing; this broker supports 2.17.');
+  const match = VERSION_PATTERN.exec(value.trim());
+  if (!match || match[1] !== '2') {
+    throw errors.preconditionFailed(`X-Broker-API-Version ${JSON.stringify(value)} is not supported; this broker supports 2.x up to 2.17.`);
+  }
+  if (Number(match[2]) < minMinor) {
+    throw errors.preconditionFailed(`This endpoint needs X-Broker-API-Version 2.${minMinor} or later; the request sent ${value}.`);
+  }
+  return value.trim();
+}
+
+export function readCaller(req: IncomingMessage, apiVersion: string): StoredCaller {
+  const requestId = single(req.headers['x-broker-api-request-identity']);
+  const identityHeader = single(req.headers['x-broker-api-originating-identity']);
+  if (identityHeader !== undefined) {
+    const parsed = parseOriginatingIdentity(identityHeader);
+    if (!parsed.ok) throw errors.badRequest(`X-Broker-API-Originating-Identity is malformed: ${parsed.problem}.`);
+  }
+  return {
+    apiVersion,
+    ...(requestId ? { requestId } : {}),
+    ...(identityHeader ? { identityHeader } : {}),
+  };
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+export function readAcceptsIncomplete(query: URLSearchParams): boolean {
+  const value = query.get('accepts_incomplete');
+  if (value === null || value === 'false') return false;
+  if (value === 'true') return true;
+  throw errors.badRequest(`accepts_incomplete must be true or false (got ${JSON.stringify(value)}).`);
+}
+
+export function requireBodyObject(body: unknown): Record<string, unknown> {
+  if (!isPlainObject(body)) {
+    throw errors.badRequest(`The request body must be a JSON object, not ${Array.isArray(body) ? 'an array' : body === null ? 'null' : typeof body}.`);
+  }
+  return body;
+}
+
+export function requiredString(body: Record<string, unknown>, field: string): string {
+  const value = body[field];
+  if (value === undefined || value === null) throw errors.badRequest(`${field} is required.`);
+  if (typeof value !== 'string' || value === '') throw errors.badRequest(`${field} must be a non-empty string.`);
+  return value;
+}
+
+export function optionalString(body: Record<string, unknown>, field: string): string | undefined {
+  const value = body[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' || value === '') throw errors.badRequest(`${field} must be a non-empty string.`);
+  return value;
+}
+
+export function optionalObject(body: Record<string, unknown>, field: string): JsonObject | undefined {
+  const value = body[field];
+  if (value === undefined || value === null) return undefined;
+  if (!isPlainObject(value)) throw errors.badRequest(`${field} must be a JSON object.`);
+  return value as JsonObject;
+}
+
+export function optionalContext(body: Record<string, unknown>): JsonObject | undefined {
+  const context = optionalObject(body, 'context');
+  if (context && (typeof context.platform !== 'string' || context.platform === '')) {
+    throw errors.badRequest('context.platform must be a non-empty string when a context is sent.');
+  }
+  return context;
+}
+
+export function optionalMaintenanceVersion(body: Record<string, unknown>): string | undefined {
+  const info = optionalObject(body, 'maintenance_info');
+  if (!info) return undefined;
+  if (typeof info.version !== 'string' || info.version === '') throw errors.badRequest('maintenance_info.version must be a non-empty string.');
+  return info.version;
+}
+
+/** service_id and plan_id exist in the catalog and belong together. */
+export function resolvePlan(catalog: Catalog, serviceId: string, planId: string): PlanEntry {
+  const offering = catalog.offering(serviceId);
+  if (!offering) throw errors.badRequest(`service_id ${JSON.stringify(serviceId)} is not in the catalog.`);
+  const entry = catalog.plan(planId);
+  if (!entry) throw errors.badRequest(`plan_id ${JSON.stringify(planId)} is not in the catalog.`);
+  if (entry.offering.id !== serviceId) {
+    throw errors.badRequest(`plan_id ${JSON.stringify(planId)} does not belong to service_id ${JSON.stringify(serviceId)}.`);
+  }
+  return entry;
+}
+
+export function resolveOffering(catalog: Catalog, serviceId: string): void {
+  if (!catalog.offering(serviceId)) throw errors.badRequest(`service_id ${JSON.stringify(serviceId)} is not in the catalog.`);
+}
+
+/** The optional service_id/plan_id hints of GET requests: checked when present. */
+export function checkQueryHints(catalog: Catalog, query: URLSearchParams): void {
+  const serviceId = query.get('service_id');
+  const planId = query.get('plan_id');
+  if (serviceId === '') throw errors.badRequest('service_id must not be empty when present.');
+  if (planId === '') throw errors.badRequest('plan_id must not be empty when present.');
+  if (serviceId !== null && planId !== null) resolvePlan(catalog, serviceId, planId);
+  else if (serviceId !== null) resolveOffering(catalog, serviceId);
+  else if (planId !== null && !catalog.plan(planId)) throw errors.badRequest(`plan_id ${JSON.stringify(planId)} is not in the catalog.`);
+}
+
+/** Required service_id and plan_id query parameters of the DELETE endpoints. */
+export function requiredQueryPlan(catalog: Catalog, query: URLSearchParams): { serviceId: string; planId: string } {
+  const serviceId = query.get('service_id');
+  const planId = query.get('plan_id');
+  if (!serviceId) throw errors.badRequest('The service_id query parameter is required.');
+  if (!planId) throw errors.badRequest('The plan_id query parameter is required.');
+  resolvePlan(catalog, serviceId, planId);
+  return { serviceId, planId };
+}
+
+/** A maintenance_info.version that differs from the plan's is a conflict the platform must resolve. */
+export function checkMaintenanceInfo(entry: PlanEntry, version: string | undefined): void {
+  if (version === undefined) return;
+  const expected = entry.plan.maintenance_info?.version;
+  if (expected === undefined) {
+    throw errors.maintenanceInfoConflict(`Plan "${entry.plan.name}" has no maintenance_info, but the request sent version ${version}.`);
+  }
+  if (expected !== version) {
+    throw errors.maintenanceInfoConflict(
+      `maintenance_info.version ${version} does not match the catalog's ${expected} for plan "${entry.plan.name}"; fetch the catalog again.`,
+    );
+  }
+}
+
+export function checkParameters(catalog: Catalog, entry: PlanEntry, slot: 'instance.create' | 'binding.create', parameters: JsonObject): void {
+  const problems = catalog.validateParameters(entry.plan.id, slot, parameters);
+  if (problems.length > 0) throw errors.badRequest(`The parameters are invalid: ${problems.join('; ')}.`);
+}

@@ -1,0 +1,125 @@
+import type { JsonObject, JsonValue } from '../json';
+
+/**
+ * The state the SDK owns. Every record is one JSON document with a version number; writes
+ * are compare-and-set on that version. That single primitive is enough for idempotency,
+ * concurrency refusals and for several broker replicas sharing one store.
+ */
+export type OperationKind = 'provision' | 'update' | 'deprovision' | 'bind' | 'unbind';
+export type OperationState = 'in progress' | 'succeeded' | 'failed';
+
+export interface OperationRecord {
+  /** The `operation` value handed to the platform. */
+  id: string;
+  kind: OperationKind;
+  state: OperationState;
+  /** True when the platform got 202 and is polling last_operation. */
+  async: boolean;
+  description?: string;
+  /** Canonical digest of the request attributes, used to recognise identical repeats. */
+  fingerprint: string;
+  /** What the broker method needs to run (again) after a restart. */
+  request: JsonObject;
+  /** The broker's progress marker between steps of an async operation. */
+  checkpoint?: JsonValue;
+  retryAfterSeconds?: number;
+  instanceUsable?: boolean;
+  updateRepeatable?: boolean;
+  /** A deprovision or unbind asked this running create to stop. */
+  haltRequested?: boolean;
+  /** The runner that drives this operation, and until when (epoch ms) its claim holds. */
+  owner?: string;
+  leaseUntil?: number;
+  /** When the operation is given up as failed (epoch ms), from maximum_polling_duration. */
+  deadline?: number;
+  attempts: number;
+  startedAt: string;
+  updatedAt: string;
+}
+
+export type InstanceState = 'provisioning' | 'provisioned' | 'failed' | 'deleted';
+
+export interface InstanceMetadataRecord {
+  labels?: JsonObject;
+  attributes?: JsonObject;
+}
+
+export interface InstanceRecord {
+  instanceId: string;
+  serviceId: string;
+  planId: string;
+  state: InstanceState;
+  parameters: JsonObject;
+  context?: JsonObject;
+  organizationGuid?: string;
+  spaceGuid?: string;
+  maintenanceInfoVersion?: string;
+  dashboardUrl?: string | null;
+  metadata?: InstanceMetadataRecord;
+  /** Private to the broker: what it needs later to update or delete the instance. */
+  data?: JsonValue;
+  operation?: OperationRecord;
+  /** Earlier operations, newest first and bounded, so last_operation can answer old ids. */
+  history: OperationRecord[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type BindingState = 'binding' | 'bound' | 'failed' | 'deleted';
+
+/** What a bind returns to the platform; stored so repeats and fetches answer the same. */
+export interface BindingResult {
+  credentials?: JsonObject;
+  syslog_drain_url?: string;
+  route_service_url?: string;
+  volume_mounts?: JsonObject[];
+  endpoints?: JsonObject[];
+  metadata?: { expires_at?: string; renew_before?: string };
+}
+
+export interface BindingRecord {
+  instanceId: string;
+  bindingId: string;
+  serviceId: string;
+  planId: string;
+  state: BindingState;
+  parameters: JsonObject;
+  context?: JsonObject;
+  bindResource?: JsonObject;
+  appGuid?: string;
+  predecessorBindingId?: string;
+  result?: BindingResult;
+  data?: JsonValue;
+  operation?: OperationRecord;
+  history: OperationRecord[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Versioned<T> {
+  record: T;
+  version: number;
+}
+
+export type PendingTarget =
+  | { type: 'instance'; instanceId: string }
+  | { type: 'binding'; instanceId: string; bindingId: string };
+
+export interface StateStore {
+  /** Creates or migrates the schema. Safe to call from several replicas at once. */
+  init(): Promise<void>;
+  close(): Promise<void>;
+  getInstance(instanceId: string): Promise<Versioned<InstanceRecord> | undefined>;
+  /**
+   * Writes the record when the stored version equals `expectedVersion` (null: must not exist).
+   * Returns the new version, or undefined when another writer got there first.
+   */
+  putInstance(record: InstanceRecord, expectedVersion: number | null): Promise<number | undefined>;
+  getBinding(instanceId: string, bindingId: string): Promise<Versioned<BindingRecord> | undefined>;
+  putBinding(record: BindingRecord, expectedVersion: number | null): Promise<number | undefined>;
+  listBindings(instanceId: string): Promise<Array<Versioned<BindingRecord>>>;
+  /** Records whose latest operation is still in progress: the work to resume after a restart. */
+  listPending(): Promise<PendingTarget[]>;
+  /** Drops deleted records last changed before `before`; returns how many went. */
+  purgeDeleted(before: Date): Promise<number>;
+}

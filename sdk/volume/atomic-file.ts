@@ -1,0 +1,30 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+/**
+ * Replaces `target` so that a reader (or a process restarted after a crash)
+ * sees either the old contents or the new ones, never a torn file.
+ *
+ * The temporary name ends in `.tmp` and starts with a dot so that directory
+ * scanners looking for `*.json` never pick up a half-written file.
+ */
+export async function writeFileAtomic(target: string, contents: string, mode = 0o600): Promise<void> {
+  const directory = dirname(target);
+  await mkdir(directory, { recursive: true });
+  const temporary = join(directory, `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const handle = await open(temporary, 'wx', mode);
+    try {
+      await handle.writeFile(contents, 'utf8');
+      // Without the flush a power loss after rename can leave an empty file.
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, target);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}

@@ -1,0 +1,42 @@
+export * from './protocol/types';
+export { VolumeDriverError, safeVolumeError, encodeSafeError, decodeSafeError } from './protocol/errors';
+export { VolumeDriverClient, type VolumeDriverClientOptions } from './protocol/client';
+export {
+  createVolumeDriverHandler,
+  listenVolumeDriver,
+  type VolumeDriver,
+  type VolumeDriverHandler,
+  type VolumeDriverHandlerOptions,
+  type ListeningVolumeDriver,
+} from './protocol/server';
+export { normaliseDriverAddress, parseDriverAddress, DriverAddressError, type DriverEndpoint } from './protocol/address';
+export {
+  discoverDriverSpecs,
+  writeDriverSpec,
+  removeDriverSpec,
+  readDriverSpecFile,
+  DriverRegistry,
+  UnknownVolumeDriverError,
+  DriverSpecError,
+  type DriverRegistryOptions,
+  type RegisteredVolumeDriver,
+  type DriverSpec,
+  type DriverSpecFormat,
+  type DriverTlsConfig,
+} from './discovery';
+export {
+  validateVolumeMounts,
+  normaliseContainerDir,
+  redactVolumeMountForApp,
+  InvalidContainerDirError,
+  type VolumeMount,
+  type VolumeMountMode,
+  type SharedVolumeDevice,
+  type AppVisibleVolumeMount,
+  type VolumeMountsValidation,
+  type VolumeMountsValidationOptions,
+} from './mounts';
+export { localVolumeDirName, localVolumePath } from './local-path';
+export { invalidVolumeNameReason } from './volume-name';
+export { writeFileAtomic } from './atomic-file';
+export { silentVolumeLogger, type VolumeLogger } from './logger';

@@ -1,0 +1,178 @@
+import { posix } from 'node:path';
+
+/** One entry of a bind response's `volume_mounts` (OSB v2.17). */
+export interface VolumeMount {
+  driver: string;
+  container_dir: string;
+  mode: VolumeMountMode;
+  device_type: 'shared';
+  device: SharedVolumeDevice;
+}
+
+export type VolumeMountMode = 'r' | 'rw';
+
+export interface SharedVolumeDevice {
+  volume_id: string;
+  /** Driver options; Cloud Controller passes them to the cell as a JSON string. */
+  mount_config?: Record<string, unknown> | null;
+}
+
+/** What VCAP_SERVICES shows of a mount: driver and device (with any secrets) are left out. */
+export interface AppVisibleVolumeMount {
+  container_dir: string;
+  mode: VolumeMountMode;
+  device_type: 'shared';
+}
+
+export type VolumeMountsValidation = { ok: true; mounts: VolumeMount[] } | { ok: false; errors: string[] };
+
+export interface VolumeMountsValidationOptions {
+  /** Whether the service's catalog entry lists `volume_mount` in `requires`. */
+  serviceRequiresVolumeMount?: boolean;
+}
+
+export class InvalidContainerDirError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidContainerDirError';
+  }
+}
+
+const REQUIRED_FIELDS = ['device_type', 'device', 'mode', 'container_dir', 'driver'] as const;
+const REQUIRED_STRING_FIELDS = ['device_type', 'mode', 'container_dir', 'driver'] as const;
+// eslint-disable-next-line no-control-regex -- control characters are exactly what is being refused
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+
+type JsonObject = Record<string, unknown>;
+
+function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isNonEmptyString(value: unknown): value is string {
+  return typeof value === 'string' && value !== '';
+}
+
+/**
+ * Why `dir` is not an acceptable container directory, or undefined. Cloud
+ * Controller only wants a non-empty string; we also want a canonical
+ * absolute path, so two spellings of one directory cannot both be mounted
+ * and the container root can never be covered.
+ */
+function containerDirProblem(dir: string): string | undefined {
+  if (CONTROL_CHARACTERS.test(dir)) return 'must not contain control characters';
+  if (!dir.startsWith('/')) return 'must be an absolute path';
+  if (dir.split('/').includes('..')) return "must not contain '..' segments";
+  if (posix.normalize(dir) === '/') return 'must not be the container root';
+  if (dir.endsWith('/') || posix.normalize(dir) !== dir) {
+    return "must be normalised (no '.' segments, repeated or trailing slashes)";
+  }
+  return undefined;
+}
+
+/**
+ * Turns a user-supplied mount path (a bind parameter such as `mount`) into
+ * the canonical form validateVolumeMounts accepts. Repeated slashes, `.`
+ * segments and a trailing slash are tidied; anything whose meaning would
+ * have to be guessed (relative paths, `..`, the root) is refused.
+ */
+export function normaliseContainerDir(input: string): string {
+  if (typeof input !== 'string' || input === '') {
+    throw new InvalidContainerDirError('container directory must be a non-empty string');
+  }
+  const shown = JSON.stringify(input);
+  if (CONTROL_CHARACTERS.test(input)) {
+    throw new InvalidContainerDirError(`container directory ${shown} must not contain control characters`);
+  }
+  if (!input.startsWith('/')) throw new InvalidContainerDirError(`container directory ${shown} must be an absolute path`);
+  if (input.split('/').includes('..')) {
+    throw new InvalidContainerDirError(`container directory ${shown} must not contain '..' segments`);
+  }
+  const normalised = posix.normalize(input).replace(/\/+$/, '');
+  if (normalised === '') throw new InvalidContainerDirError(`container directory ${shown} must not be the container root`);
+  return normalised;
+}
+
+function validateDevice(device: unknown, at: string, errors: string[]): void {
+  if (!isJsonObject(device)) {
+    errors.push(`${at}.device must be an object`);
+    return;
+  }
+  if (!isNonEmptyString(device.volume_id)) errors.push(`${at}.device.volume_id must be a non-empty string`);
+  const config = device.mount_config;
+  if (config !== undefined && config !== null && !isJsonObject(config)) {
+    errors.push(`${at}.device.mount_config must be an object or null when present`);
+  }
+}
+
+function validateEntry(entry: JsonObject, at: string, errors: string[]): void {
+  for (const field of REQUIRED_FIELDS) {
+    if (!Object.hasOwn(entry, field)) errors.push(`${at}: missing required field '${field}'`);
+  }
+  for (const field of REQUIRED_STRING_FIELDS) {
+    if (Object.hasOwn(entry, field) && !isNonEmptyString(entry[field])) errors.push(`${at}.${field} must be a non-empty string`);
+  }
+  if (isNonEmptyString(entry.mode) && entry.mode !== 'r' && entry.mode !== 'rw') {
+    errors.push(`${at}.mode must be "r" or "rw"`);
+  }
+  // Cloud Controller accepts any device_type, but Diego only implements shared devices.
+  if (isNonEmptyString(entry.device_type) && entry.device_type !== 'shared') {
+    errors.push(`${at}.device_type must be "shared"`);
+  }
+  if (isNonEmptyString(entry.container_dir)) {
+    const problem = containerDirProblem(entry.container_dir);
+    if (problem !== undefined) errors.push(`${at}.container_dir ${problem}`);
+  }
+  if (Object.hasOwn(entry, 'device')) validateDevice(entry.device, at, errors);
+}
+
+// Called only once the entry has passed validateEntry.
+function toVolumeMount(entry: JsonObject): VolumeMount {
+  const device = entry.device as JsonObject;
+  const mount: VolumeMount = {
+    driver: entry.driver as string,
+    container_dir: entry.container_dir as string,
+    mode: entry.mode as VolumeMountMode,
+    device_type: 'shared',
+    device: { volume_id: device.volume_id as string },
+  };
+  if (Object.hasOwn(device, 'mount_config')) mount.device.mount_config = device.mount_config as Record<string, unknown> | null;
+  return mount;
+}
+
+/**
+ * Checks a bind response's `volume_mounts` as Cloud Controller does (absent
+ * or null is fine; otherwise an array of objects, each with non-empty string
+ * driver/container_dir/mode/device_type, mode r or rw, an object device with
+ * a non-empty volume_id and an object-or-null mount_config), plus our own
+ * rules on container_dir and device_type. Reports every problem, not just
+ * the first.
+ */
+export function validateVolumeMounts(
+  value: unknown,
+  options: VolumeMountsValidationOptions = {},
+): VolumeMountsValidation {
+  if (value === undefined || value === null) return { ok: true, mounts: [] };
+  if (options.serviceRequiresVolumeMount === false) {
+    return {
+      ok: false,
+      errors: [
+        'volume_mounts supplied by a service that is not registered as a volume mount service (its catalog does not require volume_mount)',
+      ],
+    };
+  }
+  if (!Array.isArray(value)) return { ok: false, errors: ['volume_mounts must be an array of objects'] };
+
+  const errors: string[] = [];
+  value.forEach((entry: unknown, index) => {
+    const at = `volume_mounts[${index}]`;
+    if (!isJsonObject(entry)) errors.push(`${at} must be an object`);
+    else validateEntry(entry, at, errors);
+  });
+  if (errors.length > 0) return { ok: false, errors };
+  return { ok: true, mounts: (value as JsonObject[]).map(toVolumeMount) };
+}
+
+export function redactVolumeMountForApp(mount: VolumeMount): AppVisibleVolumeMount {
+  return { container_dir: mount.container_dir, mode: mount.mode, device_type: mount.device_type };
+}
