@@ -1,6 +1,6 @@
 'use strict';
 // Type checking happens once in `npm run typecheck`; ts-jest only transpiles so the suites start fast.
-const transform = { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }] };
+const transform = { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] };
 const common = { testEnvironment: 'node', transform, moduleFileExtensions: ['ts', 'js', 'json'] };
 
 module.exports = {

@@ -459,7 +459,8 @@ export class Engine {
     return {
       status: 200,
       body,
-      ...(op.state === 'in progress' ? { retryAfter: op.retryAfterSeconds ?? this.options.defaultRetryAfterSeconds } : {}),
+      // Retry-After carries whole seconds.
+      ...(op.state === 'in progress' ? { retryAfter: Math.ceil(op.retryAfterSeconds ?? this.options.defaultRetryAfterSeconds) } : {}),
     };
   }
 

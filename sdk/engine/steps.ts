@@ -151,7 +151,8 @@ export async function callBroker(deps: StepDeps, record: AnyRecord, op: Operatio
 /** The record after the operation succeeded with the broker's `value`. */
 export function applySuccess(record: AnyRecord, op: OperationRecord, value: unknown, now: number): AnyRecord {
   const at = new Date(now).toISOString();
-  const { checkpoint: _done, owner: _owner, leaseUntil: _lease, ...rest } = op;
+  // Progress notes such as "step 2 of 3" would read wrongly once the operation is done.
+  const { checkpoint: _done, owner: _owner, leaseUntil: _lease, description: _note, ...rest } = op;
   const finished: OperationRecord = { ...rest, state: 'succeeded', updatedAt: at };
   switch (op.kind) {
     case 'provision': {

@@ -1,4 +1,4 @@
-import { request, type IncomingMessage, type RequestOptions } from 'node:http';
+import { request, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { DriverAddressError, parseDriverAddress, type DriverEndpoint } from './address';
 import { decodeSafeError, VolumeDriverError } from './errors';
 import {
@@ -160,6 +160,7 @@ export class VolumeDriverClient {
 
     return new Promise<RawReply>((resolve, reject) => {
       let settled = false;
+      let outgoing: ClientRequest | undefined;
       const settle = (outcome: () => void): void => {
         if (settled) return;
         settled = true;
@@ -170,18 +171,23 @@ export class VolumeDriverClient {
       // The deadline covers connecting, the driver's work and the reply body.
       const timer = setTimeout(() => {
         settle(() => reject(this.failure(`did not answer ${path} within ${this.timeoutMs} ms`)));
-        outgoing.destroy();
+        outgoing?.destroy();
       }, this.timeoutMs);
 
-      const outgoing = request(options, (incoming: IncomingMessage) => {
-        readReply(incoming).then(
-          (text) => settle(() => resolve({ status: incoming.statusCode ?? 0, text })),
-          (error: unknown) => {
-            settle(() => reject(this.failure(`sent an unreadable ${path} reply: ${describe(error)}`, error)));
-            outgoing.destroy();
-          },
-        );
-      });
+      try {
+        outgoing = request(options, (incoming: IncomingMessage) => {
+          readReply(incoming).then(
+            (text) => settle(() => resolve({ status: incoming.statusCode ?? 0, text })),
+            (error: unknown) => {
+              settle(() => reject(this.failure(`sent an unreadable ${path} reply: ${describe(error)}`, error)));
+              incoming.destroy();
+            },
+          );
+        });
+      } catch (error) {
+        settle(() => reject(this.failure(`could not be called (${path}): ${describe(error)}`, error)));
+        return;
+      }
       outgoing.on('error', (error) => {
         settle(() => reject(this.failure(`is unreachable (${path}): ${describe(error)}`, error)));
       });

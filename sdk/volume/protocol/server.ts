@@ -233,8 +233,13 @@ export async function listenVolumeDriver(handler: VolumeDriverHandler, address: 
   if (endpoint.kind === 'unix') {
     await prepareSocketPath(endpoint.socketPath);
     await listen(server, { path: endpoint.socketPath });
-    // Only the owner (the cell, running as the same user) may call the driver.
-    await chmod(endpoint.socketPath, 0o600);
+    try {
+      // Only the owner (the cell, running as the same user) may call the driver.
+      await chmod(endpoint.socketPath, 0o600);
+    } catch (error) {
+      await closeServer(server);
+      throw error;
+    }
     bound = endpoint;
   } else {
     const host = LOOPBACK_HOSTS.get(endpoint.hostname);

@@ -261,6 +261,11 @@ describe('the client side of the protocol', () => {
     await expect(new VolumeDriverClient({ address }).activate()).rejects.toThrow(message);
   });
 
+  it('stops reading a reply that is far too large', async () => {
+    const address = await serveFake((_req, res) => res.end(`{"Err":"${'x'.repeat(5 * 1024 * 1024)}"}`));
+    await expect(new VolumeDriverClient({ address }).activate()).rejects.toThrow(/unreadable \/Plugin.Activate reply: reply larger than/);
+  });
+
   it('reports Err from a non-200 reply as the driver error', async () => {
     const address = await serveFake((_req, res) => {
       res.statusCode = 500;
@@ -269,23 +274,22 @@ describe('the client side of the protocol', () => {
     await expect(new VolumeDriverClient({ address }).remove('v')).rejects.toThrow(/failed \/VolumeDriver.Remove: exploded/);
   });
 
-  it.each<[string, string, RegExp]>([
-    ['Mount with an empty Mountpoint', '{"Mountpoint":"","Err":""}', /Mountpoint must be a non-empty string/],
-    ['Get without a Volume', '{"Err":""}', /reply Volume must be a JSON object/],
-    ['Get with a negative MountCount', '{"Volume":{"Name":"v","Mountpoint":"","MountCount":-1},"Err":""}', /MountCount/],
-    ['List with a non-array', '{"Volumes":{},"Err":""}', /Volumes must be an array/],
-    ['Capabilities without Scope', '{"Capabilities":{},"Err":""}', /Scope must be a non-empty string/],
-  ])('validates the shape of %s', async (label, body, message) => {
+  it.each<[string, string, (client: VolumeDriverClient) => Promise<unknown>, RegExp]>([
+    ['Mount with an empty Mountpoint', '{"Mountpoint":"","Err":""}', (c) => c.mount('v'), /Mountpoint must be a non-empty string/],
+    ['Path with a numeric Mountpoint', '{"Mountpoint":3,"Err":""}', (c) => c.path('v'), /Mountpoint must be a string/],
+    ['Get without a Volume', '{"Err":""}', (c) => c.get('v'), /reply Volume must be a JSON object/],
+    [
+      'Get with a negative MountCount',
+      '{"Volume":{"Name":"v","Mountpoint":"","MountCount":-1},"Err":""}',
+      (c) => c.get('v'),
+      /MountCount must be a non-negative integer/,
+    ],
+    ['List with a non-array', '{"Volumes":{},"Err":""}', (c) => c.list(), /Volumes must be an array/],
+    ['List with a nameless volume', '{"Volumes":[{"Mountpoint":""}],"Err":""}', (c) => c.list(), /Volumes\[0\] field Name/],
+    ['Capabilities without Scope', '{"Capabilities":{},"Err":""}', (c) => c.capabilities(), /Scope must be a non-empty string/],
+  ])('validates the shape of %s', async (_label, body, call, message) => {
     const address = await serveFake((_req, res) => res.end(body));
-    const client = new VolumeDriverClient({ address });
-    const call = label.startsWith('Mount')
-      ? client.mount('v')
-      : label.startsWith('Get')
-        ? client.get('v')
-        : label.startsWith('List')
-          ? client.list()
-          : client.capabilities();
-    await expect(call).rejects.toThrow(message);
+    await expect(call(new VolumeDriverClient({ address }))).rejects.toThrow(message);
   });
 
   it('accepts a null Volumes list, as Go sends for an empty slice', async () => {
