@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-services.sh
-npm run build --silent
-npx jest --ci "$@"
+OSBKIT_SKIP_BUILD=1 npm run build --silent
+OSBKIT_SKIP_BUILD=1 npx jest --ci "$@"

@@ -32,3 +32,16 @@ export { SqliteStore, type SqliteStoreOptions } from './store/sqlite';
 export type * from './store/types';
 export type { JsonObject, JsonValue } from './json';
 export { OSB_API_VERSION } from './openapi';
+export {
+  OsbClient,
+  OsbMalformedResponseError,
+  OsbPollingTimeoutError,
+  OsbResponseError,
+  OsbTimeoutError,
+  OsbTransportError,
+  type OsbClientOptions,
+  type CallOptions,
+  type LastOperationAnswer,
+  type WaitOptions,
+} from './client';
+export { OsbClientError } from './client/errors';
