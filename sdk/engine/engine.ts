@@ -136,7 +136,7 @@ export class Engine {
       // A failed or deleted record with this id is replaced: the new provision starts afresh.
       const version = await this.store.putInstance(record, existing?.version ?? null);
       if (version === undefined) continue;
-      return this.runFirstStep(ref, op, existing, (done) => {
+      return this.runFirstStep(ref, op, existing, { record, version }, (done) => {
         const rec = done as InstanceRecord;
         return { status: 201, body: provisionBody(rec) };
       });
@@ -222,9 +222,10 @@ export class Engine {
       now,
       target.plan.maximum_polling_duration,
     );
-    const version = await this.store.putInstance(withOperation(record, op, now), existing.version);
+    const updating = withOperation(record, op, now);
+    const version = await this.store.putInstance(updating, existing.version);
     if (version === undefined) throw errors.concurrency(`Service instance ${input.instanceId} changed while the update was being accepted.`);
-    return this.runFirstStep(ref, op, existing, (done) => {
+    return this.runFirstStep(ref, op, existing, { record: updating, version }, (done) => {
       const rec = done as InstanceRecord;
       return { status: 200, body: rec.dashboardUrl ? { dashboard_url: rec.dashboardUrl } : {} };
     });
@@ -266,10 +267,11 @@ export class Engine {
       const entry = this.catalog.plan(record.planId);
       const op = this.newOp('deprovision', canonicalJson({ kind: 'deprovision' }), { caller: input.caller as unknown as JsonValue }, input.acceptsIncomplete, now, entry?.plan.maximum_polling_duration);
       const base = halting ? { ...record, operation: halting } : record;
-      const version = await this.store.putInstance(withOperation(base, op, now) as InstanceRecord, existing.version);
+      const deleting = withOperation(base, op, now) as InstanceRecord;
+      const version = await this.store.putInstance(deleting, existing.version);
       if (version === undefined) continue;
       if (halting) return this.runAfterHalt(ref, op, halting, { status: 200, body: {} });
-      return this.runFirstStep(ref, op, existing, (_done, gone) => ({ status: gone ? 410 : 200, body: {} }));
+      return this.runFirstStep(ref, op, existing, { record: deleting, version }, (_done, gone) => ({ status: gone ? 410 : 200, body: {} }));
     }
     throw errors.concurrency();
   }
@@ -346,7 +348,7 @@ export class Engine {
       };
       const version = await this.store.putBinding(record, existing?.version ?? null);
       if (version === undefined) continue;
-      return this.runFirstStep(ref, op, existing, (done) => ({ status: 201, body: bindBody(done as BindingRecord) }));
+      return this.runFirstStep(ref, op, existing, { record, version }, (done) => ({ status: 201, body: bindBody(done as BindingRecord) }));
     }
     throw errors.concurrency();
   }
@@ -389,10 +391,11 @@ export class Engine {
       const now = Date.now();
       const op = this.newOp('unbind', canonicalJson({ kind: 'unbind' }), { caller: input.caller as unknown as JsonValue }, input.acceptsIncomplete, now, entry?.plan.maximum_polling_duration);
       const base = halting ? { ...record, operation: halting } : record;
-      const version = await this.store.putBinding(withOperation(base, op, now) as BindingRecord, existing.version);
+      const unbinding = withOperation(base, op, now) as BindingRecord;
+      const version = await this.store.putBinding(unbinding, existing.version);
       if (version === undefined) continue;
       if (halting) return this.runAfterHalt(ref, op, halting, { status: 200, body: {} });
-      return this.runFirstStep(ref, op, existing, (_done, gone) => ({ status: gone ? 410 : 200, body: {} }));
+      return this.runFirstStep(ref, op, existing, { record: unbinding, version }, (_done, gone) => ({ status: gone ? 410 : 200, body: {} }));
     }
     throw errors.concurrency();
   }
@@ -493,9 +496,10 @@ export class Engine {
     ref: TargetRef,
     op: OperationRecord,
     before: Versioned<AnyRecord> | undefined,
+    written: Versioned<AnyRecord> | undefined,
     success: (record: AnyRecord, gone: boolean) => Outcome,
   ): Promise<Outcome> {
-    let outcome = await this.runner.runStep(ref, op.id);
+    let outcome = await this.runner.runStep(ref, op.id, written);
     if (outcome.kind === 'in progress' && op.async) {
       this.runner.drive(ref, op.id, outcome.retryAfterMs);
       return { status: 202, body: { operation: op.id } };
@@ -562,7 +566,7 @@ export class Engine {
       }
       await this.runner.sleep(50);
     }
-    return this.runFirstStep(ref, op, undefined, (_done, gone) => (gone ? { status: 410, body: {} } : success));
+    return this.runFirstStep(ref, op, undefined, undefined, (_done, gone) => (gone ? { status: 410, body: {} } : success));
   }
 }
 

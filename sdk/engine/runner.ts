@@ -72,33 +72,42 @@ export class Runner {
   async mutate(
     ref: TargetRef,
     change: (record: AnyRecord) => AnyRecord | undefined,
+    known?: Versioned<AnyRecord>,
   ): Promise<Versioned<AnyRecord> | undefined> {
+    // `known` saves a read when the caller just wrote the record; a stale one only costs a retry.
+    let current = known;
     for (let attempt = 0; attempt < 50; attempt++) {
-      const current = await this.load(ref);
+      current ??= await this.load(ref);
       if (!current) return undefined;
       const next = change(current.record);
       if (!next) return current;
       const version = await this.save(next, current.version);
       if (version !== undefined) return { record: next, version };
+      current = undefined;
     }
     throw new Error(`could not update ${describeTarget(ref)}: too much contention`);
   }
 
   /** Runs one step of the operation `opId`, which this runner must own, and persists what happened. */
-  async runStep(ref: TargetRef, opId: string): Promise<StepOutcome> {
-    const current = await this.load(ref);
+  async runStep(ref: TargetRef, opId: string, known?: Versioned<AnyRecord>): Promise<StepOutcome> {
+    const current = known ?? (await this.load(ref));
     const op = current?.record.operation;
     if (!current || !op || op.id !== opId || op.state !== 'in progress' || op.owner !== this.owner) return { kind: 'lost' };
 
     const controller = new AbortController();
     this.controllers.set(opId, controller);
-    const stepLogger = this.logger.child({ operation: opId, kind: op.kind, ...refFields(ref) });
+    // Most steps never log; building a child logger only on first use keeps the hot path lean.
+    let scoped: Logger | undefined;
+    const parent = this.logger;
+    const scopedLogger = (): Logger => (scoped ??= parent.child({ operation: opId, kind: op.kind, ...refFields(ref) }));
     const ctx: StepContext = {
       ...(op.checkpoint !== undefined ? { checkpoint: op.checkpoint } : {}),
       signal: controller.signal,
       operationId: opId,
       step: op.attempts + 1,
-      logger: stepLogger,
+      get logger() {
+        return scopedLogger();
+      },
     };
     const heartbeat = setInterval(() => void this.renewLease(ref, opId), Math.max(50, this.options.leaseMs / 3));
     let value: unknown;
@@ -186,12 +195,13 @@ export class Runner {
       const done = applySuccess(record, live, value, now);
       outcome = { kind: 'succeeded', record: done };
       return done;
-    });
+    }, current);
     if (!saved || !outcome) return { kind: 'lost' };
 
-    if (outcome.kind === 'succeeded' && outcome.gone) stepLogger.info('the broker found the resource already gone');
-    else if (threw && !isOsbError(thrown)) stepLogger.error({ err: thrown }, 'broker step failed unexpectedly');
-    else if (threw) stepLogger.warn({ status: (thrown as OsbError).status, description: (thrown as OsbError).description }, 'broker step refused');
+    const stepLogger = scopedLogger;
+    if (outcome.kind === 'succeeded' && outcome.gone) stepLogger().info('the broker found the resource already gone');
+    else if (threw && !isOsbError(thrown)) stepLogger().error({ err: thrown }, 'broker step failed unexpectedly');
+    else if (threw) stepLogger().warn({ status: (thrown as OsbError).status, description: (thrown as OsbError).description }, 'broker step refused');
     if (outcome.kind === 'succeeded' || outcome.kind === 'failed') this.deps.metrics?.finished(op.kind, outcome.kind);
     return outcome;
   }

@@ -50,8 +50,8 @@ export class SqliteStore implements StateStore {
         doc TEXT NOT NULL,
         PRIMARY KEY (instance_id, binding_id)
       );
-      CREATE INDEX IF NOT EXISTS osb_instances_op_state ON osb_instances (op_state);
-      CREATE INDEX IF NOT EXISTS osb_bindings_op_state ON osb_bindings (op_state);
+      CREATE INDEX IF NOT EXISTS osb_instances_pending ON osb_instances (op_state) WHERE op_state = 'in progress';
+      CREATE INDEX IF NOT EXISTS osb_bindings_pending ON osb_bindings (op_state) WHERE op_state = 'in progress';
     `);
     const row = this.db.prepare('SELECT version FROM osb_schema').get() as { version: number } | undefined;
     if (!row) this.db.prepare('INSERT INTO osb_schema (version) VALUES (?)').run(SCHEMA_VERSION);
@@ -59,7 +59,10 @@ export class SqliteStore implements StateStore {
       throw new Error(`the state file was written by a newer osbkit (schema ${row.version} > ${SCHEMA_VERSION})`);
     }
     this.statements = this.prepare();
+    this.runBatch = this.db.transaction((batch: Array<{ run: () => number | undefined }>) => batch.map((item) => item.run()));
   }
+
+  private runBatch!: Database.Transaction<(batch: Array<{ run: () => number | undefined }>) => Array<number | undefined>>;
 
   private prepare() {
     const db = this.db;
@@ -87,48 +90,105 @@ export class SqliteStore implements StateStore {
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.flush();
+    this.db.close();
+  }
+
+  /**
+   * Writes queued in one turn of the event loop commit in one transaction (group commit):
+   * a commit costs far more than a row, and concurrent requests then share it. Each write
+   * still gets its own compare-and-set answer, and a read of a key with a queued write
+   * commits the queue first, so every caller reads its own writes.
+   */
+  private readonly queue: Array<{ key: string; run: () => number | undefined; resolve: (v: number | undefined) => void; reject: (e: unknown) => void }> = [];
+  private readonly queuedKeys = new Set<string>();
+  private flushScheduled = false;
+
+  private enqueue(key: string, run: () => number | undefined): Promise<number | undefined> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ key, run, resolve, reject });
+      this.queuedKeys.add(key);
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.queue.length === 0) return;
+    const batch = this.queue.splice(0);
+    this.queuedKeys.clear();
+    let results: Array<number | undefined>;
+    try {
+      results = this.runBatch.immediate(batch);
+    } catch {
+      // One failing write must not fail the others: retry them one by one.
+      batch.forEach((item) => {
+        try {
+          item.resolve(item.run());
+        } catch (error) {
+          item.reject(error);
+        }
+      });
+      return;
+    }
+    batch.forEach((item, i) => item.resolve(results[i]));
+  }
+
+  private readKey(key: string): void {
+    if (this.queuedKeys.has(key)) this.flush();
   }
 
   async getInstance(instanceId: string): Promise<Versioned<InstanceRecord> | undefined> {
+    this.readKey(`i:${instanceId}`);
     return decode<InstanceRecord>(this.statements.getInstance.get(instanceId));
   }
 
   async putInstance(record: InstanceRecord, expectedVersion: number | null): Promise<number | undefined> {
     const doc = JSON.stringify(record);
     const opState = record.operation?.state ?? null;
-    if (expectedVersion === null) {
-      const result = this.statements.insertInstance.run(record.instanceId, record.state, opState, record.updatedAt, doc);
-      return result.changes === 1 ? 1 : undefined;
-    }
-    const result = this.statements.updateInstance.run(record.state, opState, record.updatedAt, doc, record.instanceId, expectedVersion);
-    return result.changes === 1 ? expectedVersion + 1 : undefined;
+    return this.enqueue(`i:${record.instanceId}`, () => {
+      if (expectedVersion === null) {
+        const result = this.statements.insertInstance.run(record.instanceId, record.state, opState, record.updatedAt, doc);
+        return result.changes === 1 ? 1 : undefined;
+      }
+      const result = this.statements.updateInstance.run(record.state, opState, record.updatedAt, doc, record.instanceId, expectedVersion);
+      return result.changes === 1 ? expectedVersion + 1 : undefined;
+    });
   }
 
   async getBinding(instanceId: string, bindingId: string): Promise<Versioned<BindingRecord> | undefined> {
+    this.readKey(`b:${JSON.stringify([instanceId, bindingId])}`);
     return decode<BindingRecord>(this.statements.getBinding.get(instanceId, bindingId));
   }
 
   async putBinding(record: BindingRecord, expectedVersion: number | null): Promise<number | undefined> {
     const doc = JSON.stringify(record);
     const opState = record.operation?.state ?? null;
-    if (expectedVersion === null) {
-      const result = this.statements.insertBinding.run(
-        record.instanceId, record.bindingId, record.state, opState, record.updatedAt, doc,
+    return this.enqueue(`b:${JSON.stringify([record.instanceId, record.bindingId])}`, () => {
+      if (expectedVersion === null) {
+        const result = this.statements.insertBinding.run(
+          record.instanceId, record.bindingId, record.state, opState, record.updatedAt, doc,
+        );
+        return result.changes === 1 ? 1 : undefined;
+      }
+      const result = this.statements.updateBinding.run(
+        record.state, opState, record.updatedAt, doc, record.instanceId, record.bindingId, expectedVersion,
       );
-      return result.changes === 1 ? 1 : undefined;
-    }
-    const result = this.statements.updateBinding.run(
-      record.state, opState, record.updatedAt, doc, record.instanceId, record.bindingId, expectedVersion,
-    );
-    return result.changes === 1 ? expectedVersion + 1 : undefined;
+      return result.changes === 1 ? expectedVersion + 1 : undefined;
+    });
   }
 
   async listBindings(instanceId: string): Promise<Array<Versioned<BindingRecord>>> {
+    this.flush();
     return this.statements.listBindings.all(instanceId).map((row) => decode<BindingRecord>(row)!);
   }
 
   async listPending(): Promise<PendingTarget[]> {
+    this.flush();
     const instances = this.statements.pendingInstances.all() as Array<{ instance_id: string }>;
     const bindings = this.statements.pendingBindings.all() as Array<{ instance_id: string; binding_id: string }>;
     return [
@@ -138,6 +198,7 @@ export class SqliteStore implements StateStore {
   }
 
   async purgeDeleted(before: Date): Promise<number> {
+    this.flush();
     const cutoff = before.toISOString();
     return this.statements.purgeInstances.run(cutoff).changes + this.statements.purgeBindings.run(cutoff).changes;
   }

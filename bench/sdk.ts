@@ -1,0 +1,162 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+
+/**
+ * npm run bench:sdk — the SDK against two baselines that serve the same answers in the same
+ * run: bare node:http (the limit) and bare express. Rounds interleave the servers so that
+ * drift on the machine hits all of them alike. Each server runs in its own process;
+ * autocannon runs here.
+ *
+ * Options (env): BENCH_ROUNDS (3), BENCH_SECONDS (4), BENCH_CONNECTIONS (16).
+ */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+
+const SERVICE = '3f6b2a8e-bench-4c1d-9e5f-000000000001';
+const PLAN = '3f6b2a8e-bench-4c1d-9e5f-000000000002';
+const AUTH = `Basic ${Buffer.from('bench:bench-secret').toString('base64')}`;
+const HEADERS = { 'x-broker-api-version': '2.17', authorization: AUTH, 'content-type': 'application/json' };
+
+type ServerName = 'node:http' | 'express' | 'sdk' | 'sdk-router';
+type Scenario = 'catalog' | 'provision' | 'bind';
+const SERVERS: ServerName[] = ['node:http', 'express', 'sdk', 'sdk-router'];
+const SCENARIOS: Scenario[] = ['catalog', 'provision', 'bind'];
+
+interface Sample {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+const work = mkdtempSync(join(tmpdir(), 'osbkit-bench-'));
+const children: ChildProcess[] = [];
+
+async function startServer(name: ServerName, port: number): Promise<void> {
+  const script = name === 'node:http' ? 'node-http.js' : name === 'express' ? 'express.js' : 'sdk.js';
+  const args = ['--port', String(port)];
+  if (name.startsWith('sdk')) args.push('--db', join(work, `${name}.db`), '--log', join(work, `${name}.log`));
+  if (name === 'sdk-router') args.push('--mode', 'router');
+  const child = fork(join(__dirname, 'servers', script), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  children.push(child);
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
+  });
+}
+
+let unique = 0;
+function requestsFor(scenario: Scenario): autocannon.Request[] {
+  if (scenario === 'catalog') return [{ method: 'GET', path: '/v2/catalog', headers: HEADERS }];
+  const body = scenario === 'provision'
+    ? JSON.stringify({ service_id: SERVICE, plan_id: PLAN, organization_guid: 'org', space_guid: 'space', parameters: { character_set: 'utf8mb4' } })
+    : JSON.stringify({ service_id: SERVICE, plan_id: PLAN, bind_resource: { app_guid: 'app' }, parameters: { read_only: false } });
+  return [
+    {
+      method: 'PUT',
+      headers: HEADERS,
+      body,
+      setupRequest: (req: autocannon.Request) => {
+        unique++;
+        const path = scenario === 'provision'
+          ? `/v2/service_instances/p-${process.pid}-${unique}`
+          : `/v2/service_instances/bind-target/service_bindings/b-${process.pid}-${unique}`;
+        return { ...req, path };
+      },
+    },
+  ];
+}
+
+async function measure(port: number, scenario: Scenario): Promise<Sample> {
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}`,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    requests: requestsFor(scenario),
+  });
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+async function main(): Promise<void> {
+  const ports = new Map<ServerName, number>();
+  let next = 20000 + Math.floor(Math.random() * 20000);
+  for (const name of SERVERS) {
+    ports.set(name, next);
+    await startServer(name, next++);
+  }
+  // Bind needs an instance to bind to; the baselines accept any path.
+  for (const name of ['sdk', 'sdk-router'] as const) {
+    const res = await fetch(`http://127.0.0.1:${ports.get(name)}/v2/service_instances/bind-target`, {
+      method: 'PUT',
+      headers: HEADERS,
+      body: JSON.stringify({ service_id: SERVICE, plan_id: PLAN, organization_guid: 'org', space_guid: 'space' }),
+    });
+    if (res.status !== 201) throw new Error(`could not provision the bind target on ${name}: ${res.status}`);
+  }
+
+  const samples = new Map<string, Sample[]>();
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const scenario of SCENARIOS) {
+      for (const name of SERVERS) {
+        const sample = await measure(ports.get(name)!, scenario);
+        const key = `${name}|${scenario}`;
+        samples.set(key, [...(samples.get(key) ?? []), sample]);
+        console.error(`round ${round} ${scenario.padEnd(9)} ${name.padEnd(10)} ${sample.rps.toFixed(0).padStart(7)} req/s  p50 ${sample.p50} ms  p99 ${sample.p99} ms${sample.errors ? `  errors ${sample.errors}` : ''}`);
+      }
+    }
+  }
+
+  const summary = (name: ServerName, scenario: Scenario): Sample => {
+    const list = samples.get(`${name}|${scenario}`)!;
+    return { rps: median(list.map((s) => s.rps)), p50: median(list.map((s) => s.p50)), p99: median(list.map((s) => s.p99)), errors: list.reduce((n, s) => n + s.errors, 0) };
+  };
+  const lines: string[] = [];
+  lines.push(`| scenario | server | req/s (median) | p50 ms | p99 ms | errors | ratio |`);
+  lines.push(`|---|---|---:|---:|---:|---:|---|`);
+  const targets = { catalog: 0.8, provision: 0.4, bind: 0.4 } as const;
+  const verdicts: string[] = [];
+  for (const scenario of SCENARIOS) {
+    const node = summary('node:http', scenario);
+    const exp = summary('express', scenario);
+    for (const name of SERVERS) {
+      const s = summary(name, scenario);
+      let ratio = '';
+      if (name === 'sdk') ratio = `${(s.rps / node.rps).toFixed(2)}× node:http`;
+      if (name === 'sdk-router') ratio = `${(s.rps / exp.rps).toFixed(2)}× express`;
+      if (name === 'express') ratio = `${(s.rps / node.rps).toFixed(2)}× node:http`;
+      lines.push(`| ${scenario} | ${name} | ${s.rps.toFixed(0)} | ${s.p50} | ${s.p99} | ${s.errors} | ${ratio} |`);
+    }
+    const sdkRatio = summary('sdk', scenario).rps / node.rps;
+    const routerRatio = summary('sdk-router', scenario).rps / exp.rps;
+    verdicts.push(`${scenario}: sdk ${sdkRatio.toFixed(2)}× node:http (target ≥ ${targets[scenario]}) ${sdkRatio >= targets[scenario] ? 'met' : 'MISSED'}; router ${routerRatio.toFixed(2)}× express (target ≥ 0.9) ${routerRatio >= 0.9 ? 'met' : 'MISSED'}`);
+  }
+  const report = [
+    `rounds ${ROUNDS} × ${SECONDS} s per scenario and server, ${CONNECTIONS} connections, node ${process.version}`,
+    '',
+    ...lines,
+    '',
+    ...verdicts.map((v) => `- ${v}`),
+  ].join('\n');
+  console.log(report);
+  writeFileSync(join(process.cwd(), 'bench-sdk-result.md'), `${report}\n`);
+}
+
+main()
+  .catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    for (const child of children) child.kill();
+    rmSync(work, { recursive: true, force: true });
+  });

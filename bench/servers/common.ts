@@ -1,0 +1,23 @@
+/** Shared by the benchmark servers: the same catalog, the same answers, a port from argv. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+
+export const BENCH_CATALOG = parse(readFileSync(join(__dirname, '..', '..', '..', 'bench', 'catalog.yaml'), 'utf8')) as Record<string, unknown>;
+export const CATALOG_BODY = JSON.stringify(BENCH_CATALOG);
+export const PROVISION_BODY = JSON.stringify({ dashboard_url: 'https://dashboard.example/bench' });
+export const BIND_BODY = JSON.stringify({ credentials: { username: 'bench', password: 'bench-password' } });
+
+export function portArg(): number {
+  const at = process.argv.indexOf('--port');
+  return Number(process.argv[at + 1]);
+}
+
+export function arg(name: string): string | undefined {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 ? process.argv[at + 1] : undefined;
+}
+
+export function ready(port: number): void {
+  process.send?.({ ready: port });
+}

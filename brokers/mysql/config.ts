@@ -1,0 +1,170 @@
+import { readFileSync } from 'node:fs';
+import type { Registry } from 'prom-client';
+import type { StatementListener } from './admin-sql';
+
+/** How the broker reaches the MySQL server it carves databases from. */
+export interface MysqlServerAddress {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+}
+
+export interface MysqlQuotaConfig {
+  /** Pause between enforcer passes when it runs inside the broker (default 10 s). */
+  intervalMs?: number;
+  /** Where the enforcer registers its metrics; its own registry when absent. */
+  metricsRegistry?: Registry;
+  /** How long a pass waits for a table lock a tenant holds before it uses older statistics. */
+  lockWaitTimeoutSeconds?: number;
+}
+
+/** What an operator configures; `url` or host/port/user/password name the admin account. */
+export interface MysqlBrokerConfig {
+  /** mysql://user:pass@host:port[/stateDatabase] */
+  url?: string;
+  host?: string;
+  port?: number;
+  user?: string;
+  password?: string;
+  /** The host and port applications use, when they differ from the admin address (a proxy, a DNS name). */
+  publicHost?: string;
+  publicPort?: number;
+  /** PEM of the CA that signed the server certificate; handed to applications in credentials. */
+  caCertificate?: string;
+  /** Database for the broker's own tables (its registry and, unless disabled, the SDK state). */
+  stateDatabase?: string;
+  /** Keep the SDK state in MySQL too (default true), so replicas behind a load balancer share it. */
+  stateStore?: boolean;
+  /** Host parts of each binding account; see README for why localhost is included. */
+  userHosts?: string[];
+  connectTimeoutMs?: number;
+  quota?: MysqlQuotaConfig;
+  /** Called before every admin statement with its kind (never its text): for metrics and tests. */
+  onStatement?: StatementListener;
+}
+
+export interface ResolvedMysqlConfig {
+  admin: MysqlServerAddress;
+  publicHost: string;
+  publicPort: number;
+  caCertificate: string | undefined;
+  stateDatabase: string;
+  stateStore: boolean;
+  userHosts: string[];
+  connectTimeoutMs: number;
+  quota: { intervalMs: number; metricsRegistry: Registry | undefined; lockWaitTimeoutSeconds: number };
+  onStatement: StatementListener | undefined;
+}
+
+export const DEFAULT_STATE_DATABASE = 'osbkit_broker';
+const DEFAULT_PORT = 3306;
+const DEFAULT_USER_HOSTS = ['%', 'localhost'];
+
+/** Messages here never echo the URL or password: they end up in logs and terminals. */
+export class MysqlConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MysqlConfigError';
+  }
+}
+
+export function resolveMysqlConfig(config: MysqlBrokerConfig): ResolvedMysqlConfig {
+  const fromUrl = config.url !== undefined ? parseMysqlUrl(config.url) : undefined;
+  const host = config.host ?? fromUrl?.host;
+  const user = config.user ?? fromUrl?.user;
+  if (!host) throw new MysqlConfigError('the MySQL host is missing: set MYSQL_URL (mysql://user:password@host:port)');
+  if (!user) throw new MysqlConfigError('the MySQL admin user is missing: set MYSQL_URL (mysql://user:password@host:port)');
+  const port = checkPort(config.port ?? fromUrl?.port ?? DEFAULT_PORT, 'port');
+  const stateDatabase = config.stateDatabase ?? fromUrl?.database ?? DEFAULT_STATE_DATABASE;
+  if (!/^[A-Za-z0-9_]{1,64}$/.test(stateDatabase)) {
+    throw new MysqlConfigError('the state database name must be 1 to 64 characters from A-Z a-z 0-9 _');
+  }
+  const userHosts = config.userHosts ?? DEFAULT_USER_HOSTS;
+  if (userHosts.length === 0 || userHosts.some((h) => !/^[A-Za-z0-9_.%:-]{1,255}$/.test(h))) {
+    throw new MysqlConfigError('userHosts must list host patterns made of A-Z a-z 0-9 _ . % : -');
+  }
+  const intervalMs = config.quota?.intervalMs ?? 10_000;
+  if (!Number.isFinite(intervalMs) || intervalMs <= 0) throw new MysqlConfigError('the quota interval must be a positive number of milliseconds');
+  return {
+    admin: { host, port, user, password: config.password ?? fromUrl?.password ?? '' },
+    publicHost: config.publicHost ?? host,
+    publicPort: checkPort(config.publicPort ?? port, 'public port'),
+    caCertificate: config.caCertificate === '' ? undefined : config.caCertificate,
+    stateDatabase,
+    stateStore: config.stateStore ?? true,
+    userHosts: [...new Set(userHosts)],
+    connectTimeoutMs: config.connectTimeoutMs ?? 5_000,
+    quota: {
+      intervalMs,
+      metricsRegistry: config.quota?.metricsRegistry,
+      lockWaitTimeoutSeconds: config.quota?.lockWaitTimeoutSeconds ?? 5,
+    },
+    onStatement: config.onStatement,
+  };
+}
+
+interface ParsedUrl {
+  host: string;
+  port: number | undefined;
+  user: string;
+  password: string;
+  database: string | undefined;
+}
+
+export function parseMysqlUrl(text: string): ParsedUrl {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new MysqlConfigError('MYSQL_URL is not a valid URL; expected mysql://user:password@host:port');
+  }
+  if (url.protocol !== 'mysql:' && url.protocol !== 'mariadb:') {
+    throw new MysqlConfigError('MYSQL_URL must start with mysql:// (or mariadb://)');
+  }
+  const path = decodeURIComponent(url.pathname.replace(/^\/+/, '').replace(/\/+$/, ''));
+  return {
+    host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: url.port === '' ? undefined : Number(url.port),
+    user: decodeURIComponent(url.username),
+    password: decodeURIComponent(url.password),
+    database: path === '' ? undefined : path,
+  };
+}
+
+/**
+ * The CLI's configuration source. Variables: MYSQL_URL (required), MYSQL_PUBLIC_HOST,
+ * MYSQL_PUBLIC_PORT, MYSQL_CA_CERTIFICATE (PEM) or MYSQL_CA_CERTIFICATE_FILE,
+ * MYSQL_STATE_DATABASE, MYSQL_STATE_STORE (false keeps SDK state elsewhere),
+ * MYSQL_QUOTA_INTERVAL_SECONDS.
+ */
+export function mysqlBrokerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): MysqlBrokerConfig {
+  const url = env.MYSQL_URL;
+  if (!url) throw new MysqlConfigError('MYSQL_URL is not set; expected mysql://user:password@host:port');
+  const config: MysqlBrokerConfig = { url };
+  if (env.MYSQL_PUBLIC_HOST) config.publicHost = env.MYSQL_PUBLIC_HOST;
+  if (env.MYSQL_PUBLIC_PORT) config.publicPort = checkPort(Number(env.MYSQL_PUBLIC_PORT), 'MYSQL_PUBLIC_PORT');
+  if (env.MYSQL_CA_CERTIFICATE) config.caCertificate = env.MYSQL_CA_CERTIFICATE;
+  else if (env.MYSQL_CA_CERTIFICATE_FILE) {
+    try {
+      config.caCertificate = readFileSync(env.MYSQL_CA_CERTIFICATE_FILE, 'utf8');
+    } catch {
+      throw new MysqlConfigError(`MYSQL_CA_CERTIFICATE_FILE ${env.MYSQL_CA_CERTIFICATE_FILE} cannot be read`);
+    }
+  }
+  if (env.MYSQL_STATE_DATABASE) config.stateDatabase = env.MYSQL_STATE_DATABASE;
+  if (env.MYSQL_STATE_STORE !== undefined && env.MYSQL_STATE_STORE !== '') {
+    config.stateStore = !/^(false|0|no|off)$/i.test(env.MYSQL_STATE_STORE);
+  }
+  if (env.MYSQL_QUOTA_INTERVAL_SECONDS) {
+    const seconds = Number(env.MYSQL_QUOTA_INTERVAL_SECONDS);
+    if (!Number.isFinite(seconds) || seconds <= 0) throw new MysqlConfigError('MYSQL_QUOTA_INTERVAL_SECONDS must be a positive number');
+    config.quota = { intervalMs: seconds * 1000 };
+  }
+  return config;
+}
+
+function checkPort(value: number, what: string): number {
+  if (!Number.isInteger(value) || value < 1 || value > 65535) throw new MysqlConfigError(`the ${what} must be an integer from 1 to 65535`);
+  return value;
+}

@@ -1,0 +1,91 @@
+import { readFile } from 'node:fs/promises';
+
+/**
+ * Helpers for processes the cell started, possibly in a previous life. A pid alone is not an
+ * identity (pids are reused), so the kernel's start time is stored with it and compared before any kill.
+ */
+
+async function readProcFile(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+interface ProcStat {
+  state: string;
+  startTicks: string;
+}
+
+async function readStat(pid: number): Promise<ProcStat | undefined> {
+  const stat = await readProcFile(`/proc/${pid}/stat`);
+  if (stat === undefined) return undefined;
+  // The command name may contain spaces and parentheses; the fields after its last ')' are plain.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const state = fields[0];
+  const startTicks = fields[19];
+  if (state === undefined || startTicks === undefined) return undefined;
+  return { state, startTicks };
+}
+
+/** The kernel's start time of `pid` in clock ticks, or undefined without /proc or for a gone process. */
+export async function processStartTicks(pid: number): Promise<string | undefined> {
+  return (await readStat(pid))?.startTicks;
+}
+
+function signalZeroSucceeds(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** True while `pid` runs and, when known, is still the process that started at `startTicks`. Zombies count as gone. */
+export async function isProcessAlive(pid: number, startTicks?: string): Promise<boolean> {
+  const stat = await readStat(pid);
+  if (stat === undefined) return startTicks === undefined && process.platform !== 'linux' && signalZeroSucceeds(pid);
+  if (stat.state === 'Z' || stat.state === 'X') return false;
+  return startTicks === undefined || stat.startTicks === startTicks;
+}
+
+/** Direct children of a single-threaded process (unshare's forked namespace init). */
+export async function childPids(pid: number): Promise<number[]> {
+  const children = await readProcFile(`/proc/${pid}/task/${pid}/children`);
+  if (children === undefined) return [];
+  return children
+    .trim()
+    .split(/\s+/)
+    .filter((field) => field.length > 0)
+    .map(Number)
+    .filter((child) => Number.isInteger(child) && child > 0);
+}
+
+/** Sends a signal to a pid or, when negative, a process group; a process that is already gone is not an error. */
+export function sendSignal(target: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(target, signal);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ESRCH') return false;
+    throw error;
+  }
+}
+
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls until none of the processes is alive, or the deadline passes; returns whether they are all gone. */
+export async function waitUntilGone(processes: ReadonlyArray<{ pid: number; startTicks?: string }>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const alive = await Promise.all(processes.map((entry) => isProcessAlive(entry.pid, entry.startTicks)));
+    if (!alive.includes(true)) return true;
+    if (Date.now() >= deadline) return false;
+    await delay(50);
+  }
+}

@@ -1,0 +1,63 @@
+/** Shapes shared by the cell, its HTTP API and its client. */
+
+export type IsolationMode = 'namespaces' | 'none';
+export type IsolationRequest = 'auto' | IsolationMode;
+
+export type VolumeAccessMode = 'r' | 'rw';
+
+export interface VolumeMountSpec {
+  driver: string;
+  volumeId: string;
+  mountConfig: Record<string, unknown>;
+  /** Absolute path inside the container (namespaces isolation); reported to the app in OSBKIT_VOLUME_PATHS. */
+  containerDir: string;
+  mode: VolumeAccessMode;
+}
+
+/** A long-running process as the controller wants it, like Diego's DesiredLRP reduced to what one cell needs. */
+export interface DesiredLrp {
+  name: string;
+  command: string;
+  env: Record<string, string>;
+  instances: number;
+  /** Host directory with the app's files; copied per instance so the app cannot change it. */
+  appDir?: string;
+  volumeMounts: VolumeMountSpec[];
+}
+
+export type InstanceState = 'starting' | 'running' | 'crashed' | 'stopped';
+
+export interface InstanceStatus {
+  index: number;
+  state: InstanceState;
+  /** Host pid of the instance's outermost process (unshare, or sh without isolation); null when none runs. */
+  pid: number | null;
+  crashCount: number;
+  /** ISO time of the last state change. */
+  since: string;
+  /** Why the instance last crashed or failed to start. */
+  reason?: string;
+}
+
+export interface AppStatus {
+  appGuid: string;
+  name: string;
+  instances: InstanceStatus[];
+}
+
+/** OUT and ERR are the app's streams; CELL lines are the cell's own notes about the instance. */
+export type LogSource = 'OUT' | 'ERR' | 'CELL';
+
+export interface LogLine {
+  timestamp: string;
+  appGuid: string;
+  instanceIndex: number;
+  source: LogSource;
+  message: string;
+}
+
+export interface CellHealth {
+  status: 'ok';
+  isolation: IsolationMode;
+  apps: number;
+}
