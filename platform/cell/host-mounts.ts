@@ -37,10 +37,16 @@ export async function readHostMounts(): Promise<HostMount[]> {
   }
 }
 
-/** Mount points strictly below `directory`, deepest first so children go before their parents. */
-export function mountPointsBelow(mounts: readonly HostMount[], directory: string): string[] {
-  const prefix = directory.endsWith(sep) ? directory : `${directory}${sep}`;
-  const below = mounts.map((mount) => mount.mountPoint).filter((point) => point.startsWith(prefix));
+/**
+ * Mount points below `directory` (and the directory itself when asked), deepest first so
+ * children are unmounted before their parents.
+ */
+export function mountPointsBelow(mounts: readonly HostMount[], directory: string, includeDirectory = false): string[] {
+  const trimmed = directory.length > 1 && directory.endsWith(sep) ? directory.slice(0, -1) : directory;
+  const prefix = trimmed.endsWith(sep) ? trimmed : `${trimmed}${sep}`;
+  const below = mounts
+    .map((mount) => mount.mountPoint)
+    .filter((point) => point.startsWith(prefix) || (includeDirectory && point === trimmed));
   return [...new Set(below)].sort((a, b) => b.split(sep).length - a.split(sep).length || b.length - a.length);
 }
 

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { delay } from './timing';
 
 /**
  * Helpers for processes the cell started, possibly in a previous life. A pid alone is not an
@@ -73,10 +74,6 @@ export function sendSignal(target: number, signal: NodeJS.Signals): boolean {
     if (code === 'ESRCH') return false;
     throw error;
   }
-}
-
-export function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Polls until none of the processes is alive, or the deadline passes; returns whether they are all gone. */

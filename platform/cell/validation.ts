@@ -137,12 +137,17 @@ function parseVolumeMounts(value: unknown): VolumeMountSpec[] {
   if (!Array.isArray(value)) throw new InvalidFieldError('volumeMounts', 'must be an array');
   if (value.length > MAX_VOLUME_MOUNTS) throw new InvalidFieldError('volumeMounts', `must hold at most ${MAX_VOLUME_MOUNTS} mounts`);
   const mounts = value.map((entry, position) => parseVolumeMount(entry, position));
-  const seen = new Set<string>();
+  const seenDirs = new Set<string>();
+  const seenVolumes = new Set<string>();
   mounts.forEach((mount, position) => {
-    if (seen.has(mount.containerDir)) {
+    if (seenDirs.has(mount.containerDir)) {
       throw new InvalidFieldError(`volumeMounts[${position}].containerDir`, 'is used by another mount');
     }
-    seen.add(mount.containerDir);
+    // One driver mount per volume and container: the driver could not tell two of them apart on unmount.
+    const volumeKey = JSON.stringify([mount.driver, mount.volumeId]);
+    if (seenVolumes.has(volumeKey)) throw new InvalidFieldError(`volumeMounts[${position}].volumeId`, 'is already mounted by another entry');
+    seenDirs.add(mount.containerDir);
+    seenVolumes.add(volumeKey);
   });
   return mounts;
 }

@@ -8,6 +8,7 @@ import type { BindingRecord, InstanceRecord, OperationKind, OperationRecord, Sta
 import { bindingView, describeTarget, findOperation, instanceView, isLive, newOperation, withOperation, type AnyRecord, type TargetRef } from './records';
 import { Runner, type RunnerOptions, type StepOutcome } from './runner';
 import type { StoredCaller } from './steps';
+import { checkMaintenanceInfo } from '../server/preconditions';
 
 /**
  * The SDK's answers to every OSB request that changes or reads state. It decides
@@ -171,6 +172,8 @@ export class Engine {
     const targetPlanId = input.planId ?? record.planId;
     const target = this.catalog.plan(targetPlanId)!;
     const planChanged = targetPlanId !== record.planId;
+    // Without plan_id the handler cannot know the plan, so the stored plan's maintenance_info is checked here.
+    if (input.planId === undefined) checkMaintenanceInfo(target, input.maintenanceInfoVersion);
     const fingerprint = canonicalJson({
       planId: targetPlanId,
       parameters: input.parameters,
@@ -513,7 +516,8 @@ export class Engine {
           await this.restore(ref, op.id, before);
           throw outcome.error;
         }
-        throw outcome.error ?? errors.internal();
+        // The 500 hides the broker's message from the client; the request's log line keeps it.
+        throw outcome.error ?? errors.internal(outcome.cause);
       case 'halted':
         if (op.async) return { status: 202, body: { operation: op.id } };
         throw errors.concurrency(`The ${describeTarget(ref)} was deleted while this request ran.`);

@@ -26,7 +26,8 @@ export type StepOutcome =
   /** `gone`: the broker found the resource already deleted (it answered 410). */
   | { kind: 'succeeded'; record: AnyRecord; gone?: boolean }
   | { kind: 'in progress'; record: AnyRecord; retryAfterMs: number }
-  | { kind: 'failed'; record: AnyRecord; error: OsbError | undefined; description: string }
+  /** `cause`: what the broker threw when it was not an OsbError, for the request's error log. */
+  | { kind: 'failed'; record: AnyRecord; error: OsbError | undefined; description: string; cause?: unknown }
   /** A delete took this create over while the step ran. */
   | { kind: 'halted' }
   /** Another runner owns the operation now. */
@@ -174,7 +175,7 @@ export class Runner {
           },
           now,
         );
-        outcome = { kind: 'failed', record: failed, error, description };
+        outcome = { kind: 'failed', record: failed, error, description, ...(error ? {} : { cause: thrown }) };
         return failed;
       }
       if (isInProgress(value)) {

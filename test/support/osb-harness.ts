@@ -17,8 +17,10 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 export class Osb {
   constructor(
     readonly handler: Handler,
-    private readonly credentials: { username: string; password: string } | undefined = CREDENTIALS,
-    private readonly version: string | undefined = API_VERSION,
+    /** null sends no Authorization header. */
+    private readonly credentials: { username: string; password: string } | null = CREDENTIALS,
+    /** null sends no X-Broker-API-Version header. */
+    private readonly version: string | null = API_VERSION,
   ) {}
 
   get(path: string): Test {
@@ -41,7 +43,7 @@ export class Osb {
 
   private prepare(test: Test): Test {
     if (this.credentials) test.auth(this.credentials.username, this.credentials.password);
-    if (this.version !== undefined) test.set('X-Broker-API-Version', this.version);
+    if (this.version !== null) test.set('X-Broker-API-Version', this.version);
     return test;
   }
 }

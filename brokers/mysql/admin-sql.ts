@@ -1,0 +1,158 @@
+import { createPool, type Pool, type PoolConnection, type ResultSetHeader, type RowDataPacket } from 'mysql2/promise';
+import type { MysqlServerAddress } from './config';
+import { toMysqlFailure } from './mysql-errors';
+
+/**
+ * The one door to the admin connection. Every statement is named by its kind, so listeners,
+ * logs and errors can say what ran without ever holding the statement text (CREATE USER
+ * carries a password). Values go in as `?` placeholders; identifiers are built by the
+ * callers from derived, quoted names only.
+ */
+
+export type StatementKind =
+  | 'CREATE DATABASE'
+  | 'DROP DATABASE'
+  | 'CREATE USER'
+  | 'DROP USER'
+  | 'ALTER USER'
+  | 'GRANT'
+  | 'REVOKE'
+  | 'KILL'
+  | 'ANALYZE TABLE'
+  | 'SET SESSION'
+  | 'READ CATALOG'
+  | 'REGISTRY';
+
+/** May throw to fail the statement before it runs (tests inject faults this way). */
+export type StatementListener = (kind: StatementKind) => void;
+
+export type Row = Record<string, unknown>;
+export type SqlValue = string | number | boolean | null;
+
+export interface StatementOptions {
+  /** The statement holds a secret: keep even the server's error message out of errors. */
+  secret?: boolean;
+  /**
+   * Send values out of band (a server-side prepared statement) instead of escaping them
+   * into the text; for values that may hold arbitrary characters.
+   */
+  prepared?: boolean;
+}
+
+/** The subset of a connection a statement needs; the pool and a pinned session both provide it. */
+interface Queryable {
+  query(sql: string, values?: SqlValue[]): Promise<[unknown, unknown]>;
+  execute(sql: string, values?: SqlValue[]): Promise<[unknown, unknown]>;
+}
+
+export interface AdminSession {
+  rows(kind: StatementKind, sql: string, values?: SqlValue[], options?: StatementOptions): Promise<Row[]>;
+  run(kind: StatementKind, sql: string, values?: SqlValue[], options?: StatementOptions): Promise<ResultSetHeader>;
+}
+
+export class AdminSql implements AdminSession {
+  private closed = false;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly listener?: StatementListener,
+  ) {}
+
+  static connect(address: MysqlServerAddress, options: { connectTimeoutMs: number; listener?: StatementListener; poolSize?: number }): AdminSql {
+    return new AdminSql(createMysqlPool(address, options.connectTimeoutMs, options.poolSize ?? 4), options.listener);
+  }
+
+  rows(kind: StatementKind, sql: string, values: SqlValue[] = [], options: StatementOptions = {}): Promise<Row[]> {
+    return this.send(this.pool as unknown as Queryable, kind, sql, values, options).then(asRows);
+  }
+
+  run(kind: StatementKind, sql: string, values: SqlValue[] = [], options: StatementOptions = {}): Promise<ResultSetHeader> {
+    return this.send(this.pool as unknown as Queryable, kind, sql, values, options).then(asHeader);
+  }
+
+  /**
+   * Runs `work` on one pinned connection, for session settings that must not leak to other
+   * statements; the connection is destroyed rather than reused if `work` fails.
+   */
+  async withSession<T>(work: (session: AdminSession) => Promise<T>): Promise<T> {
+    let connection: PoolConnection;
+    try {
+      connection = await this.pool.getConnection();
+    } catch (error) {
+      throw toMysqlFailure('connect', error, false);
+    }
+    const target = connection as unknown as Queryable;
+    const session: AdminSession = {
+      rows: (kind, sql, values = [], options = {}) => this.send(target, kind, sql, values, options).then(asRows),
+      run: (kind, sql, values = [], options = {}) => this.send(target, kind, sql, values, options).then(asHeader),
+    };
+    try {
+      const result = await work(session);
+      connection.release();
+      return result;
+    } catch (error) {
+      connection.destroy();
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+
+  private async send(target: Queryable, kind: StatementKind, sql: string, values: SqlValue[], options: StatementOptions): Promise<unknown> {
+    try {
+      this.listener?.(kind);
+      const [result] = options.prepared ? await target.execute(sql, values) : await target.query(sql, values);
+      return result;
+    } catch (error) {
+      throw toMysqlFailure(kind, error, options.secret === true);
+    }
+  }
+}
+
+export function createMysqlPool(address: MysqlServerAddress, connectTimeoutMs: number, poolSize: number): Pool {
+  return createPool({
+    host: address.host,
+    port: address.port,
+    user: address.user,
+    password: address.password,
+    connectionLimit: poolSize,
+    maxIdle: poolSize,
+    idleTimeout: 60_000,
+    connectTimeout: connectTimeoutMs,
+    enableKeepAlive: true,
+    charset: 'utf8mb4_general_ci',
+    // Sizes are DECIMAL sums; numbers are exact enough for megabytes and easier to compare.
+    decimalNumbers: true,
+    supportBigNumbers: true,
+    dateStrings: true,
+    multipleStatements: false,
+  });
+}
+
+function asRows(result: unknown): Row[] {
+  return Array.isArray(result) ? (result as RowDataPacket[]).map((row) => ({ ...row })) : [];
+}
+
+function asHeader(result: unknown): ResultSetHeader {
+  return (Array.isArray(result) ? { affectedRows: 0 } : result) as ResultSetHeader;
+}
+
+/** Column readers: rows come from the driver untyped, so each value is checked where it is used. */
+export function textColumn(row: Row | undefined, column: string): string | undefined {
+  const value = row?.[column];
+  if (typeof value === 'string') return value;
+  if (Buffer.isBuffer(value)) return value.toString('utf8');
+  return undefined;
+}
+
+export function numberColumn(row: Row | undefined, column: string): number {
+  const value = row?.[column];
+  if (typeof value === 'number') return value;
+  if (typeof value === 'bigint') return Number(value);
+  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
+  return 0;
+}

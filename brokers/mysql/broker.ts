@@ -1,0 +1,277 @@
+import type { Logger } from 'pino';
+import {
+  errors,
+  type BindRequest,
+  type BindResult,
+  type BindingView,
+  type DeprovisionRequest,
+  type FetchBindingResult,
+  type FetchInstanceResult,
+  type InstanceView,
+  type JsonObject,
+  type ProvisionRequest,
+  type ProvisionResult,
+  type ServiceBroker,
+  type StepContext,
+  type UnbindRequest,
+  type UpdateRequest,
+  type UpdateResult,
+} from '../../sdk';
+import { createAccount, dropAccount, setConnectionLimit, type BindingAccount } from './accounts';
+import type { AdminSql } from './admin-sql';
+import type { ResolvedMysqlConfig } from './config';
+import { formatCredentials } from './credentials';
+import { createDatabase, databaseExists, dropDatabase, resolveEncoding, type DatabaseEncoding } from './databases';
+import { toBrokerError } from './mysql-errors';
+import { MAX_DATABASE_NAME_LENGTH, MAX_USER_NAME_LENGTH, bindingUserName, databaseName, isSafeName } from './naming';
+import { generatePassword } from './password';
+import { PlanConfigurationError, planLimits, type PlanLimits } from './plans';
+import type { BrokerRegistry } from './registry';
+import { killSessions } from './sessions';
+import { bytesToMegabytes, measureDatabaseBytes } from './usage';
+
+/**
+ * The MySQL service broker: an instance is a database on a shared server, a binding is a
+ * user with a generated password and privileges on that database only. The SDK owns
+ * idempotency and state; every method here is written to be safe when the SDK runs it again
+ * after a crash.
+ */
+
+export interface MysqlBrokerDependencies {
+  sql: AdminSql;
+  registry: BrokerRegistry;
+  config: ResolvedMysqlConfig;
+  logger: Logger;
+  /** Releases what the broker holds (pools, the quota timer) when the SDK stops it. */
+  shutdown?: () => Promise<void>;
+}
+
+/** What the broker keeps in the SDK's `data`: the names it chose, so a later naming change never orphans them. */
+type InstanceData = { database: string };
+type BindingData = { username: string; database: string };
+
+export class MysqlBroker implements ServiceBroker {
+  constructor(private readonly deps: MysqlBrokerDependencies) {}
+
+  provision(request: ProvisionRequest, ctx: StepContext): Promise<ProvisionResult> {
+    return this.guard(ctx.logger, async () => {
+      const { sql, registry } = this.deps;
+      const limits = limitsOf(request.plan);
+      const database = databaseName(request.instanceId);
+      const encoding = await resolveEncoding(sql, readEncoding(request.parameters));
+      const owned = await registry.findDatabase(database);
+      if (owned && owned.instanceId !== request.instanceId) {
+        throw errors.conflict('The database name derived for this instance id is already taken by another instance.');
+      }
+      const exists = await databaseExists(sql, database);
+      if (exists && !owned) {
+        // Never adopt a database this broker did not record: deprovision would later drop it.
+        throw errors.conflict('A database with the name derived for this instance already exists and was not created by this broker.');
+      }
+      // Recorded before it is made, so a crash in between leaves a record deprovision can clean up.
+      await registry.saveDatabase({
+        database,
+        instanceId: request.instanceId,
+        planId: request.plan.id,
+        maxStorageMb: limits.maxStorageMb,
+        maxUserConnections: limits.maxUserConnections,
+      });
+      if (!exists) await createDatabase(sql, database, encoding);
+      ctx.logger.info({ database, plan: limits.planName, created: !exists }, 'database provisioned');
+      const data: InstanceData = { database };
+      return { data };
+    });
+  }
+
+  update(request: UpdateRequest, ctx: StepContext): Promise<UpdateResult> {
+    return this.guard(ctx.logger, async () => {
+      if (!request.planChanged) return {};
+      const { sql, registry, config } = this.deps;
+      const from = limitsOf(request.previousPlan);
+      const to = limitsOf(request.plan);
+      const database = instanceDatabase(request.instance);
+      if (!(await databaseExists(sql, database))) {
+        throw errors.unprocessable(`The database of service instance ${request.instance.instanceId} no longer exists.`, { instanceUsable: false });
+      }
+      if (to.maxStorageMb < from.maxStorageMb) {
+        const usedMb = bytesToMegabytes(await measureDatabaseBytes(sql, database, { lockWaitTimeoutSeconds: config.quota.lockWaitTimeoutSeconds }));
+        if (usedMb > to.maxStorageMb) {
+          throw errors.unprocessable(
+            `The database uses ${usedMb.toFixed(1)} MB; plan ${to.planName} allows ${to.maxStorageMb} MB. Delete data before moving to this plan.`,
+            { instanceUsable: true, updateRepeatable: true },
+          );
+        }
+      }
+      await registry.saveDatabase({
+        database,
+        instanceId: request.instance.instanceId,
+        planId: request.plan.id,
+        maxStorageMb: to.maxStorageMb,
+        maxUserConnections: to.maxUserConnections,
+      });
+      for (const user of await registry.usersOf(database)) {
+        await setConnectionLimit(sql, this.account(user.user), to.maxUserConnections);
+      }
+      ctx.logger.info({ database, from: from.planName, to: to.planName }, 'plan changed');
+      return {};
+    });
+  }
+
+  deprovision(request: DeprovisionRequest, ctx: StepContext): Promise<void> {
+    return this.guard(ctx.logger, async () => {
+      const { sql, registry } = this.deps;
+      const database = instanceDatabase(request.instance);
+      const exists = await databaseExists(sql, database);
+      // Users of bindings that never finished (the SDK refuses to deprovision live ones).
+      for (const user of await registry.usersOf(database)) {
+        await this.removeAccount(user.user);
+        await registry.forgetUser(user.user);
+      }
+      if (exists) {
+        await killSessions(sql, { database });
+        await dropDatabase(sql, database);
+      }
+      await registry.forgetDatabase(database);
+      if (!exists) throw errors.gone();
+      ctx.logger.info({ database }, 'database dropped');
+    });
+  }
+
+  bind(request: BindRequest, ctx: StepContext): Promise<BindResult> {
+    return this.guard(ctx.logger, async () => {
+      const { sql, registry, config } = this.deps;
+      const limits = limitsOf(request.instance.plan);
+      const database = instanceDatabase(request.instance);
+      const user = bindingUserName(request.instance.instanceId, request.bindingId);
+      const readOnly = request.parameters.read_only === true;
+      if (!(await databaseExists(sql, database))) {
+        throw errors.unprocessable(`The database of service instance ${request.instance.instanceId} no longer exists; it cannot be bound.`);
+      }
+      // A repeat (a resumed bind) finds the user an earlier attempt made. Its password was
+      // never handed to anyone, so the user is dropped and made again from scratch: a clean,
+      // fully known account rather than one patched up from an unknown half-made state.
+      await this.removeAccount(user);
+      await registry.saveUser({ user, database, instanceId: request.instance.instanceId, bindingId: request.bindingId, readOnly });
+      const password = generatePassword();
+      try {
+        await createAccount(sql, { ...this.account(user), password, database, readOnly, maxUserConnections: limits.maxUserConnections });
+      } catch (error) {
+        await this.undoBind(user, ctx.logger);
+        throw error;
+      }
+      ctx.logger.info({ database, user, readOnly }, 'binding user created');
+      const data: BindingData = { username: user, database };
+      return {
+        credentials: formatCredentials({
+          hostname: config.publicHost,
+          port: config.publicPort,
+          database,
+          username: user,
+          password,
+          ...(config.caCertificate !== undefined ? { caCertificate: config.caCertificate } : {}),
+        }),
+        data,
+      };
+    });
+  }
+
+  unbind(request: UnbindRequest, ctx: StepContext): Promise<void> {
+    return this.guard(ctx.logger, async () => {
+      const user = bindingUser(request.binding);
+      const existed = await this.removeAccount(user);
+      await this.deps.registry.forgetUser(user);
+      if (!existed) throw errors.gone();
+      ctx.logger.info({ user }, 'binding user dropped');
+    });
+  }
+
+  async getInstance(instance: InstanceView): Promise<FetchInstanceResult> {
+    return {
+      parameters: withoutSecrets(instance.parameters),
+      ...(instance.dashboardUrl !== undefined ? { dashboardUrl: instance.dashboardUrl } : {}),
+      ...(instance.metadata !== undefined ? { metadata: instance.metadata } : {}),
+    };
+  }
+
+  async getBinding(binding: BindingView): Promise<FetchBindingResult> {
+    return { ...binding.result, parameters: withoutSecrets(binding.parameters) };
+  }
+
+  async stop(): Promise<void> {
+    await (this.deps.shutdown ?? (() => this.deps.sql.close()))();
+  }
+
+  private account(user: string): BindingAccount {
+    return { user, hosts: this.deps.config.userHosts };
+  }
+
+  /**
+   * Kills the user's sessions, drops its accounts, then kills again: a client that connected
+   * between the first kill and the drop keeps its session after DROP USER otherwise.
+   */
+  private async removeAccount(user: string): Promise<boolean> {
+    const { sql } = this.deps;
+    await killSessions(sql, { user });
+    const existed = await dropAccount(sql, this.account(user));
+    await killSessions(sql, { user });
+    return existed;
+  }
+
+  /** Best effort: the error that made the bind fail is the one worth reporting. */
+  private async undoBind(user: string, logger: Logger): Promise<void> {
+    try {
+      await dropAccount(this.deps.sql, this.account(user));
+      await this.deps.registry.forgetUser(user);
+    } catch (error) {
+      logger.warn({ user, err: toBrokerError(error) }, 'could not remove the user of a failed bind; unbind removes it');
+    }
+  }
+
+  private async guard<T>(logger: Logger, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof PlanConfigurationError) {
+        logger.error({ problem: error.message }, 'the catalog lacks plan limits');
+        throw errors.internal(error);
+      }
+      throw toBrokerError(error);
+    }
+  }
+}
+
+function limitsOf(plan: ProvisionRequest['plan']): PlanLimits {
+  return planLimits(plan);
+}
+
+function readEncoding(parameters: JsonObject): DatabaseEncoding {
+  const encoding: DatabaseEncoding = {};
+  if (parameters.character_set !== undefined) {
+    if (typeof parameters.character_set !== 'string') throw errors.badRequest('character_set must be a string.');
+    encoding.characterSet = parameters.character_set;
+  }
+  if (parameters.collation !== undefined) {
+    if (typeof parameters.collation !== 'string') throw errors.badRequest('collation must be a string.');
+    encoding.collation = parameters.collation;
+  }
+  return encoding;
+}
+
+function instanceDatabase(instance: InstanceView): string {
+  const stored = (instance.data as Partial<InstanceData> | undefined)?.database;
+  return typeof stored === 'string' && isSafeName(stored, MAX_DATABASE_NAME_LENGTH) ? stored : databaseName(instance.instanceId);
+}
+
+function bindingUser(binding: BindingView): string {
+  const stored = (binding.data as Partial<BindingData> | undefined)?.username;
+  return typeof stored === 'string' && isSafeName(stored, MAX_USER_NAME_LENGTH) ? stored : bindingUserName(binding.instanceId, binding.bindingId);
+}
+
+/** Parameters as the platform sent them, minus anything that looks like a secret. */
+function withoutSecrets(parameters: JsonObject): JsonObject {
+  const shown: JsonObject = {};
+  for (const [key, value] of Object.entries(parameters)) {
+    if (!/pass(word)?|secret|token|credential/i.test(key)) shown[key] = value;
+  }
+  return shown;
+}

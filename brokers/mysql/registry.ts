@@ -1,0 +1,161 @@
+import { numberColumn, textColumn, type AdminSql, type Row } from './admin-sql';
+import { quoteIdentifier } from './naming';
+
+/**
+ * The broker's own record of what it made: which database belongs to which instance and
+ * quota, and which users belong to which database and are read-only. It lives on the same
+ * server as the databases, so the quota enforcer (in the broker or run alone by the CLI)
+ * needs nothing else, whichever store the SDK keeps its state in. It is also the ownership
+ * mark: a database the registry does not list is never adopted or dropped.
+ */
+
+export interface RegisteredDatabase {
+  database: string;
+  instanceId: string;
+  planId: string;
+  maxStorageMb: number;
+  maxUserConnections: number;
+}
+
+export interface RegisteredUser {
+  user: string;
+  database: string;
+  instanceId: string;
+  bindingId: string;
+  readOnly: boolean;
+}
+
+export class BrokerRegistry {
+  private readonly databasesTable: string;
+  private readonly usersTable: string;
+  private ready: Promise<void> | undefined;
+
+  constructor(
+    private readonly sql: AdminSql,
+    private readonly schema: string,
+  ) {
+    this.databasesTable = `${quoteIdentifier(schema)}.${quoteIdentifier('mysql_broker_databases')}`;
+    this.usersTable = `${quoteIdentifier(schema)}.${quoteIdentifier('mysql_broker_users')}`;
+  }
+
+  /** Creates the tables once; a failure (server down) is retried by the next caller instead of sticking. */
+  ensure(): Promise<void> {
+    this.ready ??= this.create().catch((error: unknown) => {
+      this.ready = undefined;
+      throw error;
+    });
+    return this.ready;
+  }
+
+  private async create(): Promise<void> {
+    await this.sql.run('REGISTRY', `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(this.schema)} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+    await this.sql.run(
+      'REGISTRY',
+      `CREATE TABLE IF NOT EXISTS ${this.databasesTable} (
+        database_name VARCHAR(64) NOT NULL PRIMARY KEY,
+        instance_id VARCHAR(255) NOT NULL,
+        plan_id VARCHAR(255) NOT NULL,
+        max_storage_mb DOUBLE NOT NULL,
+        max_user_connections INT NOT NULL,
+        updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
+      ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
+    );
+    await this.sql.run(
+      'REGISTRY',
+      `CREATE TABLE IF NOT EXISTS ${this.usersTable} (
+        user_name VARCHAR(32) NOT NULL PRIMARY KEY,
+        database_name VARCHAR(64) NOT NULL,
+        instance_id VARCHAR(255) NOT NULL,
+        binding_id VARCHAR(255) NOT NULL,
+        read_only TINYINT(1) NOT NULL,
+        updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+        KEY mysql_broker_users_database (database_name)
+      ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
+    );
+  }
+
+  async findDatabase(database: string): Promise<RegisteredDatabase | undefined> {
+    await this.ensure();
+    const rows = await this.sql.rows('REGISTRY', `SELECT * FROM ${this.databasesTable} WHERE database_name = ?`, [database], { prepared: true });
+    return rows[0] ? toDatabase(rows[0]) : undefined;
+  }
+
+  async listDatabases(): Promise<RegisteredDatabase[]> {
+    await this.ensure();
+    const rows = await this.sql.rows('REGISTRY', `SELECT * FROM ${this.databasesTable} ORDER BY database_name`);
+    return rows.map(toDatabase);
+  }
+
+  async saveDatabase(entry: RegisteredDatabase): Promise<void> {
+    await this.ensure();
+    await this.sql.run(
+      'REGISTRY',
+      `INSERT INTO ${this.databasesTable} (database_name, instance_id, plan_id, max_storage_mb, max_user_connections)
+       VALUES (?, ?, ?, ?, ?)
+       ON DUPLICATE KEY UPDATE plan_id = VALUES(plan_id), max_storage_mb = VALUES(max_storage_mb),
+         max_user_connections = VALUES(max_user_connections), updated_at = CURRENT_TIMESTAMP`,
+      [entry.database, entry.instanceId, entry.planId, entry.maxStorageMb, entry.maxUserConnections],
+      { prepared: true },
+    );
+  }
+
+  async forgetDatabase(database: string): Promise<void> {
+    await this.ensure();
+    await this.sql.run('REGISTRY', `DELETE FROM ${this.databasesTable} WHERE database_name = ?`, [database], { prepared: true });
+  }
+
+  async usersOf(database: string): Promise<RegisteredUser[]> {
+    await this.ensure();
+    const rows = await this.sql.rows('REGISTRY', `SELECT * FROM ${this.usersTable} WHERE database_name = ? ORDER BY user_name`, [database], { prepared: true });
+    return rows.map(toUser);
+  }
+
+  async listUsers(): Promise<RegisteredUser[]> {
+    await this.ensure();
+    const rows = await this.sql.rows('REGISTRY', `SELECT * FROM ${this.usersTable} ORDER BY user_name`);
+    return rows.map(toUser);
+  }
+
+  async findUser(user: string): Promise<RegisteredUser | undefined> {
+    await this.ensure();
+    const rows = await this.sql.rows('REGISTRY', `SELECT * FROM ${this.usersTable} WHERE user_name = ?`, [user], { prepared: true });
+    return rows[0] ? toUser(rows[0]) : undefined;
+  }
+
+  async saveUser(entry: RegisteredUser): Promise<void> {
+    await this.ensure();
+    await this.sql.run(
+      'REGISTRY',
+      `INSERT INTO ${this.usersTable} (user_name, database_name, instance_id, binding_id, read_only) VALUES (?, ?, ?, ?, ?)
+       ON DUPLICATE KEY UPDATE database_name = VALUES(database_name), instance_id = VALUES(instance_id),
+         binding_id = VALUES(binding_id), read_only = VALUES(read_only), updated_at = CURRENT_TIMESTAMP`,
+      [entry.user, entry.database, entry.instanceId, entry.bindingId, entry.readOnly ? 1 : 0],
+      { prepared: true },
+    );
+  }
+
+  async forgetUser(user: string): Promise<void> {
+    await this.ensure();
+    await this.sql.run('REGISTRY', `DELETE FROM ${this.usersTable} WHERE user_name = ?`, [user], { prepared: true });
+  }
+}
+
+function toDatabase(row: Row): RegisteredDatabase {
+  return {
+    database: textColumn(row, 'database_name') ?? '',
+    instanceId: textColumn(row, 'instance_id') ?? '',
+    planId: textColumn(row, 'plan_id') ?? '',
+    maxStorageMb: numberColumn(row, 'max_storage_mb'),
+    maxUserConnections: numberColumn(row, 'max_user_connections'),
+  };
+}
+
+function toUser(row: Row): RegisteredUser {
+  return {
+    user: textColumn(row, 'user_name') ?? '',
+    database: textColumn(row, 'database_name') ?? '',
+    instanceId: textColumn(row, 'instance_id') ?? '',
+    bindingId: textColumn(row, 'binding_id') ?? '',
+    readOnly: numberColumn(row, 'read_only') !== 0,
+  };
+}

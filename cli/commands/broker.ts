@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import { createBroker, createLogger } from '../../sdk';
+import { bundledBroker } from '../bundled-brokers';
+
+/** `osbkit broker NAME`: one broker, on its own, for a platform to register. */
+export function registerBrokerRunCommand(program: Command): void {
+  program
+    .command('broker')
+    .description('Run one bundled broker on its own (register it with "cf create-service-broker")')
+    .argument('<name>', 'local')
+    .requiredOption('--port <n>', 'port to listen on', (v) => Number(v))
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--username <user>', 'basic-auth user the platform must send (or OSBKIT_BROKER_USERNAME)')
+    .option('--password <pass>', 'basic-auth password (or OSBKIT_BROKER_PASSWORD)')
+    .option('--state-dir <dir>', 'where the broker keeps its state (default: $OSBKIT_HOME/brokers/NAME)')
+    .option('--volumes-root <dir>', 'local broker: the directory holding the volumes')
+    .option('--metrics', 'serve Prometheus metrics at /metrics')
+    .action(async (name: string, options: { port: number; host: string; username?: string; password?: string; stateDir?: string; volumesRoot?: string; metrics?: boolean }) => {
+      const username = options.username ?? process.env.OSBKIT_BROKER_USERNAME;
+      const password = options.password ?? process.env.OSBKIT_BROKER_PASSWORD;
+      if (!username || !password) {
+        throw new Error('A broker needs credentials: pass --username and --password, or set OSBKIT_BROKER_USERNAME and OSBKIT_BROKER_PASSWORD.');
+      }
+      if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) throw new Error('--port must be a port number.');
+      const logger = createLogger({ name: `broker-${name}` });
+      const bundled = await bundledBroker(name, { ...(options.stateDir ? { stateDir: options.stateDir } : {}), ...(options.volumesRoot ? { volumesRoot: options.volumesRoot } : {}) }, logger);
+      const app = createBroker({
+        catalog: bundled.catalog,
+        broker: bundled.broker,
+        store: bundled.store,
+        auth: { username, password },
+        logger,
+        metrics: options.metrics === true,
+      });
+      const { url, server } = await app.listen(options.port, options.host);
+      logger.info({ url, broker: name }, 'broker listening');
+      process.send?.({ ready: url });
+      const stop = (): void => {
+        server.close();
+        void app.close().then(async () => {
+          await bundled.close?.();
+          process.exit(0);
+        });
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
+}

@@ -1,0 +1,51 @@
+import type { Command } from 'commander';
+import { printJson, printTable, ok } from '../output';
+import { api, type GlobalOptions } from './shared';
+
+export function registerMarketplaceCommands(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('marketplace')
+    .description('List service offerings, or the plans of one with -e')
+    .option('-e, --offering <name>', 'show the plans of this offering')
+    .action(async (options: { offering?: string }) => {
+      const client = api();
+      if (options.offering) {
+        const plans = await client.list(`/v3/service_plans?service_offering_names=${encodeURIComponent(options.offering)}`);
+        if (plans.length === 0) throw new Error(`Service offering "${options.offering}" not found or has no plans. See "osbkit marketplace".`);
+        if (globals().json) return printJson(plans);
+        printTable(['plan', 'description', 'free', 'access'], plans.map((p) => [p.name, p.description as string, String(p.free ?? true), String(p.visibility_type ?? '')]));
+        return;
+      }
+      const offerings = await client.list('/v3/service_offerings');
+      if (globals().json) return printJson(offerings);
+      printTable(['offering', 'description', 'broker'], offerings.map((o) => [o.name, o.description as string, String(o.broker_name ?? '')]));
+    });
+
+  program
+    .command('enable-service-access')
+    .description('Make the plans of an offering available (all plans, or one with -p)')
+    .argument('<offering>')
+    .option('-p, --plan <name>', 'only this plan')
+    .action(async (offering: string, options: { plan?: string }) => {
+      const client = api();
+      const plans = await client.list(`/v3/service_plans?service_offering_names=${encodeURIComponent(offering)}`);
+      const chosen = options.plan ? plans.filter((p) => p.name === options.plan) : plans;
+      if (chosen.length === 0) throw new Error(`No plan ${options.plan ? `"${options.plan}" ` : ''}found for offering "${offering}". See "osbkit marketplace -e ${offering}".`);
+      for (const plan of chosen) await client.request('POST', `/v3/service_plans/${plan.guid}/visibility`, { type: 'public' });
+      ok(`Enabled access to ${chosen.map((p) => p.name).join(', ')} of ${offering}.`, globals());
+    });
+
+  program
+    .command('disable-service-access')
+    .description('Make the plans of an offering unavailable to new instances')
+    .argument('<offering>')
+    .option('-p, --plan <name>', 'only this plan')
+    .action(async (offering: string, options: { plan?: string }) => {
+      const client = api();
+      const plans = await client.list(`/v3/service_plans?service_offering_names=${encodeURIComponent(offering)}`);
+      const chosen = options.plan ? plans.filter((p) => p.name === options.plan) : plans;
+      if (chosen.length === 0) throw new Error(`No matching plans for offering "${offering}".`);
+      for (const plan of chosen) await client.request('POST', `/v3/service_plans/${plan.guid}/visibility`, { type: 'admin' });
+      ok(`Disabled access to ${chosen.map((p) => p.name).join(', ')} of ${offering}.`, globals());
+    });
+}

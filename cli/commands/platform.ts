@@ -1,0 +1,166 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { createLogger } from '../../sdk';
+import { startLocalDriver } from '../../platform/drivers/local/main';
+import { ControllerApi } from '../api';
+import { BUNDLED_BROKER_NAMES } from '../bundled-brokers';
+import { homePath, osbkitHome } from '../home';
+import { progress, step } from '../output';
+import { Supervisor } from '../supervisor';
+import { startCellProcess, startControllerProcess } from '../platform-parts';
+
+/** `osbkit up` and the parts it runs: the local driver, the cell and the controller. */
+export function registerPlatformCommands(program: Command): void {
+  program
+    .command('up')
+    .description('Start the controller, a cell, the volume driver and the bundled brokers, and register the brokers')
+    .option('--port <n>', 'controller port', (v) => Number(v), 9000)
+    .option('--isolation <mode>', 'cell isolation: auto, namespaces or none', 'auto')
+    .option('--brokers <names>', `comma-separated bundled brokers to run (available: ${BUNDLED_BROKER_NAMES.join(', ')})`, BUNDLED_BROKER_NAMES.join(','))
+    .action(async (options: { port: number; isolation: string; brokers: string }) => {
+      await up(options);
+    });
+
+  program
+    .command('driver')
+    .description('Run a volume driver (started by "osbkit up")')
+    .argument('<name>', 'local')
+    .option('--volumes-root <dir>', 'the directory holding the volumes (the local broker\'s)')
+    .option('--state <file>', 'where the driver keeps its mount state')
+    .option('--listen <address>', 'unix socket path or http://127.0.0.1:PORT')
+    .option('--spec-dir <dir>', 'the drivers directory the cell discovers drivers in')
+    .action(async (name: string, options: { volumesRoot?: string; state?: string; listen?: string; specDir?: string }) => {
+      if (name !== 'local') throw new Error(`Unknown driver "${name}". Available: local.`);
+      const logger = createLogger({ name: 'localdriver' });
+      const running = await startLocalDriver({
+        volumesRoot: options.volumesRoot ?? homePath('volumes', 'local'),
+        stateFile: options.state ?? homePath('drivers', 'localdriver-state.json'),
+        listen: options.listen ?? `unix://${homePath('drivers', 'localdriver.sock')}`,
+        specDir: options.specDir ?? homePath('voldrivers'),
+        name: 'localdriver',
+        logger,
+      });
+      logger.info({ address: running.address }, 'local volume driver listening');
+      process.send?.({ ready: running.address });
+      const stop = (): void => void running.close().then(() => process.exit(0));
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
+
+  program
+    .command('cell')
+    .description('Run a cell (started by "osbkit up")')
+    .option('--port <n>', 'port', (v) => Number(v), 0)
+    .option('--data-dir <dir>', 'where the cell keeps instances, logs and state')
+    .option('--drivers-dir <dir>', 'where volume drivers publish their spec files')
+    .option('--isolation <mode>', 'auto, namespaces or none', 'auto')
+    .action(async (options: { port: number; dataDir?: string; driversDir?: string; isolation: string }) => {
+      await startCellProcess({
+        port: options.port,
+        dataDir: options.dataDir ?? homePath('cell'),
+        driversDir: options.driversDir ?? homePath('voldrivers'),
+        isolation: parseIsolation(options.isolation),
+      });
+    });
+
+  program
+    .command('controller')
+    .description('Run the controller (started by "osbkit up")')
+    .option('--port <n>', 'port', (v) => Number(v), 9000)
+    .option('--data-dir <dir>', 'where the controller keeps its database')
+    .requiredOption('--cell-url <url>', 'the cell to run apps on')
+    .action(async (options: { port: number; dataDir?: string; cellUrl: string }) => {
+      await startControllerProcess({ port: options.port, dataDir: options.dataDir ?? homePath('controller'), cellUrl: options.cellUrl });
+    });
+}
+
+function parseIsolation(value: string): 'auto' | 'namespaces' | 'none' {
+  if (value === 'auto' || value === 'namespaces' || value === 'none') return value;
+  throw new Error(`--isolation must be auto, namespaces or none, not ${JSON.stringify(value)}.`);
+}
+
+interface BrokerCredentials {
+  username: string;
+  password: string;
+}
+
+/** Each broker gets its own generated credentials, kept (mode 0600) so restarts reuse them. */
+function brokerCredentials(name: string): BrokerCredentials {
+  const dir = homePath('brokers', name);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'credentials.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as BrokerCredentials;
+  const credentials = { username: `${name}-broker`, password: randomBytes(24).toString('base64url') };
+  writeFileSync(file, JSON.stringify(credentials), { mode: 0o600 });
+  return credentials;
+}
+
+async function up(options: { port: number; isolation: string; brokers: string }): Promise<void> {
+  const home = osbkitHome();
+  const isolation = parseIsolation(options.isolation);
+  const names = options.brokers.split(',').map((n) => n.trim()).filter(Boolean);
+  for (const name of names) {
+    if (!(BUNDLED_BROKER_NAMES as readonly string[]).includes(name)) throw new Error(`Unknown broker "${name}". Available: ${BUNDLED_BROKER_NAMES.join(', ')}.`);
+  }
+  const supervisor = new Supervisor(join(home, 'logs'), (line) => step(line));
+  let shuttingDown = false;
+  const shutdown = async (code: number): Promise<void> => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    step('Stopping osbkit...');
+    await supervisor.stopAll();
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void shutdown(0));
+  process.once('SIGTERM', () => void shutdown(0));
+
+  try {
+    step(`osbkit home: ${home}`);
+    const driversDir = join(home, 'voldrivers');
+    const driverAddress = await supervisor.start({
+      name: 'localdriver',
+      args: ['driver', 'local', '--volumes-root', join(home, 'volumes', 'local'), '--state', join(home, 'drivers', 'localdriver-state.json'), '--listen', `unix://${join(home, 'drivers', 'localdriver.sock')}`, '--spec-dir', driversDir],
+    });
+    step(`  volume driver  localdriver at ${driverAddress}`);
+    const cellUrl = await supervisor.start({ name: 'cell', args: ['cell', '--port', '0', '--data-dir', join(home, 'cell'), '--drivers-dir', driversDir, '--isolation', isolation] });
+    step(`  cell           ${cellUrl}`);
+    const brokers: Array<{ name: string; url: string; credentials: BrokerCredentials }> = [];
+    for (const name of names) {
+      const credentials = brokerCredentials(name);
+      const url = await supervisor.start({
+        name: `broker-${name}`,
+        args: ['broker', name, '--port', '0', '--state-dir', join(home, 'brokers', name), '--volumes-root', join(home, 'volumes', name)],
+        env: { OSBKIT_BROKER_USERNAME: credentials.username, OSBKIT_BROKER_PASSWORD: credentials.password },
+      });
+      brokers.push({ name, url, credentials });
+      step(`  broker         ${name} at ${url}`);
+    }
+    const controllerUrl = await supervisor.start({ name: 'controller', args: ['controller', '--port', String(options.port), '--data-dir', join(home, 'controller'), '--cell-url', cellUrl] });
+    step(`  controller     ${controllerUrl}`);
+
+    const api = new ControllerApi(controllerUrl);
+    for (const broker of brokers) {
+      process.stderr.write(`Registering broker ${broker.name}`);
+      const existing = (await api.list(`/v3/service_brokers?names=${encodeURIComponent(broker.name)}`)).find((b) => b.name === broker.name);
+      const body = { name: broker.name, url: broker.url, authentication: { type: 'basic', credentials: broker.credentials } };
+      const started = existing
+        ? await api.request('PATCH', `/v3/service_brokers/${existing.guid}`, body)
+        : await api.request('POST', '/v3/service_brokers', body);
+      await api.waitForJob(started.location, (text) => process.stderr.write(text));
+      const plans = await api.list(`/v3/service_plans?service_broker_names=${encodeURIComponent(broker.name)}`);
+      for (const plan of plans) await api.request('POST', `/v3/service_plans/${plan.guid}/visibility`, { type: 'public' });
+      process.stderr.write(` OK (${plans.length} plan(s) enabled)\n`);
+    }
+    void progress;
+    step('');
+    step(`osbkit is up. API: ${controllerUrl}`);
+    if (options.port !== 9000) step(`Point the CLI at it: export OSBKIT_API=${controllerUrl}`);
+    step('Try: osbkit marketplace    (Ctrl-C stops everything)');
+    process.send?.({ ready: controllerUrl });
+  } catch (error) {
+    step(`\nFAILED\n${error instanceof Error ? error.message : String(error)}`);
+    await shutdown(1);
+  }
+}

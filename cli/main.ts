@@ -1,0 +1,34 @@
+import { Command, CommanderError } from 'commander';
+import { registerAppCommands } from './commands/apps';
+import { registerBindingCommands } from './commands/bindings';
+import { registerBrokerRunCommand } from './commands/broker';
+import { registerBrokerCommands } from './commands/brokers';
+import { registerMarketplaceCommands } from './commands/marketplace';
+import { registerServiceCommands } from './commands/services';
+import { registerPlatformCommands } from './commands/platform';
+import type { GlobalOptions } from './commands/shared';
+
+/** `osbkit`: cf-like verbs against the controller, plus the commands that run the platform. */
+const program = new Command();
+program
+  .name('osbkit')
+  .description('Open Service Broker toolkit: run brokers and a minimal platform on one machine')
+  .option('--json', 'print machine-readable JSON')
+  .showHelpAfterError()
+  .exitOverride();
+
+const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+registerBrokerCommands(program, globals);
+registerMarketplaceCommands(program, globals);
+registerServiceCommands(program, globals);
+registerAppCommands(program, globals);
+registerBindingCommands(program, globals);
+registerBrokerRunCommand(program);
+
+registerPlatformCommands(program);
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  if (error instanceof CommanderError) process.exit(error.exitCode);
+  process.stderr.write(`\nFAILED\n${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
