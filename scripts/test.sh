@@ -4,5 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-services.sh
-OSBKIT_SKIP_BUILD=1 npm run build --silent
-OSBKIT_SKIP_BUILD=1 npx jest --ci "$@"
+npx jest --ci "$@"

@@ -85,7 +85,7 @@ export class Cell {
   private readonly convergeIntervalMs: number;
   private readonly stopGraceMs: number;
   private readonly backoff: CrashBackoffPolicy;
-  private readonly logs: AppLogStore;
+  private readonly logStore: AppLogStore;
   private readonly apps = new Map<string, AppRecord>();
   /** Every runner that may still hold a process or a mount, including ones being stopped. */
   private readonly live = new Set<InstanceRunner>();
@@ -105,7 +105,7 @@ export class Cell {
     this.convergeIntervalMs = requirePositive(options.convergeIntervalMs ?? 2_000, 'convergeIntervalMs');
     this.stopGraceMs = requirePositive(options.stopGraceMs ?? 10_000, 'stopGraceMs');
     this.backoff = { ...DEFAULT_CRASH_BACKOFF, ...options.crashBackoff };
-    this.logs = new AppLogStore(join(this.dataDir, 'logs'), options.logBufferLines ?? 1000, options.logger);
+    this.logStore = new AppLogStore(join(this.dataDir, 'logs'), options.logBufferLines ?? 1000, options.logger);
     this.stateWriter = new CellStateWriter(join(this.dataDir, 'cell-state.json'), () => this.snapshot());
   }
 
@@ -146,7 +146,7 @@ export class Cell {
       backoff: this.backoff,
       stopGraceMs: this.stopGraceMs,
       persist: () => this.stateWriter.persist(),
-      appendLog: (line) => this.logs.forApp(line.appGuid).append(line),
+      appendLog: (line) => this.logStore.forApp(line.appGuid).append(line),
       wake: () => this.wake(),
     };
     await this.stateWriter.persist();
@@ -169,7 +169,7 @@ export class Cell {
     if (app === undefined) {
       app = { appGuid: guid, lrp: desired, definition, runners: new Map() };
       this.apps.set(guid, app);
-      this.logs.forApp(guid);
+      this.logStore.forApp(guid);
     } else if (app.definition !== definition) {
       for (const runner of app.runners.values()) void this.retire(app, runner);
       app.lrp = desired;
@@ -190,7 +190,7 @@ export class Cell {
     this.apps.delete(appGuid);
     const stops = [...app.runners.values()].map((runner) => this.retire(app, runner));
     await Promise.all(stops);
-    await this.logs.retire(appGuid);
+    await this.logStore.retire(appGuid);
     this.options.logger.info({ appGuid }, 'app stopped');
     return true;
   }
@@ -202,7 +202,7 @@ export class Cell {
 
   /** Recent lines and/or a live feed; undefined for an app that never ran here (or was forgotten). */
   logs(appGuid: string, options: LogOptions = {}): LogSubscription | undefined {
-    const log = this.logs.find(appGuid);
+    const log = this.logStore.find(appGuid);
     if (log === undefined) return undefined;
     const recent = options.recent === false ? [] : log.recent();
     const close = options.follow === undefined ? () => undefined : log.follow(options.follow);
@@ -227,7 +227,7 @@ export class Cell {
         this.options.logger.error({ err: describeError(error) }, 'cannot persist cell state');
       });
     }
-    await this.logs.closeAll();
+    await this.logStore.closeAll();
     this.phase = 'shut-down';
     this.options.logger.info({ dataDir: this.dataDir }, 'cell shut down');
   }
