@@ -161,10 +161,15 @@ export interface InProgress {
   retryAfterSeconds?: number;
   /** Shown to the platform in last_operation. */
   description?: string;
+  /**
+   * Provision only: a broker that uses dashboards must return the URL in the first, async
+   * answer already; it is stored and sent with the 202.
+   */
+  dashboardUrl?: string;
 }
 
 /** Returned by a broker method whose work is not finished: the SDK persists and continues it. */
-export function inProgress(options: { checkpoint?: JsonValue; retryAfterSeconds?: number; description?: string } = {}): InProgress {
+export function inProgress(options: { checkpoint?: JsonValue; retryAfterSeconds?: number; description?: string; dashboardUrl?: string } = {}): InProgress {
   return { [IN_PROGRESS]: true, ...options };
 }
 

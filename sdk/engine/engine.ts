@@ -8,7 +8,7 @@ import type { BindingRecord, InstanceRecord, OperationKind, OperationRecord, Sta
 import { bindingView, describeTarget, findOperation, instanceView, isLive, newOperation, withOperation, type AnyRecord, type TargetRef } from './records';
 import { Runner, type RunnerOptions, type StepOutcome } from './runner';
 import type { StoredCaller } from './steps';
-import { checkMaintenanceInfo } from '../server/preconditions';
+import { checkMaintenanceInfo } from '../catalog/maintenance';
 
 /**
  * The SDK's answers to every OSB request that changes or reads state. It decides
@@ -152,7 +152,7 @@ export class Engine {
     if (record.state === 'provisioned') return { status: 200, body: provisionBody(record) };
     const op = record.operation;
     if (op?.kind === 'provision' && op.state === 'in progress') {
-      if (acceptsIncomplete) return { status: 202, body: { operation: op.id } };
+      if (acceptsIncomplete) return { status: 202, body: { operation: op.id, ...(record.dashboardUrl ? { dashboard_url: record.dashboardUrl } : {}) } };
       throw errors.concurrency(`Service instance ${record.instanceId} is still being provisioned; repeat the request with accepts_incomplete=true to follow it.`);
     }
     throw errors.concurrency(`Service instance ${record.instanceId} is being deleted.`);
@@ -505,7 +505,8 @@ export class Engine {
     let outcome = await this.runner.runStep(ref, op.id, written);
     if (outcome.kind === 'in progress' && op.async) {
       this.runner.drive(ref, op.id, outcome.retryAfterMs);
-      return { status: 202, body: { operation: op.id } };
+      const dashboardUrl = op.kind === 'provision' && 'dashboardUrl' in outcome.record ? outcome.record.dashboardUrl : undefined;
+      return { status: 202, body: { operation: op.id, ...(dashboardUrl ? { dashboard_url: dashboardUrl } : {}) } };
     }
     if (outcome.kind === 'in progress') outcome = await this.driveInline(ref, op.id, outcome);
     switch (outcome.kind) {
@@ -513,7 +514,9 @@ export class Engine {
         return success(outcome.record, outcome.gone === true);
       case 'failed':
         if (outcome.error && outcome.error.status >= 400 && outcome.error.status < 500) {
-          await this.restore(ref, op.id, before);
+          // A delete that halted a create has no earlier state to return to ("never existed" would
+          // make the platform forget what the broker kept): its failure stays recorded instead.
+          if (before || op.kind === 'provision' || op.kind === 'bind') await this.restore(ref, op.id, before);
           throw outcome.error;
         }
         // The 500 hides the broker's message from the client; the request's log line keeps it.

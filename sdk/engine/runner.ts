@@ -188,7 +188,8 @@ export class Runner {
           leaseUntil: now + this.options.leaseMs,
           updatedAt: iso(now),
         };
-        const updated = { ...record, operation: next, updatedAt: iso(now) };
+        const dashboard = live.kind === 'provision' && value.dashboardUrl ? { dashboardUrl: value.dashboardUrl } : {};
+        const updated = { ...record, ...dashboard, operation: next, updatedAt: iso(now) };
         const retryAfterMs = value.retryAfterSeconds !== undefined ? value.retryAfterSeconds * 1000 : this.options.stepIntervalMs;
         outcome = { kind: 'in progress', record: updated, retryAfterMs };
         return updated;

@@ -4,6 +4,7 @@ import { errors } from '../errors';
 import { parseOriginatingIdentity } from '../identity';
 import { isPlainObject, type JsonObject } from '../json';
 import type { StoredCaller } from '../engine/steps';
+export { checkMaintenanceInfo } from '../catalog/maintenance';
 
 /**
  * Checks shared by every endpoint, written once: ids, headers, the catalog lookups for
@@ -96,10 +97,20 @@ export function optionalObject(body: Record<string, unknown>, field: string): Js
   return value as JsonObject;
 }
 
-export function optionalContext(body: Record<string, unknown>): JsonObject | undefined {
+/**
+ * The context object, when sent. Its platform must equal the platform named in the
+ * originating identity header, as the spec requires of platforms.
+ */
+export function optionalContext(body: Record<string, unknown>, caller?: StoredCaller): JsonObject | undefined {
   const context = optionalObject(body, 'context');
   if (context && (typeof context.platform !== 'string' || context.platform === '')) {
     throw errors.badRequest('context.platform must be a non-empty string when a context is sent.');
+  }
+  const identityPlatform = caller?.identityHeader?.trim().split(' ')[0];
+  if (context && identityPlatform && identityPlatform !== context.platform) {
+    throw errors.badRequest(
+      `context.platform ${JSON.stringify(context.platform)} differs from the platform ${JSON.stringify(identityPlatform)} in X-Broker-API-Originating-Identity.`,
+    );
   }
   return context;
 }
@@ -146,20 +157,6 @@ export function requiredQueryPlan(catalog: Catalog, query: URLSearchParams): { s
   if (!planId) throw errors.badRequest('The plan_id query parameter is required.');
   resolvePlan(catalog, serviceId, planId);
   return { serviceId, planId };
-}
-
-/** A maintenance_info.version that differs from the plan's is a conflict the platform must resolve. */
-export function checkMaintenanceInfo(entry: PlanEntry, version: string | undefined): void {
-  if (version === undefined) return;
-  const expected = entry.plan.maintenance_info?.version;
-  if (expected === undefined) {
-    throw errors.maintenanceInfoConflict(`Plan "${entry.plan.name}" has no maintenance_info, but the request sent version ${version}.`);
-  }
-  if (expected !== version) {
-    throw errors.maintenanceInfoConflict(
-      `maintenance_info.version ${version} does not match the catalog's ${expected} for plan "${entry.plan.name}"; fetch the catalog again.`,
-    );
-  }
 }
 
 export function checkParameters(catalog: Catalog, entry: PlanEntry, slot: 'instance.create' | 'binding.create', parameters: JsonObject): void {

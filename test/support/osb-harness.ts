@@ -13,10 +13,13 @@ export const API_VERSION = '2.17';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
-/** A supertest agent that sends what a well-behaved platform sends: Basic auth and the version header. */
+/**
+ * A supertest agent that sends what a well-behaved platform sends: Basic auth and the version
+ * header. It talks to a handler in-process, or to a URL such as the one `app.listen` gives.
+ */
 export class Osb {
   constructor(
-    readonly handler: Handler,
+    readonly target: Handler | string,
     /** null sends no Authorization header. */
     private readonly credentials: { username: string; password: string } | null = CREDENTIALS,
     /** null sends no X-Broker-API-Version header. */
@@ -24,21 +27,21 @@ export class Osb {
   ) {}
 
   get(path: string): Test {
-    return this.prepare(request(this.handler).get(path));
+    return this.prepare(request(this.target).get(path));
   }
 
   put(path: string, body?: unknown): Test {
-    const test = this.prepare(request(this.handler).put(path));
+    const test = this.prepare(request(this.target).put(path));
     return body === undefined ? test : test.send(body as object);
   }
 
   patch(path: string, body?: unknown): Test {
-    const test = this.prepare(request(this.handler).patch(path));
+    const test = this.prepare(request(this.target).patch(path));
     return body === undefined ? test : test.send(body as object);
   }
 
   delete(path: string): Test {
-    return this.prepare(request(this.handler).delete(path));
+    return this.prepare(request(this.target).delete(path));
   }
 
   private prepare(test: Test): Test {

@@ -14,7 +14,7 @@ export const bindBinding: Handler = async (ctx) => {
   const body = requireBodyObject(ctx.body);
   const serviceId = requiredString(body, 'service_id');
   const planId = requiredString(body, 'plan_id');
-  const context = optionalContext(body);
+  const context = optionalContext(body, ctx.caller);
   const parameters = optionalObject(body, 'parameters');
   const bindResource = optionalObject(body, 'bind_resource');
   const appGuid = optionalString(body, 'app_guid');

@@ -14,7 +14,7 @@ export const provisionInstance: Handler = async (ctx) => {
   const planId = requiredString(body, 'plan_id');
   const organizationGuid = requiredString(body, 'organization_guid');
   const spaceGuid = requiredString(body, 'space_guid');
-  const context = optionalContext(body);
+  const context = optionalContext(body, ctx.caller);
   const parameters = optionalObject(body, 'parameters') ?? {};
   const maintenanceInfoVersion = optionalMaintenanceVersion(body);
 

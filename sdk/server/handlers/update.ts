@@ -12,7 +12,7 @@ export const updateInstance: Handler = async (ctx) => {
   const body = requireBodyObject(ctx.body);
   const serviceId = requiredString(body, 'service_id');
   const planId = optionalString(body, 'plan_id');
-  const context = optionalContext(body);
+  const context = optionalContext(body, ctx.caller);
   const parameters = optionalObject(body, 'parameters');
   const previousValues = optionalObject(body, 'previous_values');
   const maintenanceInfoVersion = optionalMaintenanceVersion(body);

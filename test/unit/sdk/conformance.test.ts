@@ -580,6 +580,31 @@ describe('GET /v2/service_instances/:instance_id/last_operation', () => {
     expect(await instanceRecord(t, 'inst-u')).toMatchObject({ state: 'provisioned', planId: PLAN_SMALL });
   });
 
+  it('a 503 from an async step is retried with the same checkpoint rather than failed', async () => {
+    const t = startBroker();
+    t.broker.failOn('provision', errors.unavailable('The database server is restarting.'), 2);
+    const res = await t.osb.put(paths.instance('inst-a', { accepts_incomplete: true }), provisionBody({ plan_id: PLAN_ASYNC }));
+    const done = await pollLastOperation(t.osb, paths.instanceLastOperation('inst-a', { operation: res.body.operation }));
+    expect(done.body).toEqual({ state: 'succeeded' });
+    // Step 2 threw, ran again as step 3 with the same checkpoint, and the work carried on.
+    expect(t.broker.received.provision.map((r) => [r.step, r.checkpoint])).toEqual([[1, undefined], [2, 1], [3, 1], [4, 2]]);
+  });
+
+  it('an operation still running after the plan\'s maximum_polling_duration reads as failed', async () => {
+    const catalog = testCatalog();
+    const plans = (catalog.services as Array<{ plans: Array<Record<string, unknown>> }>)[0]!.plans;
+    plans.find((p) => p.id === PLAN_ASYNC)!.maximum_polling_duration = 1;
+    const t = startBroker({ catalog });
+    t.broker.asyncSteps = 1_000_000;
+    const res = await t.osb.put(paths.instance('inst-a', { accepts_incomplete: true }), provisionBody({ plan_id: PLAN_ASYNC }));
+    const done = await pollLastOperation(t.osb, paths.instanceLastOperation('inst-a', { operation: res.body.operation }));
+    expect(done.body).toEqual({ state: 'failed', description: 'The operation did not finish within the maximum polling duration.' });
+    expect(await instanceRecord(t, 'inst-a')).toMatchObject({ state: 'failed' });
+    const steps = t.broker.callsOf('provision').length;
+    await quietPeriod(100);
+    expect(t.broker.callsOf('provision')).toHaveLength(steps);
+  });
+
   it('404: an unknown instance', async () => {
     const t = startBroker();
     const res = await t.osb.get(paths.instanceLastOperation('inst-nope'));
@@ -742,6 +767,19 @@ describe('PUT /v2/service_instances/:instance_id/service_bindings/:binding_id (b
       expect(res.body).toEqual({ error: 'UnprocessableEntity', description: expect.stringMatching(/"large" does not allow binding rotation/) });
       expect(t.broker.callsOf('bind')).toHaveLength(1);
       expect(await t.store.getBinding('inst-l', 'bind-2')).toBeUndefined();
+    });
+
+    it('422: the predecessor has expired', async () => {
+      const t = startBroker();
+      await provisioned(t, 'inst-b');
+      await bound(t, 'inst-b', 'bind-1');
+      const stored = (await t.store.getBinding('inst-b', 'bind-1'))!;
+      const expired = { ...stored.record, result: { ...stored.record.result, metadata: { expires_at: '2020-01-01T00:00:00.000Z' } } };
+      expect(await t.store.putBinding(expired, stored.version)).toBe(stored.version + 1);
+      const res = await t.osb.put(paths.binding('inst-b', 'bind-2'), bindBody({ predecessor_binding_id: 'bind-1' }));
+      expect(res.status).toBe(422);
+      expect(res.body.description).toBe('predecessor_binding_id bind-1 does not name a live binding of service instance inst-b.');
+      expect(t.broker.callsOf('bind')).toEqual(['bind:bind-1']);
     });
 
     it.each([
@@ -1108,6 +1146,40 @@ describe('halting a create that is still running', () => {
     expect(t.broker.received.deprovision[0]!.request.haltedCheckpoint).toEqual(expect.any(Number));
     await quietPeriod(100);
     expect(t.broker.callsOf('provision')).toHaveLength(provisionSteps);
+  });
+
+  it('a deprovision the broker refuses after the halt keeps the instance, and a retry deletes it', async () => {
+    const t = startBroker();
+    t.broker.asyncSteps = 1_000_000;
+    await t.osb.put(paths.instance('inst-h', { accepts_incomplete: true }), provisionBody({ plan_id: PLAN_ASYNC }));
+    await waitFor(() => t.broker.callsOf('provision').length >= 2, 'a second provision step');
+    t.broker.failOn('deprovision', errors.unprocessable('The nightly backup is still running.'));
+    const refused = await t.osb.delete(paths.instance('inst-h', deleteQuery(PLAN_ASYNC)));
+    expect(refused.status).toBe(422);
+    expect(refused.body).toEqual({ error: 'UnprocessableEntity', description: 'The nightly backup is still running.' });
+    // What the halted provision made still exists at the broker, so the instance must not read as gone.
+    expect(await instanceRecord(t, 'inst-h')).toMatchObject({ state: 'failed', operation: { kind: 'deprovision', state: 'failed' } });
+
+    const retry = await t.osb.delete(paths.instance('inst-h', deleteQuery(PLAN_ASYNC)));
+    expect(retry.status).toBe(200);
+    expect(t.broker.callsOf('deprovision')).toEqual(['deprovision:inst-h', 'deprovision:inst-h']);
+    expect(await instanceRecord(t, 'inst-h')).toMatchObject({ state: 'deleted' });
+  });
+
+  it('an unbind the broker refuses after the halt keeps the binding, and a retry deletes it', async () => {
+    const t = startBroker();
+    await provisioned(t, 'inst-b');
+    t.broker.asyncKinds.add('bind');
+    t.broker.asyncSteps = 1_000_000;
+    await t.osb.put(paths.binding('inst-b', 'bind-h', { accepts_incomplete: true }), bindBody());
+    await waitFor(() => t.broker.callsOf('bind').length >= 2, 'a second bind step');
+    t.broker.failOn('unbind', errors.unprocessable('The credentials are in use.'));
+    const refused = await t.osb.delete(paths.binding('inst-b', 'bind-h', deleteQuery()));
+    expect(refused.status).toBe(422);
+    expect((await t.store.getBinding('inst-b', 'bind-h'))!.record).toMatchObject({ state: 'failed', operation: { kind: 'unbind', state: 'failed' } });
+
+    expect((await t.osb.delete(paths.binding('inst-b', 'bind-h', deleteQuery()))).status).toBe(200);
+    expect(t.broker.callsOf('unbind')).toEqual(['unbind:bind-h', 'unbind:bind-h']);
   });
 
   it('an unbind during an async bind halts it, then unbinds with the halted checkpoint', async () => {
