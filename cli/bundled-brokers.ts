@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { SqliteStore, type ServiceBroker, type StateStore } from '../sdk';
 import { LOCAL_CATALOG_PATH, LocalVolumeBroker } from '../brokers/local/broker';
+import { createMysqlBroker, mysqlBrokerConfigFromEnv, mysqlCatalogPath } from '../brokers/mysql';
 import { homePath } from './home';
 
 /**
@@ -21,7 +22,12 @@ export interface BrokerFlags {
   stateDir?: string;
 }
 
-export const BUNDLED_BROKER_NAMES = ['local'] as const;
+export const BUNDLED_BROKER_NAMES = ['local', 'mysql'] as const;
+
+/** The brokers `osbkit up` runs when none are named: MySQL only when a server is configured. */
+export function defaultBrokerNames(): string[] {
+  return process.env.MYSQL_URL ? ['local', 'mysql'] : ['local'];
+}
 
 export async function bundledBroker(name: string, flags: BrokerFlags, logger: Logger): Promise<BundledBroker> {
   const stateDir = flags.stateDir ?? homePath('brokers', name);
@@ -32,8 +38,18 @@ export async function bundledBroker(name: string, flags: BrokerFlags, logger: Lo
         broker: new LocalVolumeBroker({ volumesRoot: flags.volumesRoot ?? homePath('volumes', 'local') }),
         store: new SqliteStore({ path: join(stateDir, 'state.db') }),
       };
+    case 'mysql': {
+      const handle = createMysqlBroker(mysqlBrokerConfigFromEnv(), logger);
+      handle.startQuotaEnforcer();
+      return {
+        catalog: mysqlCatalogPath,
+        broker: handle.broker,
+        // Without the MySQL store the broker's state is local to this machine.
+        store: handle.store ?? new SqliteStore({ path: join(stateDir, 'state.db') }),
+        close: () => handle.close(),
+      };
+    }
     default:
-      void logger;
       throw new Error(`Unknown broker "${name}". Bundled brokers: ${BUNDLED_BROKER_NAMES.join(', ')}.`);
   }
 }

@@ -5,6 +5,7 @@ import { registerBrokerRunCommand } from './commands/broker';
 import { registerBrokerCommands } from './commands/brokers';
 import { registerMarketplaceCommands } from './commands/marketplace';
 import { registerServiceCommands } from './commands/services';
+import { registerMysqlCommands } from './commands/mysql';
 import { registerPlatformCommands } from './commands/platform';
 import type { GlobalOptions } from './commands/shared';
 
@@ -26,6 +27,7 @@ registerBindingCommands(program, globals);
 registerBrokerRunCommand(program);
 
 registerPlatformCommands(program);
+registerMysqlCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof CommanderError) process.exit(error.exitCode);

@@ -92,6 +92,24 @@ async function changeWrites(
   await sql.run(verb, `${verb} ${list} ON ${target} ${direction} ?@?`, [user, host]);
 }
 
+/**
+ * On servers whose sql_mode lacks NO_AUTO_CREATE_USER, GRANT to an account that was dropped a
+ * moment ago would re-create it without a password. MySQL 8 never does that and rejects the
+ * mode name, which is then fine to ignore.
+ */
+export async function forbidImplicitUserCreation(session: AdminSession): Promise<void> {
+  try {
+    await session.run('SET SESSION', "SET SESSION sql_mode = CONCAT_WS(',', @@SESSION.sql_mode, 'NO_AUTO_CREATE_USER')");
+  } catch (error) {
+    if (!hasErrorCode(error, 'ER_WRONG_VALUE_FOR_VAR')) throw error;
+  }
+}
+
+/** The account was dropped (an unbind) between reading the grants and changing them. */
+export function isVanishedAccount(error: unknown): boolean {
+  return ['ER_NONEXISTING_GRANT', 'ER_PASSWORD_NO_MATCH', 'ER_CANNOT_USER', 'ER_CANT_CREATE_USER_WITH_GRANT'].some((code) => hasErrorCode(error, code));
+}
+
 function connectionLimit(value: number): number {
   if (!Number.isInteger(value) || value < 1) throw new Error('max_user_connections must be a positive integer');
   return value;

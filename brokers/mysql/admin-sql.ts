@@ -39,11 +39,8 @@ export interface StatementOptions {
   prepared?: boolean;
 }
 
-/** The subset of a connection a statement needs; the pool and a pinned session both provide it. */
-interface Queryable {
-  query(sql: string, values?: SqlValue[]): Promise<[unknown, unknown]>;
-  execute(sql: string, values?: SqlValue[]): Promise<[unknown, unknown]>;
-}
+/** How a statement reaches the server: through the pool, or on one pinned connection. */
+type Sender = (sql: string, values: SqlValue[], prepared: boolean) => Promise<unknown>;
 
 export interface AdminSession {
   rows(kind: StatementKind, sql: string, values?: SqlValue[], options?: StatementOptions): Promise<Row[]>;
@@ -62,12 +59,15 @@ export class AdminSql implements AdminSession {
     return new AdminSql(createMysqlPool(address, options.connectTimeoutMs, options.poolSize ?? 4), options.listener);
   }
 
+  private readonly viaPool: Sender = async (sql, values, prepared) =>
+    (prepared ? await this.pool.execute(sql, values) : await this.pool.query(sql, values))[0];
+
   rows(kind: StatementKind, sql: string, values: SqlValue[] = [], options: StatementOptions = {}): Promise<Row[]> {
-    return this.send(this.pool as unknown as Queryable, kind, sql, values, options).then(asRows);
+    return this.send(this.viaPool, kind, sql, values, options).then(asRows);
   }
 
   run(kind: StatementKind, sql: string, values: SqlValue[] = [], options: StatementOptions = {}): Promise<ResultSetHeader> {
-    return this.send(this.pool as unknown as Queryable, kind, sql, values, options).then(asHeader);
+    return this.send(this.viaPool, kind, sql, values, options).then(asHeader);
   }
 
   /**
@@ -81,7 +81,8 @@ export class AdminSql implements AdminSession {
     } catch (error) {
       throw toMysqlFailure('connect', error, false);
     }
-    const target = connection as unknown as Queryable;
+    const target: Sender = async (sql, values, prepared) =>
+      (prepared ? await connection.execute(sql, values) : await connection.query(sql, values))[0];
     const session: AdminSession = {
       rows: (kind, sql, values = [], options = {}) => this.send(target, kind, sql, values, options).then(asRows),
       run: (kind, sql, values = [], options = {}) => this.send(target, kind, sql, values, options).then(asHeader),
@@ -102,11 +103,10 @@ export class AdminSql implements AdminSession {
     await this.pool.end();
   }
 
-  private async send(target: Queryable, kind: StatementKind, sql: string, values: SqlValue[], options: StatementOptions): Promise<unknown> {
+  private async send(target: Sender, kind: StatementKind, sql: string, values: SqlValue[], options: StatementOptions): Promise<unknown> {
     try {
       this.listener?.(kind);
-      const [result] = options.prepared ? await target.execute(sql, values) : await target.query(sql, values);
-      return result;
+      return await target(sql, values, options.prepared === true);
     } catch (error) {
       throw toMysqlFailure(kind, error, options.secret === true);
     }

@@ -25,7 +25,7 @@ import { createDatabase, databaseExists, dropDatabase, resolveEncoding, type Dat
 import { toBrokerError } from './mysql-errors';
 import { MAX_DATABASE_NAME_LENGTH, MAX_USER_NAME_LENGTH, bindingUserName, databaseName, isSafeName } from './naming';
 import { generatePassword } from './password';
-import { PlanConfigurationError, planLimits, type PlanLimits } from './plans';
+import { PlanConfigurationError, planLimits } from './plans';
 import type { BrokerRegistry } from './registry';
 import { killSessions } from './sessions';
 import { bytesToMegabytes, measureDatabaseBytes } from './usage';
@@ -56,7 +56,7 @@ export class MysqlBroker implements ServiceBroker {
   provision(request: ProvisionRequest, ctx: StepContext): Promise<ProvisionResult> {
     return this.guard(ctx.logger, async () => {
       const { sql, registry } = this.deps;
-      const limits = limitsOf(request.plan);
+      const limits = planLimits(request.plan);
       const database = databaseName(request.instanceId);
       const encoding = await resolveEncoding(sql, readEncoding(request.parameters));
       const owned = await registry.findDatabase(database);
@@ -87,8 +87,8 @@ export class MysqlBroker implements ServiceBroker {
     return this.guard(ctx.logger, async () => {
       if (!request.planChanged) return {};
       const { sql, registry, config } = this.deps;
-      const from = limitsOf(request.previousPlan);
-      const to = limitsOf(request.plan);
+      const from = planLimits(request.previousPlan);
+      const to = planLimits(request.plan);
       const database = instanceDatabase(request.instance);
       if (!(await databaseExists(sql, database))) {
         throw errors.unprocessable(`The database of service instance ${request.instance.instanceId} no longer exists.`, { instanceUsable: false });
@@ -140,7 +140,7 @@ export class MysqlBroker implements ServiceBroker {
   bind(request: BindRequest, ctx: StepContext): Promise<BindResult> {
     return this.guard(ctx.logger, async () => {
       const { sql, registry, config } = this.deps;
-      const limits = limitsOf(request.instance.plan);
+      const limits = planLimits(request.instance.plan);
       const database = instanceDatabase(request.instance);
       const user = bindingUserName(request.instance.instanceId, request.bindingId);
       const readOnly = request.parameters.read_only === true;
@@ -223,7 +223,8 @@ export class MysqlBroker implements ServiceBroker {
       await dropAccount(this.deps.sql, this.account(user));
       await this.deps.registry.forgetUser(user);
     } catch (error) {
-      logger.warn({ user, err: toBrokerError(error) }, 'could not remove the user of a failed bind; unbind removes it');
+      // MysqlFailure carries no statement text, so it is safe to log as it is.
+      logger.warn({ user, err: error }, 'could not remove the user of a failed bind; unbind removes it');
     }
   }
 
@@ -238,10 +239,6 @@ export class MysqlBroker implements ServiceBroker {
       throw toBrokerError(error);
     }
   }
-}
-
-function limitsOf(plan: ProvisionRequest['plan']): PlanLimits {
-  return planLimits(plan);
 }
 
 function readEncoding(parameters: JsonObject): DatabaseEncoding {

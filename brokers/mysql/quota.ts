@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { grantWrites, revokeWrites, WRITE_PRIVILEGES, type WritePrivilege } from './accounts';
+import { forbidImplicitUserCreation, grantWrites, isVanishedAccount, revokeWrites, WRITE_PRIVILEGES, type WritePrivilege } from './accounts';
 import { textColumn, type AdminSql } from './admin-sql';
-import { MysqlFailure, toBrokerError } from './mysql-errors';
+import { MysqlFailure } from './mysql-errors';
 import { grantDatabasePattern, granteeOf } from './naming';
 import type { BrokerRegistry, RegisteredDatabase, RegisteredUser } from './registry';
 import { killSessions } from './sessions';
@@ -42,7 +42,15 @@ export interface QuotaPassResult {
   databases: DatabaseQuotaResult[];
 }
 
+/** GRANTEE → escaped schema pattern → privileges held there. */
 type Grants = Map<string, Map<string, Set<string>>>;
+
+interface PrivilegeChange {
+  user: string;
+  host: string;
+  revoke: boolean;
+  privileges: WritePrivilege[];
+}
 
 export class QuotaEnforcer {
   readonly metricsRegistry: Registry;
@@ -107,7 +115,7 @@ export class QuotaEnforcer {
       return { databases: results };
     } catch (error) {
       this.metrics.runs.inc({ outcome: 'failed' });
-      logger.warn({ err: toBrokerError(error) }, 'quota enforcer pass failed');
+      logger.warn({ err: error }, 'quota enforcer pass failed');
       throw error;
     }
   }
@@ -129,28 +137,23 @@ export class QuotaEnforcer {
       result.overQuota = result.usedMb > entry.maxStorageMb;
       this.metrics.usage.set({ database: entry.database }, bytes);
       this.metrics.limit.set({ database: entry.database }, entry.maxStorageMb * 1024 * 1024);
-      const pattern = grantDatabasePattern(entry.database);
+      const changes = this.plannedChanges(entry.database, users, grants, result.overQuota);
       const changedUsers = new Set<string>();
-      for (const user of users) {
-        if (user.readOnly) continue;
-        for (const host of this.options.userHosts) {
-          const account = granteeOf(user.user, host);
-          const held = grants.get(account)?.get(pattern);
-          // No SELECT means no account with grants on this database: nothing to take or give back.
-          if (!held?.has('SELECT')) continue;
-          if (result.overQuota) {
-            const toRevoke = WRITE_PRIVILEGES.filter((p) => held.has(p));
-            if (toRevoke.length === 0) continue;
-            await revokeWrites(sql, user.user, host, entry.database, toRevoke);
-            result.revoked.push(account);
-          } else {
-            const toGrant: WritePrivilege[] = WRITE_PRIVILEGES.filter((p) => !held.has(p));
-            if (toGrant.length === 0) continue;
-            await grantWrites(sql, user.user, host, entry.database, toGrant);
-            result.restored.push(account);
+      if (changes.length > 0) {
+        await sql.withSession(async (session) => {
+          await forbidImplicitUserCreation(session);
+          for (const change of changes) {
+            try {
+              if (change.revoke) await revokeWrites(session, change.user, change.host, entry.database, change.privileges);
+              else await grantWrites(session, change.user, change.host, entry.database, change.privileges);
+            } catch (error) {
+              if (!isVanishedAccount(error)) throw error;
+              continue;
+            }
+            (change.revoke ? result.revoked : result.restored).push(granteeOf(change.user, change.host));
+            changedUsers.add(change.user);
           }
-          changedUsers.add(user.user);
-        }
+        });
       }
       // Open sessions keep the privileges they started with; new ones see the change.
       let killed = 0;
@@ -164,12 +167,29 @@ export class QuotaEnforcer {
     } catch (error) {
       // An unreachable server fails the whole pass; anything else only this database.
       if (error instanceof MysqlFailure && error.unavailable) throw error;
-      const cause = error instanceof MysqlFailure ? error : toBrokerError(error);
+      const cause = error instanceof Error ? error : new Error(String(error));
       result.error = cause.message;
       this.metrics.failures.inc();
       logger.error({ database: entry.database, err: cause }, 'quota check of a database failed');
     }
     return result;
+  }
+
+  /** Over quota: take the write privileges a read-write account still has. Under: give back what is missing. */
+  private plannedChanges(database: string, users: RegisteredUser[], grants: Grants, overQuota: boolean): PrivilegeChange[] {
+    const pattern = grantDatabasePattern(database);
+    const changes: PrivilegeChange[] = [];
+    for (const user of users) {
+      if (user.readOnly) continue;
+      for (const host of this.options.userHosts) {
+        const held = grants.get(granteeOf(user.user, host))?.get(pattern);
+        // No SELECT means no account with grants on this database: nothing to take or give back.
+        if (!held?.has('SELECT')) continue;
+        const privileges = WRITE_PRIVILEGES.filter((p) => held.has(p) === overQuota);
+        if (privileges.length > 0) changes.push({ user: user.user, host, revoke: overQuota, privileges });
+      }
+    }
+    return changes;
   }
 
   private async existingDatabases(): Promise<Set<string>> {

@@ -53,8 +53,8 @@ export class BrokerRegistry {
       'REGISTRY',
       `CREATE TABLE IF NOT EXISTS ${this.databasesTable} (
         database_name VARCHAR(64) NOT NULL PRIMARY KEY,
-        instance_id VARCHAR(255) NOT NULL,
-        plan_id VARCHAR(255) NOT NULL,
+        instance_id TEXT NOT NULL,
+        plan_id TEXT NOT NULL,
         max_storage_mb DOUBLE NOT NULL,
         max_user_connections INT NOT NULL,
         updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
@@ -65,8 +65,8 @@ export class BrokerRegistry {
       `CREATE TABLE IF NOT EXISTS ${this.usersTable} (
         user_name VARCHAR(32) NOT NULL PRIMARY KEY,
         database_name VARCHAR(64) NOT NULL,
-        instance_id VARCHAR(255) NOT NULL,
-        binding_id VARCHAR(255) NOT NULL,
+        instance_id TEXT NOT NULL,
+        binding_id TEXT NOT NULL,
         read_only TINYINT(1) NOT NULL,
         updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
         KEY mysql_broker_users_database (database_name)

@@ -13,7 +13,7 @@ export type SessionFilter = { user: string } | { database: string };
 export async function killSessions(sql: AdminSession, filter: SessionFilter): Promise<number> {
   const [column, value] = 'user' in filter ? ['USER', filter.user] : ['DB', filter.database];
   const rows = await sql.rows(
-    'KILL',
+    'READ CATALOG',
     `SELECT ID FROM information_schema.PROCESSLIST WHERE ${column} = ? AND ID <> CONNECTION_ID()`,
     [value],
   );

@@ -37,6 +37,11 @@ export class MysqlStore implements StateStore {
   private readonly bindings: string;
   private readonly schemaTable: string;
   private closed = false;
+  /**
+   * Writes still on the wire. A pool may run a read on another connection before an earlier
+   * write commits; reads wait for them so this process always reads its own writes.
+   */
+  private readonly writing = new Set<Promise<unknown>>();
 
   constructor(options: MysqlStoreOptions) {
     if (!/^[A-Za-z0-9_]{1,64}$/.test(options.database)) throw new Error('the state database name must be 1 to 64 characters from A-Z a-z 0-9 _');
@@ -102,11 +107,16 @@ export class MysqlStore implements StateStore {
   }
 
   async getInstance(instanceId: string): Promise<Versioned<InstanceRecord> | undefined> {
+    await this.settled();
     const rows = await this.rows('read instance', `SELECT doc, version FROM ${this.instances} WHERE instance_id = ?`, [instanceId]);
     return decode<InstanceRecord>(rows[0]);
   }
 
-  async putInstance(record: InstanceRecord, expectedVersion: number | null): Promise<number | undefined> {
+  putInstance(record: InstanceRecord, expectedVersion: number | null): Promise<number | undefined> {
+    return this.tracked(this.writeInstance(record, expectedVersion));
+  }
+
+  private async writeInstance(record: InstanceRecord, expectedVersion: number | null): Promise<number | undefined> {
     const doc = JSON.stringify(record);
     const opState = record.operation?.state ?? null;
     if (expectedVersion === null) {
@@ -127,6 +137,7 @@ export class MysqlStore implements StateStore {
   }
 
   async getBinding(instanceId: string, bindingId: string): Promise<Versioned<BindingRecord> | undefined> {
+    await this.settled();
     const rows = await this.rows(
       'read binding',
       `SELECT doc, version FROM ${this.bindings} WHERE instance_id = ? AND binding_id = ?`,
@@ -135,7 +146,11 @@ export class MysqlStore implements StateStore {
     return decode<BindingRecord>(rows[0]);
   }
 
-  async putBinding(record: BindingRecord, expectedVersion: number | null): Promise<number | undefined> {
+  putBinding(record: BindingRecord, expectedVersion: number | null): Promise<number | undefined> {
+    return this.tracked(this.writeBinding(record, expectedVersion));
+  }
+
+  private async writeBinding(record: BindingRecord, expectedVersion: number | null): Promise<number | undefined> {
     const doc = JSON.stringify(record);
     const opState = record.operation?.state ?? null;
     if (expectedVersion === null) {
@@ -156,11 +171,13 @@ export class MysqlStore implements StateStore {
   }
 
   async listBindings(instanceId: string): Promise<Array<Versioned<BindingRecord>>> {
+    await this.settled();
     const rows = await this.rows('list bindings', `SELECT doc, version FROM ${this.bindings} WHERE instance_id = ?`, [instanceId]);
     return rows.map((row) => decode<BindingRecord>(row)).filter((found): found is Versioned<BindingRecord> => found !== undefined);
   }
 
   async listPending(): Promise<PendingTarget[]> {
+    await this.settled();
     const instances = await this.rows('list pending instances', `SELECT instance_id FROM ${this.instances} WHERE op_state = 'in progress'`);
     const bindings = await this.rows('list pending bindings', `SELECT instance_id, binding_id FROM ${this.bindings} WHERE op_state = 'in progress'`);
     return [
@@ -178,6 +195,20 @@ export class MysqlStore implements StateStore {
     const instances = await this.send('purge instances', `DELETE FROM ${this.instances} WHERE state = 'deleted' AND updated_at < ?`, [cutoff]);
     const bindings = await this.send('purge bindings', `DELETE FROM ${this.bindings} WHERE state = 'deleted' AND updated_at < ?`, [cutoff]);
     return instances.affectedRows + bindings.affectedRows;
+  }
+
+  private tracked<T>(write: Promise<T>): Promise<T> {
+    const settledWrite = write.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.writing.add(settledWrite);
+    void settledWrite.then(() => this.writing.delete(settledWrite));
+    return write;
+  }
+
+  private async settled(): Promise<void> {
+    if (this.writing.size > 0) await Promise.all([...this.writing]);
   }
 
   /**

@@ -7,7 +7,7 @@ export function registerBrokerRunCommand(program: Command): void {
   program
     .command('broker')
     .description('Run one bundled broker on its own (register it with "cf create-service-broker")')
-    .argument('<name>', 'local')
+    .argument('<name>', 'local or mysql (mysql reads MYSQL_URL)')
     .requiredOption('--port <n>', 'port to listen on', (v) => Number(v))
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--username <user>', 'basic-auth user the platform must send (or OSBKIT_BROKER_USERNAME)')

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { createLogger } from '../../sdk';
 import { startLocalDriver } from '../../platform/drivers/local/main';
 import { ControllerApi } from '../api';
-import { BUNDLED_BROKER_NAMES } from '../bundled-brokers';
+import { BUNDLED_BROKER_NAMES, defaultBrokerNames } from '../bundled-brokers';
 import { homePath, osbkitHome } from '../home';
 import { progress, step } from '../output';
 import { Supervisor } from '../supervisor';
@@ -18,9 +18,9 @@ export function registerPlatformCommands(program: Command): void {
     .description('Start the controller, a cell, the volume driver and the bundled brokers, and register the brokers')
     .option('--port <n>', 'controller port', (v) => Number(v), 9000)
     .option('--isolation <mode>', 'cell isolation: auto, namespaces or none', 'auto')
-    .option('--brokers <names>', `comma-separated bundled brokers to run (available: ${BUNDLED_BROKER_NAMES.join(', ')})`, BUNDLED_BROKER_NAMES.join(','))
-    .action(async (options: { port: number; isolation: string; brokers: string }) => {
-      await up(options);
+    .option('--brokers <names>', `comma-separated bundled brokers to run (available: ${BUNDLED_BROKER_NAMES.join(', ')}; default: local, plus mysql when MYSQL_URL is set)`)
+    .action(async (options: { port: number; isolation: string; brokers?: string }) => {
+      await up({ ...options, brokers: options.brokers ?? defaultBrokerNames().join(',') });
     });
 
   program

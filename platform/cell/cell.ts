@@ -13,7 +13,7 @@ import { purgeLeftovers } from './purger';
 import { CellStateWriter, type PersistedCellState, type PersistedInstance } from './state-file';
 import type { AppStatus, CellHealth, DesiredLrp, IsolationMode, IsolationRequest, LogLine } from './types';
 import { assertAppGuid, parseDesiredLrp } from './validation';
-import type { CellVolumeDrivers } from './volumes';
+import { withDriverTimeouts, type CellVolumeDrivers } from './volumes';
 import { ContainerWorkspaces, type FileOwner } from './workspace';
 
 export interface CellOptions {
@@ -32,6 +32,8 @@ export interface CellOptions {
   crashBackoff?: Partial<CrashBackoffPolicy>;
   /** Recent log lines kept in memory per app (default 1000). */
   logBufferLines?: number;
+  /** Longest wait for one driver call (default 120 s); a hung driver must not hold a stop forever. */
+  driverTimeoutMs?: number;
 }
 
 export interface LogOptions {
@@ -118,7 +120,8 @@ export class Cell {
   async start(): Promise<void> {
     if (this.phase !== 'created') throw new Error(`cannot start a cell that is ${this.phase}`);
     this.phase = 'starting';
-    const { logger, drivers } = this.options;
+    const { logger } = this.options;
+    const drivers = withDriverTimeouts(this.options.drivers, requirePositive(this.options.driverTimeoutMs ?? 120_000, 'driverTimeoutMs'));
     await mkdir(this.dataDir, { recursive: true, mode: 0o711 });
     await mkdir(join(this.dataDir, 'logs'), { recursive: true, mode: 0o700 });
     const realDataDir = await realpath(this.dataDir);

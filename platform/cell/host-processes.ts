@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { constants } from 'node:os';
 import { delay } from './timing';
 
 /**
@@ -85,4 +86,26 @@ export async function waitUntilGone(processes: ReadonlyArray<{ pid: number; star
     if (Date.now() >= deadline) return false;
     await delay(50);
   }
+}
+
+function signalMask(status: string, field: string): bigint {
+  const hex = new RegExp(`^${field}:\\s*([0-9a-f]+)$`, 'm').exec(status)?.[1];
+  return hex === undefined ? 0n : BigInt(`0x${hex}`);
+}
+
+/**
+ * Whether a signal sent now would reach the process: it has a handler or blocks the signal
+ * (blocked signals stay pending). A namespace init with neither silently drops it, which happens
+ * in the instant between an exec and the new program installing its handlers. undefined: gone.
+ */
+export async function receivesSignal(pid: number, signal: NodeJS.Signals): Promise<boolean | undefined> {
+  const status = await readProcFile(`/proc/${pid}/status`);
+  if (status === undefined) return undefined;
+  const bit = 1n << BigInt(constants.signals[signal] - 1);
+  return ((signalMask(status, 'SigBlk') | signalMask(status, 'SigCgt')) & bit) !== 0n;
+}
+
+/** The program a process currently runs (its comm); changes with every exec. */
+export async function programName(pid: number): Promise<string | undefined> {
+  return (await readProcFile(`/proc/${pid}/comm`))?.trim();
 }

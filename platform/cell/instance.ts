@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { buildAppEnvironment } from './app-env';
 import { nextCrashCount, restartDelayMs, type CrashBackoffPolicy } from './backoff';
@@ -7,8 +8,8 @@ import { describeError, type CellLogger } from './logger';
 import type { ContainerVolume } from './setup-script';
 import type { PersistedInstance } from './state-file';
 import type { DesiredLrp, InstanceState, InstanceStatus, LogLine, LogSource, VolumeMountSpec } from './types';
-import type { CellVolumeDrivers, DriverMountRecord } from './volumes';
-import type { ContainerWorkspaces } from './workspace';
+import { DriverTimeoutError, type CellVolumeDrivers, type DriverMountRecord } from './volumes';
+import type { ContainerWorkspaces, WorkspacePaths } from './workspace';
 
 /** What an instance needs from its cell. */
 export interface InstanceServices {
@@ -144,8 +145,8 @@ export class InstanceRunner {
     if (this.stopRequested) return;
     this.attempt += 1;
     const attempt = this.attempt;
+    // The last crash reason stays visible while the instance restarts: that is when it is wanted.
     this.setState('starting');
-    this.reason = undefined;
     this.log('CELL', `Creating container ${this.containerId}`);
     try {
       const volumes = await this.mountVolumes();
@@ -181,22 +182,28 @@ export class InstanceRunner {
 
   private async mountOne(spec: VolumeMountSpec): Promise<string> {
     const held = this.mounts.find((entry) => entry.record.driver === spec.driver && entry.record.volumeId === spec.volumeId);
+    const failure = (detail: string): StartFailure => new StartFailure(`volume mount failed (driver ${spec.driver}, volume ${spec.volumeId}): ${detail}`);
     let hostPath: unknown;
     try {
       hostPath = await this.services.drivers.mount(spec.driver, spec.volumeId, spec.mountConfig, this.containerId);
     } catch (error) {
-      throw new StartFailure(`volume mount failed (driver ${spec.driver}, volume ${spec.volumeId}): ${describeError(error)}`);
+      // After a timeout the driver may still finish the mount, so it must be released like a real one.
+      if (held !== undefined && error instanceof DriverTimeoutError) held.mounted = true;
+      throw failure(describeError(error));
     }
     if (held !== undefined) held.mounted = true;
-    if (typeof hostPath !== 'string' || !isAbsolute(hostPath)) {
-      throw new StartFailure(`volume mount failed (driver ${spec.driver}, volume ${spec.volumeId}): driver returned no absolute host path`);
-    }
+    if (typeof hostPath !== 'string' || !isAbsolute(hostPath)) throw failure('the driver returned no absolute host path');
+    const isDirectory = await stat(hostPath).then(
+      (entry) => entry.isDirectory(),
+      () => false,
+    );
+    if (!isDirectory) throw failure(`the driver's host path ${hostPath} is not a directory`);
     return hostPath;
   }
 
   private async launch(volumes: ContainerVolume[], attempt: number): Promise<LaunchedProcess> {
     const { launcher, workspaces, logger } = this.services;
-    let workspace;
+    let workspace: WorkspacePaths;
     try {
       workspace = await workspaces.prepare(this.containerId, this.lrp.appDir);
     } catch (error) {
@@ -243,10 +250,12 @@ export class InstanceRunner {
     // A stop took the process over and does the clean-up itself.
     if (this.process !== launched) return;
     this.process = undefined;
+    // Still 'starting' means the container was never built: the set-up script failed (its ERR lines say why).
+    const reason = this.state === 'starting' ? `container set-up failed (${describeExit(exit)})` : describeExit(exit);
     this.log('CELL', `Process ${describeExit(exit)}`);
     await this.releaseResources();
     if (this.stopRequested) return;
-    await this.recordCrash(describeExit(exit), Date.now() - this.startedAt);
+    await this.recordCrash(reason, Date.now() - this.startedAt);
   }
 
   private async recordCrash(reason: string, uptimeMs: number): Promise<void> {

@@ -89,15 +89,17 @@ export function watchChild(child: ChildProcess, onOutput: LaunchRequest['onOutpu
 
 /**
  * The stop sequence shared by both launchers: ask politely, wait out the grace period, then
- * force. Rejects only if even the forced kill leaves the process running.
+ * force. Asking may take a while (it can wait for the process to be able to hear it), so it runs
+ * inside the grace period rather than before it. Rejects only if SIGKILL leaves the process running.
  */
 export async function terminateProcess(
   exited: Promise<ProcessExit>,
   graceMs: number,
-  askToStop: () => Promise<void>,
+  askToStop: (deadline: number) => Promise<void>,
   forceStop: () => void,
 ): Promise<ProcessExit> {
-  await askToStop();
+  // A failure to ask is no reason to skip the forced stop below.
+  void askToStop(Date.now() + graceMs).catch(() => undefined);
   const graceful = await settleWithin(exited, graceMs);
   if (graceful.settled) return graceful.value;
   forceStop();

@@ -11,7 +11,10 @@ export class LineSplitter {
   private readonly decoder = new StringDecoder('utf8');
   private pending = '';
 
-  constructor(private readonly emit: (line: string) => void) {}
+  constructor(
+    private readonly emit: (line: string) => void,
+    private readonly maxLength = MAX_LOG_LINE_LENGTH,
+  ) {}
 
   push(chunk: Buffer): void {
     this.pending += this.decoder.write(chunk);
@@ -21,9 +24,9 @@ export class LineSplitter {
       this.pending = this.pending.slice(newline + 1);
       newline = this.pending.indexOf('\n');
     }
-    while (this.pending.length > MAX_LOG_LINE_LENGTH) {
-      this.emit(this.pending.slice(0, MAX_LOG_LINE_LENGTH));
-      this.pending = this.pending.slice(MAX_LOG_LINE_LENGTH);
+    while (this.pending.length > this.maxLength) {
+      this.emit(this.pending.slice(0, this.maxLength));
+      this.pending = this.pending.slice(this.maxLength);
     }
   }
 
@@ -36,12 +39,12 @@ export class LineSplitter {
 
   private emitLine(line: string): void {
     const text = line.endsWith('\r') ? line.slice(0, -1) : line;
-    if (text.length <= MAX_LOG_LINE_LENGTH) {
+    if (text.length <= this.maxLength) {
       this.emit(text);
       return;
     }
-    for (let start = 0; start < text.length; start += MAX_LOG_LINE_LENGTH) {
-      this.emit(text.slice(start, start + MAX_LOG_LINE_LENGTH));
+    for (let start = 0; start < text.length; start += this.maxLength) {
+      this.emit(text.slice(start, start + this.maxLength));
     }
   }
 }

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
-import { childPids, sendSignal } from './host-processes';
+import { basename } from 'node:path';
+import { childPids, programName, receivesSignal, sendSignal } from './host-processes';
 import type { NamespaceTools } from './isolation';
 import {
   launchedProcess,
@@ -13,10 +14,46 @@ import {
   type LaunchRequest,
 } from './launcher';
 import { renderEnvFile, renderSetupScript } from './setup-script';
+import { delay } from './timing';
 import type { WorkspacePaths } from './workspace';
+
+const SIGNAL_POLL_MS = 50;
 
 /** The unshare flags: own mount and pid namespaces, and the whole tree dies with unshare. */
 export const UNSHARE_ARGUMENTS = ['--mount', '--pid', '--fork', '--kill-child', '--mount-proc', '--propagation', 'private'];
+
+/**
+ * Whether a TERM sent to the namespace init now would arrive. The kernel drops signals to a
+ * namespace init that neither handles nor blocks them, which is the case in the instant between
+ * an exec and the new program's set-up. tini blocks all signals before it starts the app, but
+ * while it waits in sigtimedwait /proc does not show that, so for tini an app child is the proof.
+ */
+async function initHearsTerm(namespaceInit: number, tiniName: string): Promise<boolean> {
+  if ((await receivesSignal(namespaceInit, 'SIGTERM')) === true) return true;
+  return (await programName(namespaceInit)) === tiniName && (await childPids(namespaceInit)).length > 0;
+}
+
+/**
+ * Sends TERM to the namespace init (unshare's only child) so that it cannot be lost. The init is
+ * first the set-up shell, which traps TERM, and then, by exec, tini. TERM goes out only when the
+ * init hears it, and once more if the init became another program since (a TERM the shell took
+ * just before its exec is gone), but never twice to one program: an app may treat a second TERM
+ * as urgent.
+ */
+async function askNamespaceInitToStop(unsharePid: number, tiniName: string, deadline: number, hasExited: () => boolean): Promise<void> {
+  let signalledProgram: string | undefined;
+  while (!hasExited() && Date.now() < deadline) {
+    const [namespaceInit] = await childPids(unsharePid);
+    if (namespaceInit !== undefined) {
+      const program = await programName(namespaceInit);
+      if (program !== undefined && program !== signalledProgram && (await initHearsTerm(namespaceInit, tiniName))) {
+        sendSignal(namespaceInit, 'SIGTERM');
+        signalledProgram = program;
+      }
+    }
+    await delay(SIGNAL_POLL_MS);
+  }
+}
 
 /**
  * Runs each instance as `unshare ... sh setup.sh`: the script builds a container root in the new
@@ -53,6 +90,10 @@ export class NamespaceLauncher implements InstanceLauncher {
       detached: true,
     });
     const exited = watchChild(child, request.onOutput);
+    let hasExited = false;
+    void exited.then(() => {
+      hasExited = true;
+    });
     child.stdio[3]?.on('data', (chunk: Buffer) => {
       if (chunk.toString('utf8').includes('ready')) request.onReady();
     });
@@ -61,11 +102,7 @@ export class NamespaceLauncher implements InstanceLauncher {
       terminateProcess(
         exited,
         graceMs,
-        async () => {
-          const [namespaceInit] = await childPids(pid);
-          if (namespaceInit !== undefined) sendSignal(namespaceInit, 'SIGTERM');
-          else sendSignal(pid, 'SIGKILL');
-        },
+        (deadline) => askNamespaceInitToStop(pid, basename(this.tools.tini), deadline, () => hasExited),
         () => {
           sendSignal(pid, 'SIGKILL');
         },

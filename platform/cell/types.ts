@@ -35,7 +35,7 @@ export interface InstanceStatus {
   crashCount: number;
   /** ISO time of the last state change. */
   since: string;
-  /** Why the instance last crashed or failed to start. */
+  /** Why the instance last crashed or failed to start; kept through restarts. */
   reason?: string;
 }
 
@@ -60,4 +60,11 @@ export interface CellHealth {
   status: 'ok';
   isolation: IsolationMode;
   apps: number;
+}
+
+/** The JSON body of every non-2xx answer of the cell API; `field` names the offending request field. */
+export interface CellErrorBody {
+  error: string;
+  description: string;
+  field?: string;
 }

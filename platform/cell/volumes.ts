@@ -1,3 +1,5 @@
+import { settleWithin } from './timing';
+
 /**
  * The only way the cell reaches volume drivers. Kept this narrow so the cell never learns the
  * driver wire protocol; an adapter over the SDK's driver registry implements it.
@@ -17,4 +19,29 @@ export interface DriverMountRecord {
   driver: string;
   volumeId: string;
   containerId: string;
+}
+
+/** A driver call that did not answer in time; its outcome is unknown, so a mount may exist. */
+export class DriverTimeoutError extends Error {
+  constructor(what: string, timeoutMs: number) {
+    super(`${what} did not answer within ${timeoutMs} ms`);
+    this.name = 'DriverTimeoutError';
+  }
+}
+
+/**
+ * Bounds every driver call, so a hung driver cannot hold a stop (which waits for the mount step
+ * before it) or the start-up purge forever.
+ */
+export function withDriverTimeouts(drivers: CellVolumeDrivers, timeoutMs: number): CellVolumeDrivers {
+  const bounded = async <T>(what: string, call: () => Promise<T>): Promise<T> => {
+    const outcome = await settleWithin(Promise.resolve().then(call), timeoutMs);
+    if (!outcome.settled) throw new DriverTimeoutError(what, timeoutMs);
+    return outcome.value;
+  };
+  return {
+    mount: (driver, volumeId, mountConfig, containerId) =>
+      bounded(`driver ${driver} mount`, () => drivers.mount(driver, volumeId, mountConfig, containerId)),
+    unmount: (driver, volumeId, containerId) => bounded(`driver ${driver} unmount`, () => drivers.unmount(driver, volumeId, containerId)),
+  };
 }

@@ -90,7 +90,12 @@ export function createBroker(options: CreateBrokerOptions): BrokerApp {
       await options.broker.start?.();
       await engine.start();
       logger.info({ offerings: catalog.allOfferings().length, plans: catalog.allPlans().length }, 'service broker ready');
-    })();
+    })().catch((error: unknown) => {
+      // A backing service that is down at boot must not leave the broker broken for good:
+      // the next request tries again.
+      started = undefined;
+      throw error;
+    });
     return started;
   };
 
@@ -148,7 +153,11 @@ export function createBroker(options: CreateBrokerOptions): BrokerApp {
 
     const run = async (): Promise<void> => {
       if (closed) throw errors.unavailable('The service broker is shutting down.');
-      await start();
+      try {
+        await start();
+      } catch (error) {
+        throw errors.unavailable('The service broker cannot reach its state store or backing service yet; try again later.', error);
+      }
       if (!(await authenticate(req))) throw errors.unauthorized();
       if ('metrics' in route) {
         const text = await metrics!.registry.metrics();

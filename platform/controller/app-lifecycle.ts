@@ -1,0 +1,157 @@
+import { CellError, type CellLrp, type CellVolumeMount } from './cell-api';
+import { bindingScope, isBusy, type ControllerContext } from './context';
+import { unbind } from './binding-operations';
+import { ApiError, JobFailure, apiErrors } from './errors';
+import type { JobContext } from './jobs';
+import type { AppRecord, JobRecord } from './records';
+import { timestamp } from './store';
+import { buildVcapServices, type VcapBindingSource, type VcapServices } from './vcap-services';
+
+/**
+ * Apps on the cell: what a start sends (the app's environment plus VCAP_SERVICES and
+ * VCAP_APPLICATION, and the volume mounts of its bindings), stopping, and deleting an app
+ * together with its bindings.
+ */
+
+/** The app's established bindings, oldest first, with what VCAP_SERVICES needs from each. */
+export function vcapSources(context: ControllerContext, appGuid: string): VcapBindingSource[] {
+  const sources: VcapBindingSource[] = [];
+  for (const binding of context.store.bindingsOfApp(appGuid)) {
+    if (!binding.established) continue;
+    const details = context.store.bindingDetails(binding.guid);
+    if (!details) continue;
+    const { instance, plan, offering } = bindingScope(context, binding);
+    sources.push({
+      bindingGuid: binding.guid,
+      bindingName: binding.name,
+      instanceGuid: instance.guid,
+      instanceName: instance.name,
+      instanceTags: instance.tags,
+      offeringName: offering.name,
+      offeringTags: offering.document.tags ?? [],
+      planName: plan.name,
+      credentials: details.credentials,
+      syslogDrainUrl: details.syslogDrainUrl,
+      volumeMounts: details.volumeMounts,
+    });
+  }
+  return sources;
+}
+
+export function vcapServicesOf(context: ControllerContext, appGuid: string): VcapServices {
+  return buildVcapServices(vcapSources(context, appGuid));
+}
+
+export function vcapApplicationOf(context: ControllerContext, app: AppRecord): Record<string, unknown> {
+  const space = context.store.space(app.spaceGuid);
+  const organization = space && context.store.organization(space.organizationGuid);
+  return {
+    application_id: app.guid,
+    application_name: app.name,
+    application_uris: [],
+    uris: [],
+    name: app.name,
+    process_id: app.guid,
+    process_type: 'web',
+    space_id: app.spaceGuid,
+    space_name: space?.name ?? null,
+    organization_id: organization?.guid ?? null,
+    organization_name: organization?.name ?? null,
+    limits: {},
+  };
+}
+
+/** Every volume mount of every established binding, in the cell's terms (full device data). */
+export function volumeMountsOf(context: ControllerContext, appGuid: string): CellVolumeMount[] {
+  return vcapSources(context, appGuid).flatMap((source) =>
+    source.volumeMounts.map((mount) => ({
+      driver: mount.driver,
+      volumeId: mount.device.volume_id,
+      mountConfig: mount.device.mount_config ?? {},
+      containerDir: mount.container_dir,
+      mode: mount.mode,
+    })),
+  );
+}
+
+export function desiredLrp(context: ControllerContext, app: AppRecord): CellLrp {
+  const environment = context.store.appEnvironment(app.guid);
+  return {
+    name: app.name,
+    command: app.command,
+    env: {
+      ...environment,
+      VCAP_SERVICES: JSON.stringify(vcapServicesOf(context, app.guid)),
+      VCAP_APPLICATION: JSON.stringify(vcapApplicationOf(context, app)),
+    },
+    instances: app.instances,
+    ...(app.path !== null ? { appDir: app.path } : {}),
+    volumeMounts: volumeMountsOf(context, app.guid),
+  };
+}
+
+function cellFailure(error: unknown): ApiError {
+  if (error instanceof CellError) return apiErrors.runnerUnavailable(error.message);
+  return apiErrors.runnerUnavailable('the cell failed');
+}
+
+function saveState(context: ControllerContext, app: AppRecord, state: AppRecord['state']): AppRecord {
+  const next = { ...app, state, updatedAt: timestamp() };
+  context.store.saveApp(next);
+  return next;
+}
+
+export async function startApp(context: ControllerContext, app: AppRecord): Promise<AppRecord> {
+  const lrp = desiredLrp(context, app);
+  try {
+    await context.cell.desire(app.guid, lrp);
+  } catch (error) {
+    context.logger.warn({ app: app.guid, err: error }, 'the cell refused to start the app');
+    throw cellFailure(error);
+  }
+  context.logger.info({ app: app.guid, instances: app.instances, volumeMounts: lrp.volumeMounts.length }, 'app started');
+  return saveState(context, app, 'STARTED');
+}
+
+export async function stopApp(context: ControllerContext, app: AppRecord): Promise<AppRecord> {
+  try {
+    await context.cell.stop(app.guid);
+  } catch (error) {
+    context.logger.warn({ app: app.guid, err: error }, 'the cell refused to stop the app');
+    throw cellFailure(error);
+  }
+  context.logger.info({ app: app.guid }, 'app stopped');
+  return saveState(context, app, 'STOPPED');
+}
+
+export async function restartApp(context: ControllerContext, app: AppRecord): Promise<AppRecord> {
+  return startApp(context, await stopApp(context, app));
+}
+
+export function deleteApp(context: ControllerContext, app: AppRecord, userId: string): JobRecord {
+  return context.jobs.enqueue(
+    { operation: 'app.delete', resourceType: 'apps', resourceGuid: app.guid, userId },
+    (job) => removeApp(context, app.guid, job),
+  );
+}
+
+/** Stops the app, unbinds every binding through its broker, then forgets the app. */
+export async function removeApp(context: ControllerContext, appGuid: string, job: JobContext): Promise<void> {
+  const app = context.store.app(appGuid);
+  if (!app) return;
+  try {
+    await context.cell.stop(appGuid);
+  } catch (error) {
+    throw JobFailure.of(cellFailure(error));
+  }
+  if (app.state !== 'STOPPED') saveState(context, app, 'STOPPED');
+  for (const binding of context.store.bindingsOfApp(appGuid)) {
+    const running = context.store.processingJobFor('service_credential_bindings', binding.guid);
+    if (running || (isBusy(binding.lastOperation) && binding.phase !== null)) {
+      throw JobFailure.of(apiErrors.unprocessable(`An operation for service binding ${binding.guid} is in progress; delete the app when it has finished.`));
+    }
+    await unbind(context, binding.guid, job);
+  }
+  context.store.deleteApp(appGuid);
+  context.logger.info({ app: appGuid }, 'app deleted');
+}

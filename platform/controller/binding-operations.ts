@@ -1,0 +1,305 @@
+import { randomUUID } from 'node:crypto';
+import type { LastOperationAnswer } from '../../sdk/client';
+import type { BindRequest } from '../../sdk/openapi';
+import { validateVolumeMounts, type VolumeMount } from '../../sdk/volume/mounts';
+import { bindingScope, operation, requiresVolumeMount, type BindingScope, type ControllerContext } from './context';
+import { ApiError, JobFailure, apiErrors } from './errors';
+import type { JobContext } from './jobs';
+import { classifyBrokerFailure, needsOrphanMitigation, type FailureKind } from './orphan-mitigation';
+import { bindingContext, describeBrokerFailure, describeFailedOperation, userIdentity } from './osb-calls';
+import type { BindingDetails, JobRecord, LastOperation, ServiceBindingRecord, ServiceOfferingRecord } from './records';
+import { timestamp } from './store';
+
+/**
+ * Creating and deleting credential bindings: the bind call, polling and fetching for async
+ * bindings, Cloud Controller's checks on what the broker returned (volume_mounts, syslog
+ * drains), and orphan mitigation when the outcome cannot be trusted.
+ */
+
+function saveBinding(context: ControllerContext, guid: string, changes: Partial<ServiceBindingRecord>): void {
+  const current = context.store.binding(guid);
+  if (!current) return;
+  context.store.saveBinding({ ...current, ...changes, updatedAt: timestamp() });
+}
+
+function setOperation(context: ControllerContext, guid: string, type: LastOperation['type'], state: LastOperation['state'], description: string, extra: Partial<ServiceBindingRecord> = {}): void {
+  const current = context.store.binding(guid);
+  if (!current) return;
+  saveBinding(context, guid, { lastOperation: operation(current.lastOperation, type, state, description), ...extra });
+}
+
+function progressRecorder(context: ControllerContext, guid: string, type: LastOperation['type']): (answer: LastOperationAnswer) => void {
+  let shown: string | undefined;
+  return (answer) => {
+    const said = answer.body.description;
+    if (answer.body.state !== 'in progress' || typeof said !== 'string' || said === shown) return;
+    shown = said;
+    setOperation(context, guid, type, 'in progress', said.slice(0, 1000));
+  };
+}
+
+const NOT_A_VOLUME_SERVICE = 'The service is attempting to supply volume mounts from your application, but is not registered as a volume mount service. Please contact the service provider.';
+const NOT_A_LOGGING_SERVICE = 'The service is attempting to stream logs from your application, but is not registered as a logging service. Please contact the service provider.';
+
+/**
+ * Checks a bind (or fetch binding) response the way Cloud Controller does before storing
+ * it. `undefined` details and an error mean the binding must not be used.
+ */
+export function acceptBindingResponse(offering: ServiceOfferingRecord, body: Record<string, unknown>): { details: BindingDetails; expiresAt: string | null } | { error: ApiError } {
+  const requires = offering.document.requires ?? [];
+  const credentials = body.credentials;
+  if (credentials !== undefined && credentials !== null && (typeof credentials !== 'object' || Array.isArray(credentials))) {
+    return { error: apiErrors.brokerBadResponse('The service broker returned an invalid response: credentials must be an object.') };
+  }
+  const drain = body.syslog_drain_url;
+  if (drain !== undefined && drain !== null) {
+    if (!requires.includes('syslog_drain')) return { error: apiErrors.brokerBadResponse(NOT_A_LOGGING_SERVICE) };
+    if (typeof drain !== 'string') return { error: apiErrors.brokerBadResponse('The service broker returned an invalid response: syslog_drain_url must be a string.') };
+  }
+  let volumeMounts: VolumeMount[] = [];
+  if (body.volume_mounts !== undefined && body.volume_mounts !== null) {
+    if (!requires.includes('volume_mount')) return { error: apiErrors.brokerBadResponse(NOT_A_VOLUME_SERVICE) };
+    const checked = validateVolumeMounts(body.volume_mounts, { serviceRequiresVolumeMount: true });
+    if (!checked.ok) return { error: apiErrors.brokerBadResponse(`The service broker returned an invalid response: ${checked.errors.join('; ')}`) };
+    volumeMounts = checked.mounts;
+  }
+  const metadata = body.metadata;
+  const expiresAt = typeof metadata === 'object' && metadata !== null && typeof (metadata as Record<string, unknown>).expires_at === 'string'
+    ? (metadata as Record<string, string>).expires_at ?? null
+    : null;
+  return {
+    details: {
+      credentials: (credentials ?? {}) as Record<string, unknown>,
+      syslogDrainUrl: typeof drain === 'string' ? drain : null,
+      volumeMounts,
+    },
+    expiresAt,
+  };
+}
+
+// --- create -------------------------------------------------------------------------------
+
+export interface BindingCreateRequest {
+  name: string | null;
+  instanceGuid: string;
+  appGuid: string;
+  predecessorGuid: string | null;
+  parameters?: Record<string, unknown>;
+}
+
+export function createBinding(context: ControllerContext, request: BindingCreateRequest, userId: string): { binding: ServiceBindingRecord; job: JobRecord } {
+  const now = timestamp();
+  const binding: ServiceBindingRecord = {
+    guid: randomUUID(),
+    name: request.name,
+    instanceGuid: request.instanceGuid,
+    appGuid: request.appGuid,
+    predecessorGuid: request.predecessorGuid,
+    established: false,
+    expiresAt: null,
+    lastOperation: { type: 'create', state: 'initial', description: '', createdAt: now, updatedAt: now },
+    phase: null,
+    brokerOperation: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  context.store.insertBinding(binding);
+  const job = context.jobs.enqueue(
+    { operation: 'service_bindings.create', resourceType: 'service_credential_bindings', resourceGuid: binding.guid, userId },
+    (job) => bindInstance(context, binding.guid, request.parameters, job),
+  );
+  return { binding, job };
+}
+
+async function bindInstance(context: ControllerContext, guid: string, parameters: Record<string, unknown> | undefined, job: JobContext): Promise<void> {
+  const binding = context.store.binding(guid);
+  if (!binding) throw JobFailure.of(apiErrors.notFound('Service credential binding'));
+  const scope = bindingScope(context, binding);
+  const { plan, offering, space, organization } = scope;
+  const body: BindRequest = {
+    service_id: offering.catalogId,
+    plan_id: plan.catalogId,
+    app_guid: binding.appGuid,
+    bind_resource: { app_guid: binding.appGuid, space_guid: space.guid },
+    context: bindingContext(organization, space),
+    ...(parameters !== undefined ? { parameters } : {}),
+    ...(binding.predecessorGuid !== null ? { predecessor_binding_id: binding.predecessorGuid } : {}),
+  };
+  setOperation(context, guid, 'create', 'in progress', '', { phase: 'requesting', brokerOperation: null });
+  try {
+    const answer = await context.osb.bind(offering.brokerGuid, binding.instanceGuid, guid, body, userIdentity(job.job.userId));
+    if (!answer.async) {
+      establish(context, scope, answer.body as Record<string, unknown>, '');
+      return;
+    }
+    setOperation(context, guid, 'create', 'in progress', '', { phase: 'polling', brokerOperation: answer.operation ?? null });
+    await pollCreate(context, scope, answer.operation, job);
+  } catch (error) {
+    if (job.signal.aborted || error instanceof JobFailure) throw error;
+    failCreate(context, scope, classifyBrokerFailure(error), describeBrokerFailure(error, 'bind'));
+  }
+}
+
+async function pollCreate(context: ControllerContext, scope: BindingScope, brokerOperation: string | undefined, job: JobContext): Promise<void> {
+  const { binding, plan, offering } = scope;
+  const last = await context.osb.waitForBinding(offering.brokerGuid, binding.instanceGuid, binding.guid, {
+    ...(brokerOperation !== undefined ? { operation: brokerOperation } : {}),
+    serviceId: offering.catalogId,
+    planId: plan.catalogId,
+    plan: plan.document,
+    signal: job.signal,
+    onPoll: progressRecorder(context, binding.guid, 'create'),
+  });
+  if (last.body.state === 'failed') failCreate(context, scope, 'last-operation-failed', describeFailedOperation(last, 'bind'));
+  // An async binding's credentials arrive only through a fetch, which the broker must offer.
+  if (offering.document.bindings_retrievable !== true) {
+    failCreate(context, scope, 'invalid-response', apiErrors.brokerBadResponse('The service broker responded asynchronously to the bind request but does not support fetching binding data (bindings_retrievable is false).'));
+  }
+  let fetched: Record<string, unknown>;
+  try {
+    fetched = await context.osb.fetchBinding(offering.brokerGuid, binding.instanceGuid, binding.guid, { service_id: offering.catalogId, plan_id: plan.catalogId }, undefined);
+  } catch (error) {
+    if (job.signal.aborted) throw error;
+    failCreate(context, scope, 'invalid-response', describeBrokerFailure(error, 'fetch binding'));
+  }
+  establish(context, scope, fetched, typeof last.body.description === 'string' ? last.body.description.slice(0, 1000) : '');
+}
+
+function establish(context: ControllerContext, scope: BindingScope, body: Record<string, unknown>, description: string): void {
+  const { binding, offering } = scope;
+  const accepted = acceptBindingResponse(offering, body);
+  if ('error' in accepted) failCreate(context, scope, 'invalid-response', accepted.error);
+  context.store.transaction(() => {
+    context.store.saveBindingDetails(binding.guid, accepted.details);
+    setOperation(context, binding.guid, 'create', 'succeeded', description, { phase: null, brokerOperation: null, established: true, expiresAt: accepted.expiresAt });
+  });
+  context.logger.info({ binding: binding.guid, instance: binding.instanceGuid, app: binding.appGuid, volumeMounts: accepted.details.volumeMounts.length }, 'service binding created');
+}
+
+function failCreate(context: ControllerContext, scope: BindingScope, kind: FailureKind, error: ApiError): never {
+  const { binding, plan, offering } = scope;
+  setOperation(context, binding.guid, 'create', 'failed', error.detail, { phase: null, brokerOperation: null, established: false });
+  context.logger.warn({ binding: binding.guid, instance: binding.instanceGuid, failure: kind, error: error.detail }, 'service binding create failed');
+  if (needsOrphanMitigation('bind', kind)) {
+    context.mitigator.request({
+      kind: 'binding',
+      purpose: 'create',
+      brokerGuid: offering.brokerGuid,
+      instanceGuid: binding.instanceGuid,
+      bindingGuid: binding.guid,
+      serviceId: offering.catalogId,
+      planId: plan.catalogId,
+      reason: error.detail,
+    });
+  }
+  throw JobFailure.of(error);
+}
+
+// --- delete -------------------------------------------------------------------------------
+
+export function deleteBinding(context: ControllerContext, binding: ServiceBindingRecord, userId: string): JobRecord {
+  setOperation(context, binding.guid, 'delete', 'initial', '', { phase: null, brokerOperation: null });
+  return context.jobs.enqueue(
+    { operation: 'service_bindings.delete', resourceType: 'service_credential_bindings', resourceGuid: binding.guid, userId },
+    (job) => unbind(context, binding.guid, job),
+  );
+}
+
+/** Sends the unbind and waits for it; throws a JobFailure when the binding could not be deleted. */
+export async function unbind(context: ControllerContext, guid: string, job: JobContext): Promise<void> {
+  const binding = context.store.binding(guid);
+  if (!binding) return;
+  const scope = bindingScope(context, binding);
+  const { plan, offering } = scope;
+  setOperation(context, guid, 'delete', 'in progress', '', { phase: 'requesting', brokerOperation: null });
+  try {
+    const answer = await context.osb.unbind(offering.brokerGuid, binding.instanceGuid, guid, { service_id: offering.catalogId, plan_id: plan.catalogId }, userIdentity(job.job.userId));
+    if (!answer.async) {
+      forgetBinding(context, guid);
+      return;
+    }
+    setOperation(context, guid, 'delete', 'in progress', '', { phase: 'polling', brokerOperation: answer.operation ?? null });
+    await pollDelete(context, scope, answer.operation, job);
+  } catch (error) {
+    if (job.signal.aborted || error instanceof JobFailure) throw error;
+    failDelete(context, scope, classifyBrokerFailure(error), describeBrokerFailure(error, 'unbind'));
+  }
+}
+
+async function pollDelete(context: ControllerContext, scope: BindingScope, brokerOperation: string | undefined, job: JobContext): Promise<void> {
+  const { binding, plan, offering } = scope;
+  const last = await context.osb.waitForBinding(offering.brokerGuid, binding.instanceGuid, binding.guid, {
+    ...(brokerOperation !== undefined ? { operation: brokerOperation } : {}),
+    serviceId: offering.catalogId,
+    planId: plan.catalogId,
+    plan: plan.document,
+    isDelete: true,
+    signal: job.signal,
+    onPoll: progressRecorder(context, binding.guid, 'delete'),
+  });
+  if (last.body.state === 'failed') failDelete(context, scope, 'last-operation-failed', describeFailedOperation(last, 'unbind'));
+  forgetBinding(context, binding.guid);
+}
+
+function failDelete(context: ControllerContext, scope: BindingScope, kind: FailureKind, error: ApiError): never {
+  const { binding, plan, offering } = scope;
+  setOperation(context, binding.guid, 'delete', 'failed', error.detail, { phase: null, brokerOperation: null });
+  context.logger.warn({ binding: binding.guid, failure: kind, error: error.detail }, 'service binding delete failed');
+  if (needsOrphanMitigation('unbind', kind)) {
+    context.mitigator.request({
+      kind: 'binding',
+      purpose: 'delete',
+      brokerGuid: offering.brokerGuid,
+      instanceGuid: binding.instanceGuid,
+      bindingGuid: binding.guid,
+      serviceId: offering.catalogId,
+      planId: plan.catalogId,
+      reason: error.detail,
+    });
+  }
+  throw JobFailure.of(error);
+}
+
+export function forgetBinding(context: ControllerContext, guid: string): void {
+  const binding = context.store.binding(guid);
+  context.mitigator.supersede(binding?.instanceGuid ?? '', guid);
+  context.store.transaction(() => {
+    context.store.deleteBinding(guid);
+    context.store.deleteFinishedMitigations(binding?.instanceGuid ?? '', guid);
+  });
+  context.logger.info({ binding: guid }, 'service binding deleted');
+}
+
+// --- resuming after a restart -------------------------------------------------------------
+
+const UNKNOWN_OUTCOME = 'The controller restarted before the service broker answered; the outcome is unknown.';
+
+export async function resumeBindingJob(context: ControllerContext, job: JobContext): Promise<void> {
+  const binding = context.store.binding(job.job.resourceGuid);
+  if (!binding) {
+    if (job.job.operation === 'service_bindings.delete') return;
+    throw JobFailure.of(apiErrors.notFound('Service credential binding'));
+  }
+  const scope = bindingScope(context, binding);
+  const brokerOperation = binding.brokerOperation ?? undefined;
+  if (job.job.operation === 'service_bindings.create') {
+    if (binding.phase !== 'polling') failCreate(context, scope, 'internal-error', apiErrors.brokerOperationFailed(UNKNOWN_OUTCOME));
+    try {
+      await pollCreate(context, scope, brokerOperation, job);
+    } catch (error) {
+      if (job.signal.aborted || error instanceof JobFailure) throw error;
+      failCreate(context, scope, classifyBrokerFailure(error), describeBrokerFailure(error, 'bind'));
+    }
+    return;
+  }
+  if (binding.phase !== 'polling') {
+    await unbind(context, binding.guid, job);
+    return;
+  }
+  try {
+    await pollDelete(context, scope, brokerOperation, job);
+  } catch (error) {
+    if (job.signal.aborted || error instanceof JobFailure) throw error;
+    failDelete(context, scope, classifyBrokerFailure(error), describeBrokerFailure(error, 'unbind'));
+  }
+}

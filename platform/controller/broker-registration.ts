@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import { Catalog, CatalogError, type ServicePlan } from '../../sdk/catalog/catalog';
+import type { ControllerContext } from './context';
+import { JobFailure, apiErrors } from './errors';
+import type { JobContext } from './jobs';
+import { describeBrokerFailure } from './osb-calls';
+import type { BrokerCredentials, JobRecord, OfferingDocument, ServiceBrokerRecord } from './records';
+import { timestamp } from './store';
+
+/**
+ * Registering, updating and removing brokers. Registration and update fetch the catalog,
+ * validate it with the SDK (every problem at once), add Cloud Controller's own checks, and
+ * only then change anything.
+ */
+
+export interface BrokerConnection {
+  url: string;
+  credentials: BrokerCredentials;
+}
+
+export interface CheckedOffering {
+  document: OfferingDocument;
+  plans: ServicePlan[];
+}
+
+/** Fetches and checks a catalog; throws a JobFailure naming every problem. */
+export async function fetchCheckedCatalog(context: ControllerContext, brokerGuid: string | null, connection: BrokerConnection): Promise<CheckedOffering[]> {
+  let document: unknown;
+  try {
+    document = await context.osb.catalog(context.osb.clientFor(connection.url, connection.credentials));
+  } catch (error) {
+    throw JobFailure.of(describeBrokerFailure(error, 'catalog'));
+  }
+  let catalog: Catalog;
+  try {
+    catalog = Catalog.from(document);
+  } catch (error) {
+    if (error instanceof CatalogError) throw JobFailure.of(apiErrors.catalogInvalid(error.problems));
+    throw error;
+  }
+
+  const conflicts: string[] = [];
+  const ownerName = (guid: string): string => context.store.broker(guid)?.name ?? guid;
+  const otherOfferings = context.store.listOfferings().filter((o) => o.brokerGuid !== brokerGuid);
+  const otherPlans = context.store.listPlans().flatMap((plan) => {
+    const offering = otherOfferings.find((o) => o.guid === plan.offeringGuid);
+    return offering ? [{ plan, brokerGuid: offering.brokerGuid }] : [];
+  });
+  const incompatible: string[] = [];
+  for (const offering of catalog.allOfferings()) {
+    const takenId = otherOfferings.find((o) => o.catalogId === offering.id);
+    if (takenId) conflicts.push(`Service ID '${offering.id}' is already in use by service broker '${ownerName(takenId.brokerGuid)}'`);
+    const takenName = otherOfferings.find((o) => o.name === offering.name);
+    if (takenName) conflicts.push(`Service name '${offering.name}' is already in use by service broker '${ownerName(takenName.brokerGuid)}'`);
+    for (const plan of offering.plans) {
+      const takenPlan = otherPlans.find((p) => p.plan.catalogId === plan.id);
+      if (takenPlan) conflicts.push(`Plan ID '${plan.id}' is already in use by service broker '${ownerName(takenPlan.brokerGuid)}'`);
+    }
+    const requires = offering.requires ?? [];
+    if (requires.includes('volume_mount') && !context.volumeServicesEnabled) {
+      incompatible.push(`Service ${offering.name} is declared to be a volume mount service but support for volume mount services is disabled.`);
+    }
+    // The platform has no routes, so nothing could ever be bound to a route service.
+    if (requires.includes('route_forwarding')) {
+      incompatible.push(`Service ${offering.name} is declared to be a route service but support for route services is disabled.`);
+    }
+  }
+  if (conflicts.length > 0) throw JobFailure.of(apiErrors.catalogInvalid(conflicts));
+  if (incompatible.length > 0) throw JobFailure.of(apiErrors.catalogIncompatible(incompatible));
+
+  return catalog.allOfferings().map((offering) => {
+    // Dashboard clients need a UAA this platform does not have; their secrets are not kept.
+    const { plans, dashboard_client: _dashboardClient, ...rest } = offering;
+    return { document: rest, plans };
+  });
+}
+
+export function registerBroker(context: ControllerContext, input: { name: string; url: string; credentials: BrokerCredentials }, userId: string): JobRecord {
+  const now = timestamp();
+  const broker: ServiceBrokerRecord = {
+    guid: randomUUID(),
+    name: input.name,
+    url: input.url,
+    username: input.credentials.username,
+    state: 'synchronizing',
+    createdAt: now,
+    updatedAt: now,
+  };
+  context.store.insertBroker(broker, input.credentials.password);
+  context.logger.info({ broker: broker.guid, name: broker.name, url: broker.url }, 'registering service broker');
+  return context.jobs.enqueue(
+    { operation: 'service_broker.catalog.synchronize', resourceType: 'service_brokers', resourceGuid: broker.guid, userId },
+    (job) => synchronizeNewBroker(context, broker.guid, job),
+  );
+}
+
+/** The first catalog fetch; a broker whose catalog cannot be used is not kept. */
+export async function synchronizeNewBroker(context: ControllerContext, brokerGuid: string, job: JobContext): Promise<void> {
+  const { store } = context;
+  const broker = store.broker(brokerGuid);
+  const credentials = store.brokerCredentials(brokerGuid);
+  if (!broker || !credentials) throw JobFailure.of(apiErrors.notFound('Service broker'));
+  try {
+    const offerings = await fetchCheckedCatalog(context, brokerGuid, { url: broker.url, credentials });
+    store.transaction(() => {
+      store.synchronizeCatalog(brokerGuid, offerings, context.autoEnableAccess ? 'public' : 'admin');
+      store.updateBroker(brokerGuid, { state: 'available' });
+    });
+    context.logger.info({ broker: brokerGuid, offerings: offerings.length }, 'service broker registered');
+  } catch (error) {
+    if (job.signal.aborted) throw error;
+    store.deleteBroker(brokerGuid);
+    throw error;
+  }
+}
+
+export function updateBroker(
+  context: ControllerContext,
+  broker: ServiceBrokerRecord,
+  changes: { name?: string; url?: string; credentials?: BrokerCredentials },
+  userId: string,
+): JobRecord {
+  const { credentials, ...visible } = changes;
+  return context.jobs.enqueue(
+    {
+      operation: 'service_broker.update',
+      resourceType: 'service_brokers',
+      resourceGuid: broker.guid,
+      userId,
+      payload: { ...visible, credentialsChanged: credentials !== undefined },
+    },
+    async () => {
+      const stored = context.store.brokerCredentials(broker.guid);
+      const current = context.store.broker(broker.guid);
+      if (!stored || !current) throw JobFailure.of(apiErrors.notFound('Service broker'));
+      const connection = { url: changes.url ?? current.url, credentials: credentials ?? stored };
+      const offerings = await fetchCheckedCatalog(context, broker.guid, connection);
+      context.store.transaction(() => {
+        context.store.synchronizeCatalog(broker.guid, offerings, context.autoEnableAccess ? 'public' : 'admin');
+        context.store.updateBroker(broker.guid, { ...visible, ...(credentials ? { credentials } : {}), state: 'available' });
+      });
+      context.logger.info({ broker: broker.guid, offerings: offerings.length }, 'service broker updated');
+    },
+  );
+}
+
+export function deleteBroker(context: ControllerContext, broker: ServiceBrokerRecord, userId: string): JobRecord {
+  return context.jobs.enqueue(
+    { operation: 'service_broker.delete', resourceType: 'service_brokers', resourceGuid: broker.guid, userId },
+    async () => removeBroker(context, broker.guid),
+  );
+}
+
+export async function removeBroker(context: ControllerContext, brokerGuid: string): Promise<void> {
+  const { store } = context;
+  if (!store.broker(brokerGuid)) return;
+  const instances = store.instancesOfBroker(brokerGuid);
+  if (instances.length > 0) {
+    throw JobFailure.of(apiErrors.unprocessable(`Can not remove brokers that have associated service instances: ${instances.map((i) => i.name).join(', ')}`));
+  }
+  context.mitigator.abandonBroker(brokerGuid);
+  store.deleteBroker(brokerGuid);
+  context.logger.info({ broker: brokerGuid }, 'service broker removed');
+}

@@ -1,0 +1,96 @@
+import type { Logger } from 'pino';
+import type { CellApi } from './cell-api';
+import { apiErrors } from './errors';
+import type { JobRunner } from './jobs';
+import type { OrphanMitigator } from './orphan-mitigation';
+import type { OsbCalls } from './osb-calls';
+import type {
+  AppRecord, LastOperation, OrganizationRecord, ServiceBindingRecord, ServiceInstanceRecord, ServiceOfferingRecord,
+  ServicePlanRecord, SpaceRecord,
+} from './records';
+import { timestamp, type ControllerStore } from './store';
+
+/** What every route and workflow of one controller shares. */
+export interface ControllerContext {
+  store: ControllerStore;
+  osb: OsbCalls;
+  jobs: JobRunner;
+  mitigator: OrphanMitigator;
+  cell: CellApi;
+  logger: Logger;
+  volumeServicesEnabled: boolean;
+  /** New plans start public instead of admin-only (`osbkit up` convenience). */
+  autoEnableAccess: boolean;
+}
+
+/** An instance with everything a broker call about it needs. */
+export interface InstanceScope {
+  instance: ServiceInstanceRecord;
+  plan: ServicePlanRecord;
+  offering: ServiceOfferingRecord;
+  space: SpaceRecord;
+  organization: OrganizationRecord;
+}
+
+export interface BindingScope extends InstanceScope {
+  binding: ServiceBindingRecord;
+  app: AppRecord | undefined;
+}
+
+export function instanceScope(context: ControllerContext, instance: ServiceInstanceRecord): InstanceScope {
+  const { store } = context;
+  const plan = store.plan(instance.planGuid);
+  const offering = plan && store.offering(plan.offeringGuid);
+  const space = store.space(instance.spaceGuid);
+  const organization = space && store.organization(space.organizationGuid);
+  // Foreign keys make these impossible; a failure here is a controller bug, not a user error.
+  if (!plan || !offering || !space || !organization) throw new Error(`service instance ${instance.guid} refers to a missing plan, offering or space`);
+  return { instance, plan, offering, space, organization };
+}
+
+export function bindingScope(context: ControllerContext, binding: ServiceBindingRecord): BindingScope {
+  const instance = context.store.instance(binding.instanceGuid);
+  if (!instance) throw new Error(`service binding ${binding.guid} refers to a missing instance`);
+  return { ...instanceScope(context, instance), binding, app: context.store.app(binding.appGuid) };
+}
+
+export function requireInstance(context: ControllerContext, guid: string): ServiceInstanceRecord {
+  const instance = context.store.instance(guid);
+  if (!instance) throw apiErrors.notFound('Service instance');
+  return instance;
+}
+
+export function requireBinding(context: ControllerContext, guid: string): ServiceBindingRecord {
+  const binding = context.store.binding(guid);
+  if (!binding) throw apiErrors.notFound('Service credential binding');
+  return binding;
+}
+
+export function requireApp(context: ControllerContext, guid: string): AppRecord {
+  const app = context.store.app(guid);
+  if (!app) throw apiErrors.notFound('App');
+  return app;
+}
+
+/** A new last_operation; `createdAt` is kept while the same operation moves through its states. */
+export function operation(previous: LastOperation | undefined, type: LastOperation['type'], state: LastOperation['state'], description = ''): LastOperation {
+  const now = timestamp();
+  const sameOperation = previous !== undefined && previous.type === type && previous.state !== 'succeeded' && previous.state !== 'failed';
+  return { type, state, description, createdAt: sameOperation ? previous.createdAt : now, updatedAt: now };
+}
+
+export function effectiveBindable(plan: ServicePlanRecord, offering: ServiceOfferingRecord): boolean {
+  return plan.document.bindable ?? offering.document.bindable;
+}
+
+export function effectivePlanUpdateable(plan: ServicePlanRecord, offering: ServiceOfferingRecord): boolean {
+  return plan.document.plan_updateable ?? offering.document.plan_updateable ?? false;
+}
+
+export function requiresVolumeMount(offering: ServiceOfferingRecord): boolean {
+  return (offering.document.requires ?? []).includes('volume_mount');
+}
+
+export function isBusy(lastOperation: LastOperation): boolean {
+  return lastOperation.state === 'in progress' || lastOperation.state === 'initial';
+}

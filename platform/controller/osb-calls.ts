@@ -1,0 +1,200 @@
+import {
+  OsbClient, OsbMalformedResponseError, OsbPollingTimeoutError, OsbResponseError, OsbTimeoutError, OsbTransportError,
+  type AsyncAnswer, type Identity, type LastOperationAnswer, type PlanRef,
+} from '../../sdk/client';
+import type { BindRequest, BindResponse, FetchBindingResponse, ProvisionRequest, ProvisionResponse, UpdateRequest, UpdateResponse } from '../../sdk/openapi';
+import type { ServicePlan } from '../../sdk/catalog/catalog';
+import { ApiError, apiErrors } from './errors';
+import type { BrokerCredentials, OrganizationRecord, SpaceRecord } from './records';
+import type { ControllerStore } from './store';
+
+/**
+ * Every call the controller makes to a broker goes through here, so each one carries the
+ * API version, Basic auth, a fresh request identity and the request timeout, and user
+ * actions carry the user as originating identity (orphan mitigation and catalog fetches
+ * pass none).
+ */
+
+export const PLATFORM = 'cloudfoundry';
+
+export interface OsbCallSettings {
+  timeoutMs: number;
+  /** Pause between polls when the broker sends no Retry-After. */
+  pollIntervalMs: number;
+  /** The platform's own polling limit; a plan's maximum_polling_duration can only shorten it. */
+  maxPollingSeconds: number;
+  /** When false, requests go without accepts_incomplete and are repeated with it on 422 AsyncRequired. */
+  acceptsIncomplete: boolean;
+}
+
+export interface PollRequest {
+  operation?: string;
+  serviceId: string;
+  planId: string;
+  /** Only its maximum_polling_duration matters here. */
+  plan: Pick<ServicePlan, 'maximum_polling_duration'>;
+  isDelete?: boolean;
+  signal?: AbortSignal;
+  onPoll?: (answer: LastOperationAnswer) => void;
+}
+
+export function userIdentity(userId: string): Identity {
+  return { platform: PLATFORM, value: { user_id: userId } };
+}
+
+export function instanceContext(organization: OrganizationRecord, space: SpaceRecord, instanceName: string): Record<string, string> {
+  return {
+    platform: PLATFORM,
+    organization_guid: organization.guid,
+    organization_name: organization.name,
+    space_guid: space.guid,
+    space_name: space.name,
+    instance_name: instanceName,
+  };
+}
+
+export function bindingContext(organization: OrganizationRecord, space: SpaceRecord): Record<string, string> {
+  return {
+    platform: PLATFORM,
+    organization_guid: organization.guid,
+    organization_name: organization.name,
+    space_guid: space.guid,
+    space_name: space.name,
+  };
+}
+
+export class OsbCalls {
+  constructor(
+    private readonly store: ControllerStore,
+    private readonly settings: OsbCallSettings,
+  ) {}
+
+  /** A client for a URL and credentials that are not stored yet (registration, broker update). */
+  clientFor(url: string, credentials: BrokerCredentials): OsbClient {
+    return new OsbClient({ url, username: credentials.username, password: credentials.password, timeoutMs: this.settings.timeoutMs });
+  }
+
+  /** Credentials are read on every call: a broker update may have changed them. */
+  client(brokerGuid: string): OsbClient {
+    const broker = this.store.broker(brokerGuid);
+    const credentials = this.store.brokerCredentials(brokerGuid);
+    if (!broker || !credentials) throw apiErrors.unprocessable('The service broker of this service offering no longer exists.');
+    return this.clientFor(broker.url, credentials);
+  }
+
+  async catalog(client: OsbClient): Promise<unknown> {
+    return (await client.getCatalog()).body;
+  }
+
+  async provision(brokerGuid: string, instanceId: string, body: ProvisionRequest, identity: Identity): Promise<AsyncAnswer<ProvisionResponse>> {
+    const client = this.client(brokerGuid);
+    return this.withAsyncFallback((acceptsIncomplete) => client.provision(instanceId, body, { identity, acceptsIncomplete }));
+  }
+
+  async update(brokerGuid: string, instanceId: string, body: UpdateRequest, identity: Identity): Promise<AsyncAnswer<UpdateResponse>> {
+    const client = this.client(brokerGuid);
+    return this.withAsyncFallback((acceptsIncomplete) => client.update(instanceId, body, { identity, acceptsIncomplete }));
+  }
+
+  async deprovision(brokerGuid: string, instanceId: string, plan: PlanRef, identity: Identity | undefined): Promise<AsyncAnswer<Record<string, unknown>> & { gone: boolean }> {
+    const client = this.client(brokerGuid);
+    return this.withAsyncFallback((acceptsIncomplete) => client.deprovision(instanceId, plan, { ...(identity ? { identity } : {}), acceptsIncomplete }));
+  }
+
+  async bind(brokerGuid: string, instanceId: string, bindingId: string, body: BindRequest, identity: Identity): Promise<AsyncAnswer<BindResponse>> {
+    const client = this.client(brokerGuid);
+    return this.withAsyncFallback((acceptsIncomplete) => client.bind(instanceId, bindingId, body, { identity, acceptsIncomplete }));
+  }
+
+  async unbind(brokerGuid: string, instanceId: string, bindingId: string, plan: PlanRef, identity: Identity | undefined): Promise<AsyncAnswer<Record<string, unknown>> & { gone: boolean }> {
+    const client = this.client(brokerGuid);
+    return this.withAsyncFallback((acceptsIncomplete) => client.unbind(instanceId, bindingId, plan, { ...(identity ? { identity } : {}), acceptsIncomplete }));
+  }
+
+  async fetchInstanceParameters(brokerGuid: string, instanceId: string, plan: PlanRef, identity: Identity): Promise<Record<string, unknown>> {
+    const answer = await this.client(brokerGuid).fetchInstance(instanceId, plan, { identity });
+    const parameters = answer.body.parameters;
+    return typeof parameters === 'object' && parameters !== null && !Array.isArray(parameters) ? (parameters as Record<string, unknown>) : {};
+  }
+
+  async fetchBinding(brokerGuid: string, instanceId: string, bindingId: string, plan: PlanRef, identity: Identity | undefined): Promise<FetchBindingResponse> {
+    return (await this.client(brokerGuid).fetchBinding(instanceId, bindingId, plan, identity ? { identity } : {})).body;
+  }
+
+  async waitForInstance(brokerGuid: string, instanceId: string, poll: PollRequest): Promise<LastOperationAnswer> {
+    return this.client(brokerGuid).waitForOperation({ instanceId }, this.waitOptions(poll));
+  }
+
+  async waitForBinding(brokerGuid: string, instanceId: string, bindingId: string, poll: PollRequest): Promise<LastOperationAnswer> {
+    return this.client(brokerGuid).waitForOperation({ instanceId, bindingId }, this.waitOptions(poll));
+  }
+
+  /** The lower of the platform's limit and the plan's maximum_polling_duration. */
+  pollingLimitSeconds(plan: Pick<ServicePlan, 'maximum_polling_duration'>): number {
+    const planLimit = plan.maximum_polling_duration;
+    return typeof planLimit === 'number' && planLimit > 0 ? Math.min(planLimit, this.settings.maxPollingSeconds) : this.settings.maxPollingSeconds;
+  }
+
+  private waitOptions(poll: PollRequest): Parameters<OsbClient['waitForOperation']>[1] {
+    return {
+      ...(poll.operation !== undefined ? { operation: poll.operation } : {}),
+      service_id: poll.serviceId,
+      plan_id: poll.planId,
+      isDelete: poll.isDelete ?? false,
+      maxPollingSeconds: this.pollingLimitSeconds(poll.plan),
+      defaultIntervalMs: this.settings.pollIntervalMs,
+      ...(poll.signal ? { signal: poll.signal } : {}),
+      ...(poll.onPoll ? { onPoll: poll.onPoll } : {}),
+    };
+  }
+
+  private async withAsyncFallback<T>(send: (acceptsIncomplete: boolean) => Promise<T>): Promise<T> {
+    if (this.settings.acceptsIncomplete) return send(true);
+    try {
+      return await send(false);
+    } catch (error) {
+      if (error instanceof OsbResponseError && error.status === 422 && error.code === 'AsyncRequired') return send(true);
+      throw error;
+    }
+  }
+}
+
+const MAX_BROKER_TEXT = 1000;
+
+function brokerText(error: OsbResponseError): string {
+  const said = error.description ?? error.code;
+  return said ? `: ${said.slice(0, MAX_BROKER_TEXT)}` : '';
+}
+
+/** A broker call that failed, as a CC-style error a job or a last_operation can show. */
+export function describeBrokerFailure(error: unknown, action: string): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof OsbResponseError) {
+    if (error.status >= 200 && error.status < 300) {
+      return apiErrors.brokerBadResponse(`The service broker returned an invalid response for the ${action} request: status ${error.status} is not one the API defines.`);
+    }
+    if (error.status >= 400 && error.status < 500) {
+      return apiErrors.brokerRequestRejected(`The service broker rejected the ${action} request (status ${error.status})${brokerText(error)}`);
+    }
+    return apiErrors.brokerBadResponse(`The service broker returned an error for the ${action} request (status ${error.status})${brokerText(error)}`);
+  }
+  if (error instanceof OsbMalformedResponseError) {
+    return apiErrors.brokerBadResponse(`The service broker returned an invalid response for the ${action} request (status ${error.status}): ${error.problem}`);
+  }
+  if (error instanceof OsbTimeoutError) {
+    return apiErrors.brokerTimeout(`The ${action} request to the service broker timed out after ${error.timeoutMs} ms.`);
+  }
+  if (error instanceof OsbTransportError) {
+    return apiErrors.brokerUnreachable(`The service broker could not be reached for the ${action} request: ${error.causeMessage}`);
+  }
+  if (error instanceof OsbPollingTimeoutError) {
+    return apiErrors.brokerOperationFailed(`The service broker did not finish the ${action} within ${error.seconds} s of polling.`);
+  }
+  return apiErrors.unknown();
+}
+
+/** A last_operation that ended in `failed`. */
+export function describeFailedOperation(answer: LastOperationAnswer, action: string): ApiError {
+  const said = answer.body.description;
+  return apiErrors.brokerOperationFailed(`The service broker reported that the ${action} failed${said ? `: ${String(said).slice(0, MAX_BROKER_TEXT)}` : '.'}`);
+}

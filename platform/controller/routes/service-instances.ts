@@ -1,0 +1,185 @@
+import { Router } from 'express';
+import {
+  effectivePlanUpdateable, instanceScope, isBusy, requireInstance, requiresVolumeMount, type ControllerContext,
+} from '../context';
+import { ApiError, apiErrors } from '../errors';
+import { acceptedWithJob, param, presenterOf, userOf } from '../http';
+import {
+  createInstance, deleteInstance, renameOrRetagInstance, updateFingerprint, updateInstance, type InstanceChange,
+} from '../instance-operations';
+import { describeBrokerFailure, userIdentity } from '../osb-calls';
+import type { ServiceInstanceRecord, ServicePlanRecord } from '../records';
+import {
+  Problems, matchesFilter, objectBody, readListQuery, readObject, readRelationship, readString, readStringArray,
+  rejectUnknownFields, type JsonObject,
+} from '../request-validation';
+
+/** /v3/service_instances: managed instances, created, updated and deleted through their broker. */
+
+const MAX_TAGS_LENGTH = 2048;
+const INVALID_PLAN = 'Invalid service plan. Ensure that the service plan exists, is available, and you have access to it.';
+const VOLUME_SERVICES_DISABLED_WARNING = 'Support for volume services is disabled. This service instance cannot be bound to an app.';
+
+/** Why a plan cannot be used for a new instance or a plan change, or undefined. */
+function planRefusal(context: ControllerContext, plan: ServicePlanRecord | undefined): string | undefined {
+  if (!plan || !plan.available) return INVALID_PLAN;
+  const offering = context.store.offering(plan.offeringGuid);
+  const broker = offering && context.store.broker(offering.brokerGuid);
+  if (!offering || !offering.available || broker?.state !== 'available') return INVALID_PLAN;
+  if (plan.visibility !== 'public') return `${INVALID_PLAN} Service plan '${plan.name}' is not enabled: its visibility is 'admin'.`;
+  return undefined;
+}
+
+function ensureIdle(context: ControllerContext, instance: ServiceInstanceRecord): void {
+  if (isBusy(instance.lastOperation) || context.store.processingJobFor('service_instances', instance.guid)) {
+    throw apiErrors.instanceOperationInProgress(instance.name);
+  }
+}
+
+function readParameters(body: JsonObject, problems: Problems): Record<string, unknown> | undefined {
+  return readObject(body, 'parameters', problems);
+}
+
+export function serviceInstanceRoutes(context: ControllerContext): Router {
+  const router = Router();
+  const { store } = context;
+
+  router.get('/v3/service_instances', (req, res) => {
+    const query = readListQuery(req.query, ['names', 'space_guids', 'service_plan_guids', 'type']);
+    const instances = store.listInstances().filter((i) =>
+      matchesFilter(query, 'names', i.name)
+      && matchesFilter(query, 'space_guids', i.spaceGuid)
+      && matchesFilter(query, 'service_plan_guids', i.planGuid)
+      && matchesFilter(query, 'type', 'managed'));
+    const presenter = presenterOf(context, req);
+    res.json(presenter.list(instances, query, '/v3/service_instances', (i) => presenter.instance(i)));
+  });
+
+  router.get('/v3/service_instances/:guid', (req, res) => {
+    res.json(presenterOf(context, req).instance(requireInstance(context, param(req, 'guid'))));
+  });
+
+  router.get('/v3/service_instances/:guid/parameters', async (req, res) => {
+    const user = userOf(req);
+    const instance = requireInstance(context, param(req, 'guid'));
+    const { plan, offering } = instanceScope(context, instance);
+    if (offering.document.instances_retrievable !== true) {
+      throw new ApiError(400, 'CF-ServiceFetchInstanceParametersNotSupported', 120004, 'This service does not support fetching service instance parameters.');
+    }
+    if (isBusy(instance.lastOperation) || instance.lastOperation.type === 'create' && instance.lastOperation.state === 'failed') {
+      throw apiErrors.unprocessable('The service instance has no parameters to show while it is being created or after its creation failed.');
+    }
+    try {
+      res.json(await context.osb.fetchInstanceParameters(offering.brokerGuid, instance.guid, { service_id: offering.catalogId, plan_id: plan.catalogId }, userIdentity(user)));
+    } catch (error) {
+      throw describeBrokerFailure(error, 'fetch instance');
+    }
+  });
+
+  router.post('/v3/service_instances', (req, res) => {
+    const user = userOf(req);
+    const body = objectBody(req.body);
+    const problems = new Problems();
+    rejectUnknownFields(body, ['type', 'name', 'relationships', 'parameters', 'tags'], problems);
+    if (body.type !== 'managed') problems.add("'type' must be 'managed' (user-provided service instances are not supported)");
+    const name = readString(body, 'name', problems, { required: true });
+    const relationships = readObject(body, 'relationships', problems);
+    if (body.relationships === undefined) problems.add("'relationships' is required");
+    const spaceGuid = readRelationship(relationships, 'space', problems, true);
+    const planGuid = readRelationship(relationships, 'service_plan', problems, true);
+    if (relationships) rejectUnknownFields(relationships, ['space', 'service_plan'], problems, 'relationships.');
+    const parameters = readParameters(body, problems);
+    const tags = readStringArray(body, 'tags', problems, { maxTotalLength: MAX_TAGS_LENGTH });
+    problems.throwIfAny();
+
+    if (!store.space(spaceGuid!)) throw apiErrors.unprocessable('Invalid space. Ensure that the space exists and you have access to it.');
+    const plan = store.plan(planGuid!);
+    const refusal = planRefusal(context, plan);
+    if (refusal) throw apiErrors.unprocessable(refusal);
+    if (store.instanceByName(spaceGuid!, name!)) throw apiErrors.unprocessable(`The service instance name is taken: ${name!}.`);
+    const offering = store.offering(plan!.offeringGuid)!;
+    const warnings = requiresVolumeMount(offering) && !context.volumeServicesEnabled ? [VOLUME_SERVICES_DISABLED_WARNING] : [];
+
+    const { job } = createInstance(context, { name: name!, spaceGuid: spaceGuid!, plan: plan!, tags: tags ?? [], ...(parameters ? { parameters } : {}) }, user, warnings);
+    acceptedWithJob(res, presenterOf(context, req), job);
+  });
+
+  router.patch('/v3/service_instances/:guid', (req, res) => {
+    const user = userOf(req);
+    const instance = requireInstance(context, param(req, 'guid'));
+    const body = objectBody(req.body);
+    const problems = new Problems();
+    rejectUnknownFields(body, ['name', 'tags', 'parameters', 'relationships', 'maintenance_info'], problems);
+    const name = readString(body, 'name', problems);
+    const tags = readStringArray(body, 'tags', problems, { maxTotalLength: MAX_TAGS_LENGTH });
+    const parameters = readParameters(body, problems);
+    const relationships = readObject(body, 'relationships', problems);
+    if (relationships) rejectUnknownFields(relationships, ['service_plan'], problems, 'relationships.');
+    const planGuid = readRelationship(relationships, 'service_plan', problems, false);
+    const maintenanceInfo = readObject(body, 'maintenance_info', problems);
+    let maintenanceVersion: string | undefined;
+    if (maintenanceInfo) {
+      rejectUnknownFields(maintenanceInfo, ['version'], problems, 'maintenance_info.');
+      maintenanceVersion = readString(maintenanceInfo, 'version', problems, { required: true }, 'maintenance_info.version');
+    }
+    problems.throwIfAny();
+
+    ensureIdle(context, instance);
+    if (instance.lastOperation.type === 'create' && instance.lastOperation.state === 'failed') {
+      throw apiErrors.unprocessable('The service instance cannot be updated because its creation failed; delete it and create it again.');
+    }
+    const scope = instanceScope(context, instance);
+    if (name !== undefined && name !== instance.name && store.instanceByName(instance.spaceGuid, name)) {
+      throw apiErrors.unprocessable(`The service instance name is taken: ${name}.`);
+    }
+
+    const change: InstanceChange = {
+      ...(name !== undefined && name !== instance.name ? { name } : {}),
+      ...(tags !== undefined ? { tags } : {}),
+      ...(parameters !== undefined ? { parameters } : {}),
+    };
+    let targetPlan = scope.plan;
+    if (planGuid !== undefined && planGuid !== instance.planGuid) {
+      const newPlan = store.plan(planGuid);
+      const refusal = planRefusal(context, newPlan);
+      if (refusal) throw apiErrors.unprocessable(refusal);
+      if (newPlan!.offeringGuid !== scope.offering.guid) throw apiErrors.unprocessable('The service plan relates to a different service offering.');
+      if (!effectivePlanUpdateable(scope.plan, scope.offering)) throw apiErrors.unprocessable('The service does not support changing plans.');
+      change.newPlanGuid = newPlan!.guid;
+      targetPlan = newPlan!;
+    }
+    if (maintenanceVersion !== undefined) {
+      const offered = targetPlan.document.maintenance_info?.version;
+      if (offered === undefined) throw apiErrors.unprocessable('The service broker does not support upgrades for service instances created from this plan.');
+      if (offered !== maintenanceVersion) {
+        throw apiErrors.unprocessable('maintenance_info.version requested is invalid. Please ensure the catalog is up to date and you are providing a version supported by this service plan.');
+      }
+      if (maintenanceVersion !== instance.maintenanceInfoVersion) change.maintenanceInfoVersion = maintenanceVersion;
+    }
+
+    const brokerChange = change.newPlanGuid !== undefined || change.parameters !== undefined || change.maintenanceInfoVersion !== undefined;
+    // A rename changes context.instance_name, which only brokers that allow context updates hear about.
+    const contextChange = change.name !== undefined && scope.offering.document.allow_context_updates === true;
+    if (!brokerChange && !contextChange) {
+      const updated = renameOrRetagInstance(context, instance.guid, change);
+      res.json(presenterOf(context, req).instance(updated ?? instance));
+      return;
+    }
+    if (instance.blockedUpdate !== null && instance.blockedUpdate === updateFingerprint(change)) {
+      throw apiErrors.unprocessable('The service broker reported that this update cannot be repeated. Change the request, or delete the service instance.');
+    }
+    acceptedWithJob(res, presenterOf(context, req), updateInstance(context, instance, change, user));
+  });
+
+  router.delete('/v3/service_instances/:guid', (req, res) => {
+    const user = userOf(req);
+    const instance = requireInstance(context, param(req, 'guid'));
+    ensureIdle(context, instance);
+    if (store.bindingsOfInstance(instance.guid).length > 0) {
+      throw apiErrors.unprocessable('Cannot delete service instance. Service keys, bindings, and shares must first be deleted.');
+    }
+    acceptedWithJob(res, presenterOf(context, req), deleteInstance(context, instance, user));
+  });
+
+  return router;
+}

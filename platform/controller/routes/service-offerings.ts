@@ -1,0 +1,32 @@
+import { Router } from 'express';
+import type { ControllerContext } from '../context';
+import { apiErrors } from '../errors';
+import { param, presenterOf } from '../http';
+import { matchesFilter, readListQuery } from '../request-validation';
+
+/** /v3/service_offerings: the marketplace's offerings, as brokers' catalogs describe them. */
+export function serviceOfferingRoutes(context: ControllerContext): Router {
+  const router = Router();
+  const { store } = context;
+
+  router.get('/v3/service_offerings', (req, res) => {
+    const query = readListQuery(req.query, ['names', 'service_broker_names', 'service_broker_guids', 'available']);
+    const offerings = store.listOfferings().filter((offering) => {
+      const broker = store.broker(offering.brokerGuid);
+      return matchesFilter(query, 'names', offering.name)
+        && matchesFilter(query, 'service_broker_names', broker?.name)
+        && matchesFilter(query, 'service_broker_guids', offering.brokerGuid)
+        && matchesFilter(query, 'available', String(offering.available));
+    });
+    const presenter = presenterOf(context, req);
+    res.json(presenter.list(offerings, query, '/v3/service_offerings', (o) => presenter.offering(o)));
+  });
+
+  router.get('/v3/service_offerings/:guid', (req, res) => {
+    const offering = store.offering(param(req, 'guid'));
+    if (!offering) throw apiErrors.notFound('Service offering');
+    res.json(presenterOf(context, req).offering(offering));
+  });
+
+  return router;
+}
