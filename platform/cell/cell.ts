@@ -86,6 +86,7 @@ export class Cell {
   private readonly appOwner: FileOwner;
   private readonly convergeIntervalMs: number;
   private readonly stopGraceMs: number;
+  private readonly driverTimeoutMs: number;
   private readonly backoff: CrashBackoffPolicy;
   private readonly logStore: AppLogStore;
   private readonly apps = new Map<string, AppRecord>();
@@ -106,6 +107,7 @@ export class Cell {
     this.appOwner = { uid: requireId(options.appUid ?? DEFAULT_APP_UID, 'appUid'), gid: requireId(options.appGid ?? DEFAULT_APP_GID, 'appGid') };
     this.convergeIntervalMs = requirePositive(options.convergeIntervalMs ?? 2_000, 'convergeIntervalMs');
     this.stopGraceMs = requirePositive(options.stopGraceMs ?? 10_000, 'stopGraceMs');
+    this.driverTimeoutMs = requirePositive(options.driverTimeoutMs ?? 120_000, 'driverTimeoutMs');
     this.backoff = { ...DEFAULT_CRASH_BACKOFF, ...options.crashBackoff };
     this.logStore = new AppLogStore(join(this.dataDir, 'logs'), options.logBufferLines ?? 1000, options.logger);
     this.stateWriter = new CellStateWriter(join(this.dataDir, 'cell-state.json'), () => this.snapshot());
@@ -121,7 +123,7 @@ export class Cell {
     if (this.phase !== 'created') throw new Error(`cannot start a cell that is ${this.phase}`);
     this.phase = 'starting';
     const { logger } = this.options;
-    const drivers = withDriverTimeouts(this.options.drivers, requirePositive(this.options.driverTimeoutMs ?? 120_000, 'driverTimeoutMs'));
+    const drivers = withDriverTimeouts(this.options.drivers, this.driverTimeoutMs);
     await mkdir(this.dataDir, { recursive: true, mode: 0o711 });
     await mkdir(join(this.dataDir, 'logs'), { recursive: true, mode: 0o700 });
     const realDataDir = await realpath(this.dataDir);

@@ -193,11 +193,11 @@ export class InstanceRunner {
     }
     if (held !== undefined) held.mounted = true;
     if (typeof hostPath !== 'string' || !isAbsolute(hostPath)) throw failure('the driver returned no absolute host path');
-    const isDirectory = await stat(hostPath).then(
-      (entry) => entry.isDirectory(),
-      () => false,
-    );
-    if (!isDirectory) throw failure(`the driver's host path ${hostPath} is not a directory`);
+    // Checked here so the reason names the volume, rather than a mount error deep in the set-up script.
+    const entry = await stat(hostPath).catch((error: unknown) => {
+      throw failure(`the driver's host path ${hostPath} is not usable: ${describeError(error)}`);
+    });
+    if (!entry.isDirectory()) throw failure(`the driver's host path ${hostPath} is not a directory`);
     return hostPath;
   }
 

@@ -1,8 +1,10 @@
-import { readdir, rename } from 'node:fs/promises';
+import { readdir, readFile, rename } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { childPids, isProcessAlive, processStartTicks, sendSignal, waitUntilGone } from './host-processes';
 import { mountPointsBelow, readHostMounts, unmountPath } from './host-mounts';
 import { describeError, type CellLogger } from './logger';
 import { CorruptStateFileError, readCellState, type PersistedCellState, type PersistedInstance } from './state-file';
+import type { IsolationMode } from './types';
 import type { CellVolumeDrivers } from './volumes';
 import type { ContainerWorkspaces } from './workspace';
 
@@ -43,8 +45,29 @@ async function loadPreviousState(input: PurgeInput): Promise<PersistedCellState 
   }
 }
 
-/** KILLs one recorded instance's process tree if it is still the process the previous cell started. */
-async function killInstanceProcesses(instance: PersistedInstance, logger: CellLogger): Promise<ProcessIdentity[]> {
+/**
+ * KILLs a process tree the previous cell started, if the pid still belongs to that process.
+ * Returns what was killed, to wait for.
+ */
+async function killProcessTree(root: ProcessIdentity, isolation: IsolationMode, label: string, logger: CellLogger): Promise<ProcessIdentity[]> {
+  if (!(await isProcessAlive(root.pid, root.startTicks))) return [];
+  const children: ProcessIdentity[] = [];
+  for (const child of await childPids(root.pid)) {
+    const startTicks = await processStartTicks(child);
+    children.push(startTicks === undefined ? { pid: child } : { pid: child, startTicks });
+  }
+  if (isolation === 'namespaces') {
+    // The namespace init first: its death takes every process of the namespace with it.
+    for (const child of children) sendSignal(child.pid, 'SIGKILL');
+  } else {
+    sendSignal(-root.pid, 'SIGKILL');
+  }
+  sendSignal(root.pid, 'SIGKILL');
+  logger.info({ container: label, pid: root.pid }, 'killed leftover instance of a previous cell');
+  return [root, ...children];
+}
+
+async function killRecordedInstance(instance: PersistedInstance, logger: CellLogger): Promise<ProcessIdentity[]> {
   const { pid, pidStartTicks } = instance;
   if (pid === undefined) return [];
   if (pidStartTicks === undefined && process.platform === 'linux') {
@@ -52,21 +75,42 @@ async function killInstanceProcesses(instance: PersistedInstance, logger: CellLo
     logger.warn({ containerId: instance.containerId, pid }, 'leftover instance has no process start time; not killing it');
     return [];
   }
-  if (!(await isProcessAlive(pid, pidStartTicks))) return [];
-  const children: ProcessIdentity[] = [];
-  for (const child of await childPids(pid)) {
-    const startTicks = await processStartTicks(child);
-    children.push(startTicks === undefined ? { pid: child } : { pid: child, startTicks });
+  const root = pidStartTicks === undefined ? { pid } : { pid, startTicks: pidStartTicks };
+  return killProcessTree(root, instance.isolation, instance.containerId, logger);
+}
+
+/**
+ * unshare processes running one of this cell's set-up scripts, known to the state file or not:
+ * a cell that died between spawning an instance and recording it, or a corrupt state file,
+ * leaves instances only this sweep finds.
+ */
+async function findStrayLaunchers(containersRoot: string): Promise<number[]> {
+  let entries: string[];
+  try {
+    entries = await readdir('/proc');
+  } catch {
+    return [];
   }
-  if (instance.isolation === 'namespaces') {
-    // The namespace init first: its death takes every process of the namespace with it.
-    for (const child of children) sendSignal(child.pid, 'SIGKILL');
-  } else {
-    sendSignal(-pid, 'SIGKILL');
+  const strays: number[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const argv = (await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0');
+    const isLauncher = basename(argv[0] ?? '') === 'unshare' && argv.some((arg) => arg.startsWith(`${containersRoot}/`) && arg.endsWith('/setup.sh'));
+    if (isLauncher) strays.push(Number(entry));
   }
-  sendSignal(pid, 'SIGKILL');
-  logger.info({ containerId: instance.containerId, pid }, 'killed leftover instance of a previous cell');
-  return [{ pid, ...(pidStartTicks === undefined ? {} : { startTicks: pidStartTicks }) }, ...children];
+  return strays;
+}
+
+async function killStrayLaunchers(input: PurgeInput, alreadyKilled: readonly ProcessIdentity[]): Promise<ProcessIdentity[]> {
+  const known = new Set(alreadyKilled.map((victim) => victim.pid));
+  const victims: ProcessIdentity[] = [];
+  for (const pid of await findStrayLaunchers(input.workspaces.root)) {
+    if (known.has(pid)) continue;
+    const startTicks = await processStartTicks(pid);
+    const root = startTicks === undefined ? { pid } : { pid, startTicks };
+    victims.push(...(await killProcessTree(root, 'namespaces', 'unrecorded', input.logger)));
+  }
+  return victims;
 }
 
 async function unmountStaleHostMounts(input: PurgeInput): Promise<void> {
@@ -127,7 +171,8 @@ export async function purgeLeftovers(input: PurgeInput): Promise<void> {
   const previous = await loadPreviousState(input);
   await refuseIfOwnedByLiveCell(previous);
   const victims: ProcessIdentity[] = [];
-  for (const instance of previous?.instances ?? []) victims.push(...(await killInstanceProcesses(instance, input.logger)));
+  for (const instance of previous?.instances ?? []) victims.push(...(await killRecordedInstance(instance, input.logger)));
+  victims.push(...(await killStrayLaunchers(input, victims)));
   if (!(await waitUntilGone(victims, PROCESS_EXIT_WAIT_MS))) {
     input.logger.error({ pids: victims.map((victim) => victim.pid) }, 'leftover instance processes survived SIGKILL');
   }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { LastOperationAnswer } from '../../sdk/client';
 import type { BindRequest } from '../../sdk/openapi';
 import { validateVolumeMounts, type VolumeMount } from '../../sdk/volume/mounts';
-import { bindingScope, operation, requiresVolumeMount, type BindingScope, type ControllerContext } from './context';
+import { bindingScope, operation, type BindingScope, type ControllerContext } from './context';
 import { ApiError, JobFailure, apiErrors } from './errors';
 import type { JobContext } from './jobs';
 import { classifyBrokerFailure, needsOrphanMitigation, type FailureKind } from './orphan-mitigation';

@@ -192,7 +192,7 @@ export class OrphanMitigator {
   }
 
   private async attempt(guid: string): Promise<void> {
-    const { store, osb, logger } = this.options;
+    const { store, logger } = this.options;
     const record = store.mitigation(guid);
     if (!record || record.state !== 'pending') return;
     if (!store.broker(record.brokerGuid)) {

@@ -38,11 +38,14 @@ export interface PollRequest {
   onPoll?: (answer: LastOperationAnswer) => void;
 }
 
+/** The cloudfoundry profile's context object (OSB profile, section Context Object). */
+export type CloudFoundryContext = { platform: string } & Record<string, string>;
+
 export function userIdentity(userId: string): Identity {
   return { platform: PLATFORM, value: { user_id: userId } };
 }
 
-export function instanceContext(organization: OrganizationRecord, space: SpaceRecord, instanceName: string): Record<string, string> {
+export function instanceContext(organization: OrganizationRecord, space: SpaceRecord, instanceName: string): CloudFoundryContext {
   return {
     platform: PLATFORM,
     organization_guid: organization.guid,
@@ -53,7 +56,7 @@ export function instanceContext(organization: OrganizationRecord, space: SpaceRe
   };
 }
 
-export function bindingContext(organization: OrganizationRecord, space: SpaceRecord): Record<string, string> {
+export function bindingContext(organization: OrganizationRecord, space: SpaceRecord): CloudFoundryContext {
   return {
     platform: PLATFORM,
     organization_guid: organization.guid,

@@ -36,8 +36,8 @@ export interface BrokerCredentials {
   password: string;
 }
 
-/** The catalog entry without its plans; plans live in their own rows. */
-export type OfferingDocument = Omit<ServiceOffering, 'plans'>;
+/** The catalog entry without its plans; plans live in their own rows. (Omit would lose the fields to the index signature.) */
+export type OfferingDocument = { [K in keyof ServiceOffering as K extends 'plans' ? never : K]: ServiceOffering[K] };
 
 export interface ServiceOfferingRecord extends Timestamps {
   guid: string;

@@ -1,10 +1,11 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Cell, DEFAULT_APP_GID, DEFAULT_APP_UID } from '../../../platform/cell/cell';
+import { UNSHARE_ARGUMENTS } from '../../../platform/cell/namespace-launcher';
 import type { AppStatus } from '../../../platform/cell/types';
 import { CaptureLogger } from './helpers/capture-logger';
 import { FakeVolumeDrivers, type DriverCall } from './helpers/fake-drivers';
@@ -85,12 +86,21 @@ describeWithNamespaces('a cell restarted after a crash', () => {
     mkdirSync(staleMount, { recursive: true });
     execFileSync('mount', ['-t', 'tmpfs', 'stale', staleMount]);
 
+    // And an instance the state file never heard of, as a cell dying right after a spawn would leave.
+    const ghostScript = join(dataDir, 'containers', 'ghost-0', 'setup.sh');
+    mkdirSync(join(dataDir, 'containers', 'ghost-0'), { recursive: true });
+    writeFileSync(ghostScript, `exec /bin/sh -c ': ${marker}-ghost; while true; do sleep 1; done'\n`);
+    const ghost = spawn('unshare', [...UNSHARE_ARGUMENTS, '/bin/sh', ghostScript], { detached: true, stdio: 'ignore' });
+    await eventually('the ghost to run', () => (livePidsMatching(`${marker}-ghost`).length > 0 ? true : undefined));
+
     const drivers = new FakeVolumeDrivers(driverRoot, { owner: { uid: DEFAULT_APP_UID, gid: DEFAULT_APP_GID }, bindMount: true });
     const logger = new CaptureLogger();
     successor = new Cell({ dataDir, drivers, logger, isolation: 'namespaces', convergeIntervalMs: 200 });
     await successor.start();
 
     await eventually('the old instance processes to die', () => (livePidsMatching(marker).length === 0 && !oldPids.some(isLive) ? true : undefined));
+    expect(isLive(ghost.pid as number)).toBe(false);
+    expect(existsSync(join(dataDir, 'containers', 'ghost-0'))).toBe(false);
     expect(drivers.unmounts).toEqual(expect.arrayContaining(started.report.mounts));
     expect(drivers.unmounts).toHaveLength(started.report.mounts.length);
     expect(hostMountPointsUnder(root)).toEqual([]);

@@ -1,0 +1,176 @@
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type Express } from 'express';
+import type { Logger } from 'pino';
+import type { CellApi } from './cell-api';
+import type { ControllerContext } from './context';
+import { apiErrors } from './errors';
+import { errorHandler, requestLogger } from './http';
+import { JobRunner } from './jobs';
+import { OrphanMitigator } from './orphan-mitigation';
+import { OsbCalls } from './osb-calls';
+import { finishMitigatedDelete, resumeJobs } from './resume';
+import { appRoutes } from './routes/apps';
+import { jobRoutes } from './routes/jobs';
+import { organizationRoutes } from './routes/organizations';
+import { rootRoutes } from './routes/root';
+import { serviceBrokerRoutes } from './routes/service-brokers';
+import { serviceCredentialBindingRoutes } from './routes/service-credential-bindings';
+import { serviceInstanceRoutes } from './routes/service-instances';
+import { serviceOfferingRoutes } from './routes/service-offerings';
+import { servicePlanRoutes } from './routes/service-plans';
+import { spaceRoutes } from './routes/spaces';
+import { SecretBox } from './secrets';
+import { ControllerStore } from './store';
+
+/**
+ * The controller: a Cloud Controller v3-like HTTP API over a SQLite database, talking OSB
+ * to brokers and running apps on a cell.
+ */
+
+export interface ControllerOptions {
+  /** Holds controller.db and controller.key (created on first start). */
+  dataDir: string;
+  logger: Logger;
+  cell: CellApi;
+  /** Cloud Controller's volume_services_enabled. */
+  volumeServicesEnabled?: boolean;
+  /** Per broker request. */
+  brokerTimeoutMs?: number;
+  /** The longest the controller polls an async operation; plans can only shorten it. */
+  maxPollingSeconds?: number;
+  /** Send accepts_incomplete=true up front; when false, only after a 422 AsyncRequired. */
+  acceptsIncomplete?: boolean;
+  /** Wait before the second orphan mitigation attempt; it doubles per attempt, up to 5 minutes. */
+  orphanMitigationRetryMs?: number;
+  /** New plans start public (service access enabled) instead of admin-only. */
+  autoEnableAccess?: boolean;
+  /** Pause between last_operation polls when the broker sends no Retry-After. */
+  pollIntervalMs?: number;
+}
+
+export interface Controller {
+  app: Express;
+  /** Resumes the jobs and orphan mitigations a previous process left unfinished. */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface StartControllerOptions extends ControllerOptions {
+  port: number;
+  host?: string;
+}
+
+export interface RunningController {
+  url: string;
+  close(): Promise<void>;
+}
+
+const BODY_LIMIT = '1mb';
+
+export function createController(options: ControllerOptions): Controller {
+  const { logger } = options;
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  const secrets = SecretBox.openOrCreate(options.dataDir, logger);
+  const store = new ControllerStore(options.dataDir, secrets);
+  const { space } = store.ensureDefaults();
+  const osb = new OsbCalls(store, {
+    timeoutMs: options.brokerTimeoutMs ?? 60_000,
+    pollIntervalMs: options.pollIntervalMs ?? 2000,
+    maxPollingSeconds: options.maxPollingSeconds ?? 3600,
+    acceptsIncomplete: options.acceptsIncomplete ?? true,
+  });
+  const jobs = new JobRunner(store, logger);
+  const mitigator = new OrphanMitigator({
+    store,
+    osb,
+    logger,
+    retryBaseMs: options.orphanMitigationRetryMs ?? 5000,
+    onConfirmed: (mitigation) => finishMitigatedDelete(context, mitigation),
+  });
+  const context: ControllerContext = {
+    store,
+    osb,
+    jobs,
+    mitigator,
+    cell: options.cell,
+    logger,
+    volumeServicesEnabled: options.volumeServicesEnabled ?? true,
+    autoEnableAccess: options.autoEnableAccess ?? false,
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.use(requestLogger(logger));
+  app.use(express.json({ limit: BODY_LIMIT }));
+  app.use(rootRoutes(context));
+  app.use(serviceBrokerRoutes(context));
+  app.use(serviceOfferingRoutes(context));
+  app.use(servicePlanRoutes(context));
+  app.use(serviceInstanceRoutes(context));
+  app.use(serviceCredentialBindingRoutes(context));
+  app.use(appRoutes(context, space.guid));
+  app.use(jobRoutes(context));
+  app.use(organizationRoutes(context));
+  app.use(spaceRoutes(context));
+  app.use(() => {
+    throw apiErrors.unknownRoute();
+  });
+  app.use(errorHandler(logger));
+
+  let started = false;
+  let closed: Promise<void> | undefined;
+  return {
+    app,
+    async start() {
+      if (started) return;
+      started = true;
+      const resumed = resumeJobs(context);
+      mitigator.start();
+      logger.info({ dataDir: options.dataDir, resumedJobs: resumed }, 'controller started');
+    },
+    close() {
+      closed ??= (async () => {
+        await jobs.close();
+        await mitigator.close();
+        store.close();
+      })();
+      return closed;
+    },
+  };
+}
+
+export async function startController(options: StartControllerOptions): Promise<RunningController> {
+  const controller = createController(options);
+  await controller.start();
+  const server = createServer(controller.app);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
+    });
+  } catch (error) {
+    await controller.close();
+    throw error;
+  }
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  options.logger.info({ url }, 'controller listening');
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        await controller.close();
+      })();
+      return closing;
+    },
+  };
+}

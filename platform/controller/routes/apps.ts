@@ -1,0 +1,253 @@
+import { randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
+import { Router, type Request } from 'express';
+import { deleteApp, restartApp, startApp, stopApp, vcapApplicationOf, vcapServicesOf } from '../app-lifecycle';
+import { CellError } from '../cell-api';
+import { requireApp, type ControllerContext } from '../context';
+import { apiErrors } from '../errors';
+import { acceptedWithJob, param, presenterOf, userOf } from '../http';
+import type { AppRecord } from '../records';
+import {
+  Problems, matchesFilter, objectBody, readInteger, readListQuery, readObject, readRelationship, readString,
+  rejectUnknownFields, type JsonObject,
+} from '../request-validation';
+import { timestamp } from '../store';
+
+/**
+ * /v3/apps, in osbkit's reduced form: an app is a command, an instance count, an optional
+ * directory of files and environment variables. Start, stop and restart go to the cell;
+ * delete also unbinds every binding through its broker.
+ */
+
+const MAX_COMMAND_LENGTH = 64 * 1024;
+const MAX_INSTANCES = 256;
+const MAX_ENVIRONMENT_BYTES = 128 * 1024;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Checks environment variables; null values (PATCH only) delete a variable. */
+function readEnvironment(value: JsonObject, field: string, problems: Problems, allowNull: boolean): Record<string, string | null> | undefined {
+  const raw = readObject(value, field, problems);
+  if (!raw) return undefined;
+  const environment: Record<string, string | null> = {};
+  let bytes = 0;
+  for (const [name, content] of Object.entries(raw)) {
+    if (!ENV_NAME.test(name)) problems.add(`'${field}.${name}' is not a valid environment variable name`);
+    else if (name.startsWith('VCAP_')) problems.add(`'${field}.${name}': environment variable names cannot start with VCAP_`);
+    else if (name === 'PORT') problems.add(`'${field}.PORT' cannot be set: the cell assigns it`);
+    else if (content === null && allowNull) environment[name] = null;
+    else if (typeof content !== 'string' || content.includes('\u0000')) problems.add(`'${field}.${name}' must be a string without NUL characters`);
+    else {
+      bytes += name.length + content.length;
+      environment[name] = content;
+    }
+  }
+  if (bytes > MAX_ENVIRONMENT_BYTES) problems.add(`'${field}' must be at most ${MAX_ENVIRONMENT_BYTES} bytes in total`);
+  return environment;
+}
+
+function readPath(value: JsonObject, problems: Problems): string | null | undefined {
+  if (value.path === null) return null;
+  const path = readString(value, 'path', problems, { maxLength: 4096 });
+  if (path === undefined) return undefined;
+  if (!isAbsolute(path)) {
+    problems.add("'path' must be an absolute path on the controller's host");
+    return undefined;
+  }
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(path).isDirectory();
+  } catch {
+    isDirectory = false;
+  }
+  if (!isDirectory) {
+    problems.add("'path' must name an existing directory");
+    return undefined;
+  }
+  return path;
+}
+
+function withoutDeleted(environment: Record<string, string | null>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(environment)) if (value !== null) kept[name] = value;
+  return kept;
+}
+
+const CELL_STATES: Record<string, string> = { running: 'RUNNING', starting: 'STARTING', crashed: 'CRASHED', stopped: 'DOWN' };
+
+export function appRoutes(context: ControllerContext, defaultSpaceGuid: string): Router {
+  const router = Router();
+  const { store } = context;
+  const appOf = (req: Request): AppRecord => requireApp(context, param(req, 'guid'));
+
+  router.get('/v3/apps', (req, res) => {
+    const query = readListQuery(req.query, ['names', 'space_guids']);
+    const apps = store.listApps().filter((a) => matchesFilter(query, 'names', a.name) && matchesFilter(query, 'space_guids', a.spaceGuid));
+    const presenter = presenterOf(context, req);
+    res.json(presenter.list(apps, query, '/v3/apps', (a) => presenter.app(a)));
+  });
+
+  router.get('/v3/apps/:guid', (req, res) => {
+    res.json(presenterOf(context, req).app(appOf(req)));
+  });
+
+  router.post('/v3/apps', (req, res) => {
+    userOf(req);
+    const body = objectBody(req.body);
+    const problems = new Problems();
+    rejectUnknownFields(body, ['name', 'command', 'env', 'instances', 'path', 'relationships'], problems);
+    const name = readString(body, 'name', problems, { required: true });
+    const command = readString(body, 'command', problems, { required: true, maxLength: MAX_COMMAND_LENGTH, multiline: true });
+    const environment = readEnvironment(body, 'env', problems, false);
+    const instances = readInteger(body, 'instances', problems, { min: 1, max: MAX_INSTANCES });
+    const path = readPath(body, problems);
+    const relationships = readObject(body, 'relationships', problems);
+    if (relationships) rejectUnknownFields(relationships, ['space'], problems, 'relationships.');
+    const spaceGuid = readRelationship(relationships, 'space', problems, false) ?? defaultSpaceGuid;
+    problems.throwIfAny();
+    if (!store.space(spaceGuid)) throw apiErrors.unprocessable('Invalid space. Ensure that the space exists and you have access to it.');
+    if (store.appByName(spaceGuid, name!)) throw apiErrors.unprocessable(`App with the name '${name!}' already exists.`);
+    const now = timestamp();
+    const app: AppRecord = {
+      guid: randomUUID(),
+      name: name!,
+      spaceGuid,
+      state: 'STOPPED',
+      command: command!,
+      instances: instances ?? 1,
+      path: path ?? null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    store.insertApp(app, withoutDeleted(environment ?? {}));
+    context.logger.info({ app: app.guid, name: app.name }, 'app created');
+    res.status(201).json(presenterOf(context, req).app(app));
+  });
+
+  // `env` merges into the existing variables, so a push does not wipe what set-env added.
+  router.patch('/v3/apps/:guid', (req, res) => {
+    userOf(req);
+    const app = appOf(req);
+    const body = objectBody(req.body);
+    const problems = new Problems();
+    rejectUnknownFields(body, ['name', 'command', 'env', 'instances', 'path'], problems);
+    const name = readString(body, 'name', problems);
+    const command = readString(body, 'command', problems, { maxLength: MAX_COMMAND_LENGTH, multiline: true });
+    const environment = readEnvironment(body, 'env', problems, true);
+    const instances = readInteger(body, 'instances', problems, { min: 1, max: MAX_INSTANCES });
+    const path = readPath(body, problems);
+    problems.throwIfAny();
+    const sameName = name !== undefined ? store.appByName(app.spaceGuid, name) : undefined;
+    if (sameName && sameName.guid !== app.guid) throw apiErrors.unprocessable(`App with the name '${name!}' already exists.`);
+    const updated: AppRecord = {
+      ...app,
+      ...(name !== undefined ? { name } : {}),
+      ...(command !== undefined ? { command } : {}),
+      ...(instances !== undefined ? { instances } : {}),
+      ...(path !== undefined ? { path } : {}),
+      updatedAt: timestamp(),
+    };
+    store.transaction(() => {
+      store.saveApp(updated);
+      if (environment) store.saveAppEnvironment(app.guid, withoutDeleted({ ...store.appEnvironment(app.guid), ...environment }));
+    });
+    res.json(presenterOf(context, req).app(updated));
+  });
+
+  router.delete('/v3/apps/:guid', (req, res) => {
+    const user = userOf(req);
+    const app = appOf(req);
+    if (store.processingJobFor('apps', app.guid)) throw apiErrors.unprocessable('The app is already being deleted.');
+    acceptedWithJob(res, presenterOf(context, req), deleteApp(context, app, user));
+  });
+
+  router.post('/v3/apps/:guid/actions/start', async (req, res) => {
+    userOf(req);
+    res.json(presenterOf(context, req).app(await startApp(context, appOf(req))));
+  });
+
+  router.post('/v3/apps/:guid/actions/stop', async (req, res) => {
+    userOf(req);
+    res.json(presenterOf(context, req).app(await stopApp(context, appOf(req))));
+  });
+
+  router.post('/v3/apps/:guid/actions/restart', async (req, res) => {
+    userOf(req);
+    res.json(presenterOf(context, req).app(await restartApp(context, appOf(req))));
+  });
+
+  router.get('/v3/apps/:guid/env', (req, res) => {
+    const app = appOf(req);
+    res.json({
+      staging_env_json: {},
+      running_env_json: {},
+      environment_variables: store.appEnvironment(app.guid),
+      system_env_json: { VCAP_SERVICES: vcapServicesOf(context, app.guid) },
+      application_env_json: { VCAP_APPLICATION: vcapApplicationOf(context, app) },
+    });
+  });
+
+  const environmentBody = (req: Request, app: AppRecord): JsonObject => {
+    const presenter = presenterOf(context, req);
+    return {
+      var: store.appEnvironment(app.guid),
+      links: { self: presenter.href(`/v3/apps/${app.guid}/environment_variables`), app: presenter.href(`/v3/apps/${app.guid}`) },
+    };
+  };
+
+  router.get('/v3/apps/:guid/environment_variables', (req, res) => {
+    res.json(environmentBody(req, appOf(req)));
+  });
+
+  router.patch('/v3/apps/:guid/environment_variables', (req, res) => {
+    userOf(req);
+    const app = appOf(req);
+    const body = objectBody(req.body);
+    const problems = new Problems();
+    rejectUnknownFields(body, ['var'], problems);
+    if (body.var === undefined) problems.add("'var' is required");
+    const changes = readEnvironment(body, 'var', problems, true);
+    problems.throwIfAny();
+    store.saveAppEnvironment(app.guid, withoutDeleted({ ...store.appEnvironment(app.guid), ...changes }));
+    res.json(environmentBody(req, app));
+  });
+
+  router.get('/v3/apps/:guid/processes', async (req, res) => {
+    const app = appOf(req);
+    let instances: Awaited<ReturnType<typeof context.cell.status>> = [];
+    if (app.state === 'STARTED') {
+      try {
+        instances = await context.cell.status(app.guid);
+      } catch (error) {
+        throw apiErrors.runnerUnavailable(error instanceof CellError ? error.message : 'the cell failed');
+      }
+    }
+    res.json({
+      type: 'web',
+      command: app.command,
+      instances: app.instances,
+      resources: instances.map((instance) => ({
+        type: 'web',
+        index: instance.index,
+        state: CELL_STATES[instance.state] ?? instance.state.toUpperCase(),
+        since: instance.since ?? null,
+        crash_count: instance.crashCount ?? 0,
+      })),
+    });
+  });
+
+  router.get('/v3/apps/:guid/logs', async (req, res) => {
+    const app = appOf(req);
+    const query = req.query as Record<string, unknown>;
+    const unknown = Object.keys(query).filter((key) => key !== 'recent');
+    if (unknown.length > 0) throw apiErrors.badQuery(`Unknown query parameter(s): ${unknown.map((k) => `'${k}'`).join(', ')}. Valid parameters are: 'recent'`);
+    if (query.recent !== undefined && query.recent !== 'true') throw apiErrors.badQuery("'recent' must be 'true': only recent logs can be fetched");
+    try {
+      res.json({ lines: await context.cell.logs(app.guid, true) });
+    } catch (error) {
+      throw apiErrors.runnerUnavailable(error instanceof CellError ? error.message : 'the cell failed');
+    }
+  });
+
+  return router;
+}

@@ -1,0 +1,22 @@
+import { Router } from 'express';
+import type { ControllerContext } from '../context';
+import { apiErrors } from '../errors';
+import { param, presenterOf } from '../http';
+import { matchesFilter, readListQuery } from '../request-validation';
+
+/** /v3/organizations: read-only; the platform has exactly one. */
+export function organizationRoutes(context: ControllerContext): Router {
+  const router = Router();
+  router.get('/v3/organizations', (req, res) => {
+    const query = readListQuery(req.query, ['names', 'guids']);
+    const organizations = context.store.listOrganizations().filter((o) => matchesFilter(query, 'names', o.name) && matchesFilter(query, 'guids', o.guid));
+    const presenter = presenterOf(context, req);
+    res.json(presenter.list(organizations, query, '/v3/organizations', (o) => presenter.organization(o)));
+  });
+  router.get('/v3/organizations/:guid', (req, res) => {
+    const organization = context.store.organization(param(req, 'guid'));
+    if (!organization) throw apiErrors.notFound('Organization');
+    res.json(presenterOf(context, req).organization(organization));
+  });
+  return router;
+}

@@ -1,0 +1,21 @@
+import { Router } from 'express';
+import type { ControllerContext } from '../context';
+import { presenterOf } from '../http';
+
+/** `/` and `/v3`: what a client discovers first, as in Cloud Controller. */
+export function rootRoutes(context: ControllerContext): Router {
+  const router = Router();
+  const resources = [
+    'apps', 'jobs', 'organizations', 'service_brokers', 'service_credential_bindings', 'service_instances',
+    'service_offerings', 'service_plans', 'spaces',
+  ];
+  router.get('/', (req, res) => {
+    const presenter = presenterOf(context, req);
+    res.json({ links: { self: presenter.href(''), cloud_controller_v3: { ...presenter.href('/v3'), meta: { version: '3.0.0-osbkit' } } } });
+  });
+  router.get('/v3', (req, res) => {
+    const presenter = presenterOf(context, req);
+    res.json({ links: Object.fromEntries([['self', presenter.href('/v3')], ...resources.map((r) => [r, presenter.href(`/v3/${r}`)])]) });
+  });
+  return router;
+}

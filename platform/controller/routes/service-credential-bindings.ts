@@ -1,0 +1,146 @@
+import { Router } from 'express';
+import { createBinding, deleteBinding } from '../binding-operations';
+import {
+  bindingScope, effectiveBindable, instanceScope, isBusy, requireBinding, requiresVolumeMount, type ControllerContext,
+} from '../context';
+import { ApiError, apiErrors } from '../errors';
+import { acceptedWithJob, param, presenterOf, userOf } from '../http';
+import { describeBrokerFailure, userIdentity } from '../osb-calls';
+import type { ServiceBindingRecord } from '../records';
+import {
+  Problems, matchesFilter, objectBody, readListQuery, readObject, readRelationship, readString, rejectUnknownFields,
+} from '../request-validation';
+
+/**
+ * /v3/service_credential_bindings of type app. Rotation is an osbkit extension:
+ * `predecessor_guid` names the binding the new one replaces (plans with binding_rotatable).
+ */
+
+function ensureIdle(context: ControllerContext, binding: ServiceBindingRecord): void {
+  if (isBusy(binding.lastOperation) || context.store.processingJobFor('service_credential_bindings', binding.guid)) {
+    throw apiErrors.bindingOperationInProgress();
+  }
+}
+
+export function serviceCredentialBindingRoutes(context: ControllerContext): Router {
+  const router = Router();
+  const { store } = context;
+
+  router.get('/v3/service_credential_bindings', (req, res) => {
+    const query = readListQuery(req.query, ['app_guids', 'service_instance_guids', 'names', 'type']);
+    const bindings = store.listBindings().filter((b) =>
+      matchesFilter(query, 'app_guids', b.appGuid)
+      && matchesFilter(query, 'service_instance_guids', b.instanceGuid)
+      && matchesFilter(query, 'names', b.name ?? undefined)
+      && matchesFilter(query, 'type', 'app'));
+    const presenter = presenterOf(context, req);
+    res.json(presenter.list(bindings, query, '/v3/service_credential_bindings', (b) => presenter.binding(b)));
+  });
+
+  router.get('/v3/service_credential_bindings/:guid', (req, res) => {
+    res.json(presenterOf(context, req).binding(requireBinding(context, param(req, 'guid'))));
+  });
+
+  router.get('/v3/service_credential_bindings/:guid/details', (req, res) => {
+    const binding = requireBinding(context, param(req, 'guid'));
+    const details = binding.established ? store.bindingDetails(binding.guid) : undefined;
+    if (!details) throw apiErrors.unprocessable('The service credential binding has no details: its creation has not succeeded.');
+    res.json({ credentials: details.credentials, syslog_drain_url: details.syslogDrainUrl, volume_mounts: details.volumeMounts });
+  });
+
+  router.get('/v3/service_credential_bindings/:guid/parameters', async (req, res) => {
+    const user = userOf(req);
+    const binding = requireBinding(context, param(req, 'guid'));
+    const { plan, offering } = bindingScope(context, binding);
+    if (offering.document.bindings_retrievable !== true) {
+      throw new ApiError(400, 'CF-ServiceFetchBindingParametersNotSupported', 120006, 'This service does not support fetching service binding parameters.');
+    }
+    if (!binding.established) throw apiErrors.unprocessable('The service credential binding has no parameters to show: its creation has not succeeded.');
+    try {
+      const fetched = await context.osb.fetchBinding(offering.brokerGuid, binding.instanceGuid, binding.guid, { service_id: offering.catalogId, plan_id: plan.catalogId }, userIdentity(user));
+      const parameters = fetched.parameters;
+      res.json(typeof parameters === 'object' && parameters !== null && !Array.isArray(parameters) ? parameters : {});
+    } catch (error) {
+      throw describeBrokerFailure(error, 'fetch binding');
+    }
+  });
+
+  router.post('/v3/service_credential_bindings', (req, res) => {
+    const user = userOf(req);
+    const body = objectBody(req.body);
+    const problems = new Problems();
+    rejectUnknownFields(body, ['type', 'name', 'relationships', 'parameters', 'predecessor_guid'], problems);
+    if (body.type !== 'app') problems.add("'type' must be 'app' (service keys are not supported)");
+    const name = readString(body, 'name', problems);
+    const relationships = readObject(body, 'relationships', problems);
+    if (body.relationships === undefined) problems.add("'relationships' is required");
+    if (relationships) rejectUnknownFields(relationships, ['service_instance', 'app'], problems, 'relationships.');
+    const instanceGuid = readRelationship(relationships, 'service_instance', problems, true);
+    const appGuid = readRelationship(relationships, 'app', problems, true);
+    const parameters = readObject(body, 'parameters', problems);
+    const predecessorGuid = readString(body, 'predecessor_guid', problems);
+    problems.throwIfAny();
+
+    const instance = store.instance(instanceGuid!);
+    if (!instance) throw apiErrors.unprocessable(`The service instance could not be found: ${instanceGuid!}`);
+    const app = store.app(appGuid!);
+    if (!app) throw apiErrors.unprocessable(`The app could not be found: ${appGuid!}`);
+    if (app.spaceGuid !== instance.spaceGuid) throw apiErrors.unprocessable('The service instance and the app are in different spaces.');
+    const { plan, offering } = instanceScope(context, instance);
+    if (!effectiveBindable(plan, offering)) throw apiErrors.unprocessable('Service plan does not allow bindings.');
+    if (requiresVolumeMount(offering) && !context.volumeServicesEnabled) throw apiErrors.unprocessable('Support for volume mount services is disabled');
+    if (isBusy(instance.lastOperation) || store.processingJobFor('service_instances', instance.guid)) {
+      throw apiErrors.instanceOperationInProgress(instance.name);
+    }
+    if (instance.lastOperation.type === 'create' && instance.lastOperation.state === 'failed') {
+      throw apiErrors.unprocessable('The service instance cannot be bound: its creation failed.');
+    }
+    if (!instance.usable) {
+      throw apiErrors.unprocessable('The service instance cannot be bound: the service broker reported it unusable after a failed operation.');
+    }
+
+    const createFailed = (b: ServiceBindingRecord): boolean => b.lastOperation.type === 'create' && b.lastOperation.state === 'failed';
+    // A binding of this pair whose creation failed is replaced, as Cloud Controller does; its mitigation carries on.
+    const replaced = store.bindingsOfApp(app.guid).filter((b) =>
+      b.instanceGuid === instance.guid && createFailed(b) && !store.processingJobFor('service_credential_bindings', b.guid));
+    const existing = store.bindingsOfApp(app.guid).filter((b) => !replaced.includes(b));
+    let predecessor: ServiceBindingRecord | undefined;
+    if (predecessorGuid !== undefined) {
+      predecessor = store.binding(predecessorGuid);
+      if (!predecessor || predecessor.instanceGuid !== instance.guid) {
+        throw apiErrors.unprocessable(`The predecessor binding could not be found among the bindings of service instance ${instance.name}: ${predecessorGuid}`);
+      }
+      if (plan.document.binding_rotatable !== true) throw apiErrors.unprocessable('Service plan does not allow binding rotation.');
+      if (!predecessor.established || isBusy(predecessor.lastOperation)) {
+        throw apiErrors.unprocessable('The predecessor binding cannot be rotated: it is not a ready binding.');
+      }
+      if (predecessor.expiresAt !== null && Date.parse(predecessor.expiresAt) <= Date.now()) {
+        throw apiErrors.unprocessable('The predecessor binding cannot be rotated: it has expired.');
+      }
+    } else if (existing.some((b) => b.instanceGuid === instance.guid)) {
+      throw apiErrors.unprocessable('The app is already bound to the service instance.');
+    }
+    if (name !== undefined && existing.some((b) => b.name === name)) {
+      throw apiErrors.unprocessable(`The binding name is invalid. Binding names must be unique. The app already has a binding with name '${name}'.`);
+    }
+
+    for (const failed of replaced) store.deleteBinding(failed.guid);
+    const { job } = createBinding(context, {
+      name: name ?? null,
+      instanceGuid: instance.guid,
+      appGuid: app.guid,
+      predecessorGuid: predecessor?.guid ?? null,
+      ...(parameters ? { parameters } : {}),
+    }, user);
+    acceptedWithJob(res, presenterOf(context, req), job);
+  });
+
+  router.delete('/v3/service_credential_bindings/:guid', (req, res) => {
+    const user = userOf(req);
+    const binding = requireBinding(context, param(req, 'guid'));
+    ensureIdle(context, binding);
+    acceptedWithJob(res, presenterOf(context, req), deleteBinding(context, binding, user));
+  });
+
+  return router;
+}

@@ -1,0 +1,180 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import request, { type Response } from 'supertest';
+import { createController, type Controller, type ControllerOptions } from '../../../../platform/controller';
+import { FakeCell } from './fake-cell';
+import { BROKER_CREDENTIALS } from './test-broker';
+
+/**
+ * A controller on a temporary data directory with a recording cell, its log lines captured
+ * (pino at debug level, no redaction: what the controller writes is what we grep).
+ */
+
+export interface JobBody {
+  guid: string;
+  state: string;
+  operation: string;
+  errors: Array<{ code: number; title: string; detail: string }>;
+  warnings: Array<{ detail: string }>;
+}
+
+type Body = Record<string, unknown>;
+
+export class Harness {
+  controller!: Controller;
+  readonly logLines: string[] = [];
+  readonly cell = new FakeCell();
+  user = 'alice';
+
+  private constructor(
+    readonly dataDir: string,
+    private options: Partial<ControllerOptions>,
+  ) {}
+
+  static async start(options: Partial<ControllerOptions> = {}): Promise<Harness> {
+    const harness = new Harness(mkdtempSync(join(tmpdir(), 'osbkit-controller-')), options);
+    await harness.open();
+    return harness;
+  }
+
+  private async open(): Promise<void> {
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void this.logLines.push(line) });
+    this.controller = createController({
+      dataDir: this.dataDir,
+      logger,
+      cell: this.cell,
+      brokerTimeoutMs: 3000,
+      orphanMitigationRetryMs: 50,
+      pollIntervalMs: 50,
+      ...this.options,
+    });
+    await this.controller.start();
+  }
+
+  /** A new controller on the same data directory, as after a process restart. */
+  async restart(options: Partial<ControllerOptions> = {}): Promise<void> {
+    await this.controller.close();
+    this.options = { ...this.options, ...options };
+    await this.open();
+  }
+
+  async close(): Promise<void> {
+    await this.controller.close();
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  logs(): string {
+    return this.logLines.join('');
+  }
+
+  get(path: string): Promise<Response> {
+    return request(this.controller.app).get(path).set('X-Osbkit-User', this.user);
+  }
+
+  post(path: string, body?: unknown): Promise<Response> {
+    const test = request(this.controller.app).post(path).set('X-Osbkit-User', this.user);
+    return body === undefined ? test : test.send(body as object);
+  }
+
+  patch(path: string, body: unknown): Promise<Response> {
+    return request(this.controller.app).patch(path).set('X-Osbkit-User', this.user).send(body as object);
+  }
+
+  delete(path: string): Promise<Response> {
+    return request(this.controller.app).delete(path).set('X-Osbkit-User', this.user);
+  }
+
+  async waitForJob(location: string | undefined, timeoutMs = 20_000): Promise<JobBody> {
+    if (!location) throw new Error('no Location header');
+    const path = new URL(location, 'http://localhost').pathname;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const job = (await this.get(path)).body as JobBody;
+      if (job.state !== 'PROCESSING') return job;
+      if (Date.now() > deadline) throw new Error(`job ${path} still PROCESSING after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
+  /** Waits for something the controller does in the background (orphan mitigation). */
+  async eventually<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
+  // --- flows ----------------------------------------------------------------------------
+
+  async registerBroker(name: string, url: string, credentials = BROKER_CREDENTIALS): Promise<{ job: JobBody; guid: string }> {
+    const res = await this.post('/v3/service_brokers', { name, url, authentication: { type: 'basic', credentials } });
+    if (res.status !== 202) throw new Error(`register ${name}: ${res.status} ${JSON.stringify(res.body)}`);
+    const job = await this.waitForJob(res.headers.location);
+    const href = (res.body as { links: Record<string, { href: string }> }).links.service_brokers?.href ?? '';
+    return { job, guid: href.split('/').pop() ?? '' };
+  }
+
+  async enableAccess(offeringName: string): Promise<void> {
+    const plans = (await this.get(`/v3/service_plans?service_offering_names=${offeringName}`)).body.resources as Body[];
+    for (const plan of plans) {
+      const res = await this.post(`/v3/service_plans/${String(plan.guid)}/visibility`, { type: 'public' });
+      if (res.status !== 200) throw new Error(`enable ${String(plan.name)}: ${res.status}`);
+    }
+  }
+
+  async planGuid(offeringName: string, planName: string): Promise<string> {
+    const plans = (await this.get(`/v3/service_plans?service_offering_names=${offeringName}&names=${planName}`)).body.resources as Body[];
+    const plan = plans[0];
+    if (!plan) throw new Error(`no plan ${offeringName}/${planName}`);
+    return String(plan.guid);
+  }
+
+  async spaceGuid(): Promise<string> {
+    return String(((await this.get('/v3/spaces')).body.resources as Body[])[0]!.guid);
+  }
+
+  async createInstance(name: string, planGuid: string, extra: Body = {}): Promise<{ status: number; job: JobBody; guid: string; response: Response }> {
+    const response = await this.post('/v3/service_instances', {
+      type: 'managed',
+      name,
+      relationships: { space: { data: { guid: await this.spaceGuid() } }, service_plan: { data: { guid: planGuid } } },
+      ...extra,
+    });
+    if (response.status !== 202) return { status: response.status, job: undefined as unknown as JobBody, guid: '', response };
+    const job = await this.waitForJob(response.headers.location);
+    const guid = ((await this.get(`/v3/service_instances?names=${name}`)).body.resources as Body[])[0]?.guid;
+    return { status: response.status, job, guid: String(guid ?? ''), response };
+  }
+
+  async instance(guid: string): Promise<Body> {
+    return (await this.get(`/v3/service_instances/${guid}`)).body as Body;
+  }
+
+  async createApp(name: string, extra: Body = {}): Promise<string> {
+    const response = await this.post('/v3/apps', { name, command: 'node server.js', ...extra });
+    if (response.status !== 201) throw new Error(`create app: ${response.status} ${JSON.stringify(response.body)}`);
+    return String(response.body.guid);
+  }
+
+  async bind(appGuid: string, instanceGuid: string, extra: Body = {}): Promise<{ status: number; job: JobBody; guid: string; response: Response }> {
+    const response = await this.post('/v3/service_credential_bindings', {
+      type: 'app',
+      relationships: { service_instance: { data: { guid: instanceGuid } }, app: { data: { guid: appGuid } } },
+      ...extra,
+    });
+    if (response.status !== 202) return { status: response.status, job: undefined as unknown as JobBody, guid: '', response };
+    const job = await this.waitForJob(response.headers.location);
+    const href = (response.body as { links: Record<string, { href: string }> }).links.service_credential_bindings?.href ?? '';
+    return { status: response.status, job, guid: href.split('/').pop() ?? '', response };
+  }
+}
+
+export function errorDetail(response: Response): string {
+  const errors = (response.body as { errors?: Array<{ detail: string }> }).errors ?? [];
+  return errors.map((e) => e.detail).join('\n');
+}
