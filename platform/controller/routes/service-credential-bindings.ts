@@ -103,7 +103,8 @@ export function serviceCredentialBindingRoutes(context: ControllerContext): Rout
     // A binding of this pair whose creation failed is replaced, as Cloud Controller does; its mitigation carries on.
     const replaced = store.bindingsOfApp(app.guid).filter((b) =>
       b.instanceGuid === instance.guid && createFailed(b) && !store.processingJobFor('service_credential_bindings', b.guid));
-    const existing = store.bindingsOfApp(app.guid).filter((b) => !replaced.includes(b));
+    const replacedGuids = new Set(replaced.map((b) => b.guid));
+    const existing = store.bindingsOfApp(app.guid).filter((b) => !replacedGuids.has(b.guid));
     let predecessor: ServiceBindingRecord | undefined;
     if (predecessorGuid !== undefined) {
       predecessor = store.binding(predecessorGuid);

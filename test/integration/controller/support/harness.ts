@@ -26,7 +26,8 @@ export class Harness {
   controller!: Controller;
   readonly logLines: string[] = [];
   readonly cell = new FakeCell();
-  user = 'alice';
+  /** Sent as X-Osbkit-User; null sends no header. */
+  user: string | null = 'alice';
 
   private constructor(
     readonly dataDir: string,
@@ -69,21 +70,25 @@ export class Harness {
     return this.logLines.join('');
   }
 
+  private as<T extends request.Test>(test: T): T {
+    return this.user === null ? test : (test.set('X-Osbkit-User', this.user) as T);
+  }
+
   get(path: string): Promise<Response> {
-    return request(this.controller.app).get(path).set('X-Osbkit-User', this.user);
+    return this.as(request(this.controller.app).get(path));
   }
 
   post(path: string, body?: unknown): Promise<Response> {
-    const test = request(this.controller.app).post(path).set('X-Osbkit-User', this.user);
+    const test = this.as(request(this.controller.app).post(path));
     return body === undefined ? test : test.send(body as object);
   }
 
   patch(path: string, body: unknown): Promise<Response> {
-    return request(this.controller.app).patch(path).set('X-Osbkit-User', this.user).send(body as object);
+    return this.as(request(this.controller.app).patch(path)).send(body as object);
   }
 
   delete(path: string): Promise<Response> {
-    return request(this.controller.app).delete(path).set('X-Osbkit-User', this.user);
+    return this.as(request(this.controller.app).delete(path));
   }
 
   async waitForJob(location: string | undefined, timeoutMs = 20_000): Promise<JobBody> {
