@@ -74,7 +74,7 @@ export class ControllerApi {
   }
 
   /** Follows the job a 202 points at until it ends; progress dots go to stderr. */
-  async waitForJob(location: string | undefined, progress: (text: string) => void, timeoutMs = 15 * 60_000): Promise<JobResult> {
+  async waitForJob(location: string | undefined, progress: (text: string) => void, timeoutMs = 15 * 60_000, intervalMs = 500): Promise<JobResult> {
     if (!location) throw new ApiError('The API accepted the request but returned no job to follow.');
     const path = location.startsWith('http') ? new URL(location).pathname : location;
     const deadline = Date.now() + timeoutMs;
@@ -87,7 +87,7 @@ export class ControllerApi {
       }
       if (Date.now() > deadline) throw new ApiError(`Still in progress after ${Math.round(timeoutMs / 1000)} s; check again later.`);
       progress('.');
-      await new Promise((r) => setTimeout(r, 500));
+      await new Promise((r) => setTimeout(r, intervalMs));
     }
   }
 }
