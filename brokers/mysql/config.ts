@@ -17,6 +17,11 @@ export interface MysqlQuotaConfig {
   metricsRegistry?: Registry;
   /** How long a pass waits for a table lock a tenant holds before it uses older statistics. */
   lockWaitTimeoutSeconds?: number;
+  /**
+   * For tests and trials only: the enforcer holds every database to this many megabytes
+   * instead of its plan's max_storage_mb. Plan changes still check the plans' own figures.
+   */
+  overrideMb?: number;
 }
 
 /** What an operator configures; `url` or host/port/user/password name the admin account. */
@@ -53,7 +58,7 @@ export interface ResolvedMysqlConfig {
   stateStore: boolean;
   userHosts: string[];
   connectTimeoutMs: number;
-  quota: { intervalMs: number; metricsRegistry: Registry | undefined; lockWaitTimeoutSeconds: number };
+  quota: { intervalMs: number; metricsRegistry: Registry | undefined; lockWaitTimeoutSeconds: number; overrideMb: number | undefined };
   onStatement: StatementListener | undefined;
 }
 
@@ -86,6 +91,10 @@ export function resolveMysqlConfig(config: MysqlBrokerConfig): ResolvedMysqlConf
   }
   const intervalMs = config.quota?.intervalMs ?? 10_000;
   if (!Number.isFinite(intervalMs) || intervalMs <= 0) throw new MysqlConfigError('the quota interval must be a positive number of milliseconds');
+  const overrideMb = config.quota?.overrideMb;
+  if (overrideMb !== undefined && (!Number.isFinite(overrideMb) || overrideMb <= 0)) {
+    throw new MysqlConfigError('the quota override must be a positive number of megabytes');
+  }
   return {
     admin: { host, port, user, password: config.password ?? fromUrl?.password ?? '' },
     publicHost: config.publicHost ?? host,
@@ -99,6 +108,7 @@ export function resolveMysqlConfig(config: MysqlBrokerConfig): ResolvedMysqlConf
       intervalMs,
       metricsRegistry: config.quota?.metricsRegistry,
       lockWaitTimeoutSeconds: config.quota?.lockWaitTimeoutSeconds ?? 5,
+      overrideMb,
     },
     onStatement: config.onStatement,
   };
@@ -136,7 +146,7 @@ export function parseMysqlUrl(text: string): ParsedUrl {
  * The CLI's configuration source. Variables: MYSQL_URL (required), MYSQL_PUBLIC_HOST,
  * MYSQL_PUBLIC_PORT, MYSQL_CA_CERTIFICATE (PEM) or MYSQL_CA_CERTIFICATE_FILE,
  * MYSQL_STATE_DATABASE, MYSQL_STATE_STORE (false keeps SDK state elsewhere),
- * MYSQL_QUOTA_INTERVAL_SECONDS.
+ * MYSQL_QUOTA_INTERVAL_SECONDS, MYSQL_QUOTA_OVERRIDE_MB (tests and trials only).
  */
 export function mysqlBrokerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): MysqlBrokerConfig {
   const url = env.MYSQL_URL;
@@ -159,7 +169,12 @@ export function mysqlBrokerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): 
   if (env.MYSQL_QUOTA_INTERVAL_SECONDS) {
     const seconds = Number(env.MYSQL_QUOTA_INTERVAL_SECONDS);
     if (!Number.isFinite(seconds) || seconds <= 0) throw new MysqlConfigError('MYSQL_QUOTA_INTERVAL_SECONDS must be a positive number');
-    config.quota = { intervalMs: seconds * 1000 };
+    config.quota = { ...config.quota, intervalMs: seconds * 1000 };
+  }
+  if (env.MYSQL_QUOTA_OVERRIDE_MB) {
+    const megabytes = Number(env.MYSQL_QUOTA_OVERRIDE_MB);
+    if (!Number.isFinite(megabytes) || megabytes <= 0) throw new MysqlConfigError('MYSQL_QUOTA_OVERRIDE_MB must be a positive number');
+    config.quota = { ...config.quota, overrideMb: megabytes };
   }
   return config;
 }

@@ -66,6 +66,7 @@ export function createMysqlBroker(config: MysqlBrokerConfig, logger: Logger): My
       userHosts: resolved.userHosts,
       logger: quotaLogger,
       lockWaitTimeoutSeconds: resolved.quota.lockWaitTimeoutSeconds,
+      ...(resolved.quota.overrideMb !== undefined ? { quotaOverrideMb: resolved.quota.overrideMb } : {}),
       ...(metricsRegistry ?? resolved.quota.metricsRegistry ? { metricsRegistry: metricsRegistry ?? resolved.quota.metricsRegistry } : {}),
     });
     return enforcer;

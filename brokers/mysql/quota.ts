@@ -23,6 +23,8 @@ export interface QuotaEnforcerOptions {
   logger: Logger;
   metricsRegistry?: Registry;
   lockWaitTimeoutSeconds: number;
+  /** Tests and trials only: the quota of every database, in place of its plan's max_storage_mb. */
+  quotaOverrideMb?: number;
 }
 
 export interface DatabaseQuotaResult {
@@ -122,11 +124,12 @@ export class QuotaEnforcer {
 
   private async enforce(entry: RegisteredDatabase, users: RegisteredUser[], grants: Grants): Promise<DatabaseQuotaResult> {
     const { sql, logger, lockWaitTimeoutSeconds } = this.options;
+    const quotaMb = this.options.quotaOverrideMb ?? entry.maxStorageMb;
     const result: DatabaseQuotaResult = {
       database: entry.database,
       instanceId: entry.instanceId,
       usedMb: 0,
-      quotaMb: entry.maxStorageMb,
+      quotaMb,
       overQuota: false,
       revoked: [],
       restored: [],
@@ -134,9 +137,9 @@ export class QuotaEnforcer {
     try {
       const bytes = await measureDatabaseBytes(sql, entry.database, { lockWaitTimeoutSeconds });
       result.usedMb = bytesToMegabytes(bytes);
-      result.overQuota = result.usedMb > entry.maxStorageMb;
+      result.overQuota = result.usedMb > quotaMb;
       this.metrics.usage.set({ database: entry.database }, bytes);
-      this.metrics.limit.set({ database: entry.database }, entry.maxStorageMb * 1024 * 1024);
+      this.metrics.limit.set({ database: entry.database }, quotaMb * 1024 * 1024);
       const changes = this.plannedChanges(entry.database, users, grants, result.overQuota);
       const changedUsers = new Set<string>();
       if (changes.length > 0) {
@@ -161,7 +164,7 @@ export class QuotaEnforcer {
       this.metrics.revocations.inc(result.revoked.length);
       this.metrics.restorations.inc(result.restored.length);
       this.metrics.killed.inc(killed);
-      const fields = { database: entry.database, instanceId: entry.instanceId, usedMb: result.usedMb, quotaMb: entry.maxStorageMb, sessionsKilled: killed };
+      const fields = { database: entry.database, instanceId: entry.instanceId, usedMb: result.usedMb, quotaMb, sessionsKilled: killed };
       if (result.revoked.length > 0) logger.warn({ ...fields, accounts: result.revoked }, 'database over its storage quota: write privileges revoked');
       if (result.restored.length > 0) logger.info({ ...fields, accounts: result.restored }, 'database back under its storage quota: write privileges restored');
     } catch (error) {

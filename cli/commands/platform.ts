@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { createLogger } from '../../sdk';
@@ -76,6 +77,17 @@ export function registerPlatformCommands(program: Command): void {
     });
 }
 
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
 function parseIsolation(value: string): 'auto' | 'namespaces' | 'none' {
   if (value === 'auto' || value === 'namespaces' || value === 'none') return value;
   throw new Error(`--isolation must be auto, namespaces or none, not ${JSON.stringify(value)}.`);
@@ -124,14 +136,15 @@ async function up(options: { port: number; isolation: string; brokers: string })
       args: ['driver', 'local', '--volumes-root', join(home, 'volumes', 'local'), '--state', join(home, 'drivers', 'localdriver-state.json'), '--listen', `unix://${join(home, 'drivers', 'localdriver.sock')}`, '--spec-dir', driversDir],
     });
     step(`  volume driver  localdriver at ${driverAddress}`);
-    const cellUrl = await supervisor.start({ name: 'cell', args: ['cell', '--port', '0', '--data-dir', join(home, 'cell'), '--drivers-dir', driversDir, '--isolation', isolation] });
+    // Fixed ports chosen now, so a part the supervisor restarts comes back where the others expect it.
+    const cellUrl = await supervisor.start({ name: 'cell', args: ['cell', '--port', String(await freePort()), '--data-dir', join(home, 'cell'), '--drivers-dir', driversDir, '--isolation', isolation] });
     step(`  cell           ${cellUrl}`);
     const brokers: Array<{ name: string; url: string; credentials: BrokerCredentials }> = [];
     for (const name of names) {
       const credentials = brokerCredentials(name);
       const url = await supervisor.start({
         name: `broker-${name}`,
-        args: ['broker', name, '--port', '0', '--state-dir', join(home, 'brokers', name), '--volumes-root', join(home, 'volumes', name)],
+        args: ['broker', name, '--port', String(await freePort()), '--state-dir', join(home, 'brokers', name), '--volumes-root', join(home, 'volumes', name)],
         env: { OSBKIT_BROKER_USERNAME: credentials.username, OSBKIT_BROKER_PASSWORD: credentials.password },
       });
       brokers.push({ name, url, credentials });

@@ -1,3 +1,6 @@
+import { CellApiError, CellClient } from '../cell/client';
+import type { CellHealth } from '../cell/types';
+
 /**
  * What the controller needs from a cell: run an app as a long-running process (Diego's
  * DesiredLRP, reduced), stop it, report its instances and hand back recent logs.
@@ -52,95 +55,60 @@ export class CellError extends Error {
 
 export interface HttpCellApiOptions {
   url: string;
+  /** Per request; a stop waits for the app's grace period, so keep it generous. */
   timeoutMs?: number;
-  fetch?: typeof fetch;
 }
 
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
+/** The cell's HTTP API through the cell's own client; every failure becomes a CellError. */
 export class HttpCellApi implements CellApi {
-  private readonly base: string;
-  private readonly timeoutMs: number;
-  private readonly doFetch: typeof fetch;
+  private readonly client: CellClient;
 
   constructor(options: HttpCellApiOptions) {
-    this.base = options.url.replace(/\/+$/, '');
-    this.timeoutMs = options.timeoutMs ?? 30_000;
-    this.doFetch = options.fetch ?? fetch;
+    this.client = new CellClient(options.url, options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {});
   }
 
   async desire(appGuid: string, lrp: CellLrp): Promise<void> {
-    await this.call('PUT', `/v1/apps/${encodeURIComponent(appGuid)}`, lrp);
+    await this.call(() => this.client.desire(appGuid, lrp));
   }
 
   /** Stopping an app the cell does not run is not an error: the goal is already met. */
   async stop(appGuid: string): Promise<void> {
-    await this.call('DELETE', `/v1/apps/${encodeURIComponent(appGuid)}`, undefined, [404]);
+    await this.call(() => this.client.stop(appGuid));
   }
 
   async status(appGuid: string): Promise<CellInstanceStatus[]> {
-    const { status, body } = await this.call('GET', `/v1/apps/${encodeURIComponent(appGuid)}`, undefined, [404]);
-    if (status === 404) return [];
-    const list = Array.isArray(body) ? body : isObject(body) && Array.isArray(body.instances) ? body.instances : undefined;
-    if (!list) throw new CellError('the cell answered an app status without an instances list');
-    return list.filter(isObject).map((entry) => {
-      const crashCount = entry.crashCount ?? entry.crash_count;
-      return {
-        index: typeof entry.index === 'number' ? entry.index : Number(entry.index),
-        state: String(entry.state ?? 'unknown'),
-        ...(typeof entry.since === 'string' ? { since: entry.since } : {}),
-        ...(typeof crashCount === 'number' ? { crashCount } : {}),
-      };
-    });
-  }
-
-  async logs(appGuid: string, recent: boolean): Promise<CellLogLine[]> {
-    const { status, body } = await this.call('GET', `/v1/apps/${encodeURIComponent(appGuid)}/logs?recent=${recent}`, undefined, [404]);
-    if (status === 404) return [];
-    const list = Array.isArray(body)
-      ? body
-      : isObject(body) ? (Array.isArray(body.lines) ? body.lines : Array.isArray(body.logs) ? body.logs : undefined) : undefined;
-    if (!list) throw new CellError('the cell answered logs without a list of lines');
-    return list.filter(isObject).map((entry) => ({
-      timestamp: String(entry.timestamp ?? ''),
-      instance: Number(entry.instance ?? entry.instanceIndex ?? 0),
-      source: String(entry.source ?? ''),
-      line: String(entry.line ?? entry.message ?? ''),
+    const status = await this.call(() => this.client.status(appGuid));
+    return (status?.instances ?? []).map((instance) => ({
+      index: instance.index,
+      state: instance.state,
+      since: instance.since,
+      crashCount: instance.crashCount,
     }));
   }
 
-  async health(): Promise<unknown> {
-    return (await this.call('GET', '/v1/health')).body;
+  /** Only the lines the cell keeps in memory: following a stream is not part of CellApi. */
+  async logs(appGuid: string, _recent: boolean): Promise<CellLogLine[]> {
+    const lines = await this.call(() => this.client.recentLogs(appGuid));
+    return lines.map((line) => ({ timestamp: line.timestamp, instance: line.instanceIndex, source: line.source, line: line.message }));
   }
 
-  private async call(method: string, path: string, body?: unknown, tolerated: number[] = []): Promise<{ status: number; body: unknown }> {
-    let response: Response;
-    try {
-      response = await this.doFetch(`${this.base}${path}`, {
-        method,
-        headers: { accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (error) {
-      const err = error as Error & { cause?: { code?: string } };
-      if (err.name === 'TimeoutError') throw new CellError(`the cell did not answer ${method} ${path} within ${this.timeoutMs} ms`);
-      throw new CellError(`the cell cannot be reached: ${err.cause?.code ?? err.message}`);
-    }
-    const raw = await response.text();
-    let parsed: unknown;
-    try {
-      parsed = raw.trim() === '' ? undefined : JSON.parse(raw);
-    } catch {
-      parsed = undefined;
-    }
-    if (response.ok || tolerated.includes(response.status)) return { status: response.status, body: parsed };
-    const reason = isObject(parsed) && typeof parsed.error === 'string' ? parsed.error
-      : isObject(parsed) && typeof parsed.message === 'string' ? parsed.message : raw.slice(0, 300);
-    throw new CellError(`the cell answered ${response.status} to ${method} ${path}${reason ? `: ${reason}` : ''}`, response.status);
+  async health(): Promise<CellHealth> {
+    return this.call(() => this.client.health());
   }
+
+  private async call<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw toCellError(error);
+    }
+  }
+}
+
+function toCellError(error: unknown): CellError {
+  if (error instanceof CellApiError) return new CellError(`the cell answered ${error.status} ${error.code}: ${error.message.replace(/^cell API \d+ \w+: /, '')}`, error.status);
+  const err = error as Error & { cause?: { code?: string; message?: string } };
+  if (err.name === 'TimeoutError') return new CellError('the cell did not answer in time');
+  if (err.name === 'UnexpectedResponseError') return new CellError(err.message);
+  return new CellError(`the cell cannot be reached: ${err.cause?.code ?? err.cause?.message ?? err.message}`);
 }

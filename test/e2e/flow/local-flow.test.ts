@@ -1,0 +1,122 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { waitFor } from '../../support/process';
+import { appDir, hostMountsUnder, pidsMatching, startPlatform, type Platform } from '../support';
+
+/**
+ * The mission's flow on one machine, driven through the CLI exactly as a user would:
+ * register (done by `osbkit up`), create-service, push, bind-service, start; the app sees
+ * its volume, a read-only binding refuses writes, unbind unmounts, delete-service removes.
+ */
+jest.setTimeout(240_000);
+
+describe('local volume flow through osbkit up and the CLI', () => {
+  let platform: Platform;
+
+  beforeAll(async () => {
+    platform = await startPlatform();
+  });
+
+  afterAll(async () => {
+    await platform?.stop();
+  });
+
+  const volumesRoot = (): string => join(platform.home, 'volumes', 'local');
+  const instanceDir = (guid: string): string | undefined => {
+    const dir = readdirSync(volumesRoot()).find((d) => d.includes(guid));
+    return dir ? join(volumesRoot(), dir) : undefined;
+  };
+  const logs = (app: string): string => platform.ok(['logs', app, '--recent']);
+  const guidOf = (service: string): string => (JSON.parse(platform.ok(['--json', 'service', service])) as { guid: string }).guid;
+
+  test('register, create, bind, write, read-only, unbind, delete', async () => {
+    expect(platform.ok(['service-brokers'])).toMatch(/local\s+http:\/\/127\.0\.0\.1:\d+/);
+    expect(platform.ok(['marketplace'])).toContain('local-volume');
+
+    platform.ok(['create-service', 'local-volume', 'free', 'vol']);
+    const guid = guidOf('vol');
+    expect(platform.ok(['service', 'vol'])).toMatch(/create succeeded/);
+    const dir = instanceDir(guid);
+    expect(dir && existsSync(dir)).toBeTruthy();
+
+    const writer = appDir(platform, 'writer', { 'app.sh': '#!/bin/sh\necho "id=$(id -u)"\ndate > /data/hello.txt && echo WROTE\nexec sleep 3600\n' });
+    platform.ok(['push', 'writer', '--command', 'sh app.sh', '--path', writer, '--no-start']);
+    platform.ok(['bind-service', 'writer', 'vol', '-c', '{"mount":"/data"}']);
+    const env = platform.ok(['--json', 'env', 'writer']);
+    const vcap = (JSON.parse(env) as { system_env_json: { VCAP_SERVICES: Record<string, Array<Record<string, unknown>>> } }).system_env_json.VCAP_SERVICES;
+    expect(vcap['local-volume']?.[0]).toMatchObject({
+      name: 'vol',
+      instance_name: 'vol',
+      label: 'local-volume',
+      plan: 'free',
+      volume_mounts: [{ container_dir: '/data', mode: 'rw', device_type: 'shared' }],
+    });
+    expect(JSON.stringify(vcap)).not.toContain('localdriver');
+
+    platform.ok(['start', 'writer']);
+    await waitFor(() => logs('writer').includes('WROTE'), 'the app to write into its volume', 30_000);
+    expect(logs('writer')).toMatch(/id=2000/);
+    expect(readFileSync(join(dir!, 'hello.txt'), 'utf8')).toMatch(/\d{4}/);
+
+    const reader = appDir(platform, 'reader', { 'app.sh': '#!/bin/sh\ncat /data/hello.txt >/dev/null && echo READ\necho x > /data/other.txt || echo REFUSED\nexec sleep 3600\n' });
+    platform.ok(['push', 'reader', '--command', 'sh app.sh', '--path', reader, '--no-start']);
+    platform.ok(['bind-service', 'reader', 'vol', '-c', '{"mount":"/data","readonly":true}']);
+    platform.ok(['start', 'reader']);
+    await waitFor(() => logs('reader').includes('REFUSED'), 'the read-only app to be refused', 30_000);
+    expect(logs('reader')).toContain('READ');
+    expect(logs('reader')).toMatch(/Read-only file system/);
+    expect(existsSync(join(dir!, 'other.txt'))).toBe(false);
+
+    const refused = platform.cli(['delete-service', 'vol']);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/bindings.*must first be deleted/i);
+
+    platform.ok(['unbind-service', 'reader', 'vol']);
+    platform.ok(['unbind-service', 'writer', 'vol']);
+    platform.ok(['restart', 'writer']);
+    await waitFor(() => logs('writer').includes('/data/hello.txt: Directory nonexistent'), 'the restarted app to have no volume', 30_000);
+    platform.ok(['delete', 'reader']);
+    platform.ok(['delete', 'writer']);
+    expect(hostMountsUnder(platform.home)).toEqual([]);
+
+    platform.ok(['delete-service', 'vol']);
+    expect(existsSync(dir!)).toBe(false);
+    expect(platform.ok(['services'])).not.toMatch(/\bvol\b/);
+  });
+
+  test('an app that crashes is restarted', async () => {
+    const crasher = appDir(platform, 'crasher', { 'app.sh': '#!/bin/sh\necho "run at $(date +%s%N)"\nexit 3\n' });
+    platform.ok(['push', 'crasher', '--command', 'sh app.sh', '--path', crasher]);
+    await waitFor(() => (logs('crasher').match(/run at/g) ?? []).length >= 3, 'three runs of the crashing app', 60_000);
+    const shown = JSON.parse(platform.ok(['--json', 'app', 'crasher'])) as { processes: unknown };
+    expect(JSON.stringify(shown.processes)).toMatch(/crash/i);
+    platform.ok(['delete', 'crasher']);
+  });
+
+  test('a cell that dies is restarted and leaves no stale mount or process', async () => {
+    platform.ok(['create-service', 'local-volume', 'free', 'survivor-vol']);
+    const app = appDir(platform, 'survivor', { 'app.sh': '#!/bin/sh\necho "up $(date +%s%N)"\nexec sleep 3600\n' });
+    platform.ok(['push', 'survivor', '--command', 'sh app.sh', '--path', app, '--no-start']);
+    platform.ok(['bind-service', 'survivor', 'survivor-vol', '-c', '{"mount":"/data"}']);
+    platform.ok(['start', 'survivor']);
+    await waitFor(() => logs('survivor').includes('up '), 'the app to run', 30_000);
+    const sleepersBefore = pidsMatching('sleep 3600');
+    expect(sleepersBefore.length).toBeGreaterThan(0);
+
+    const cellPids = pidsMatching(`cell --port [0-9]+ --data-dir ${join(platform.home, 'cell')}`);
+    expect(cellPids).toHaveLength(1);
+    process.kill(cellPids[0]!, 'SIGKILL');
+
+    // The supervisor restarts the cell; its start-up purge kills the orphaned instances.
+    await waitFor(() => {
+      const now = pidsMatching(`cell --port [0-9]+ --data-dir ${join(platform.home, 'cell')}`);
+      return now.length === 1 && now[0] !== cellPids[0];
+    }, 'a new cell process', 30_000);
+    await waitFor(() => sleepersBefore.every((pid) => !existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] === 'Z'), 'the old instances to be gone', 30_000);
+    expect(hostMountsUnder(join(platform.home, 'cell'))).toEqual([]);
+    expect(platform.upLog()).toMatch(/cell stopped unexpectedly/);
+
+    platform.ok(['delete', 'survivor']);
+    platform.ok(['delete-service', 'survivor-vol']);
+  });
+});

@@ -1,0 +1,110 @@
+'use strict';
+/* global setTimeout, setInterval */
+// The app the MySQL end-to-end suite pushes to the cell. It reads its binding from
+// VCAP_SERVICES, connects with mysql2 (copied next to it into node_modules) and does what
+// ACTION says, printing one "RESULT ..." line per outcome for the test to find in the logs:
+//   write        creates table `items` and inserts ROWS rows        RESULT write ok rows=N
+//   read         counts the rows, then tries an INSERT              RESULT read ok count=N / RESULT insert ok|denied code=X
+//   insert-loop  every LOOP_MS: fills `filler` with 1 KB rows until the first refusal,
+//                then probes with one small row at a time         RESULT loop seq=N phase=fill|probe ok|denied code=X
+// After a one-shot action the app stays up, so the cell does not restart it and repeat it.
+const mysql = require('mysql2/promise');
+
+const action = process.env.ACTION || 'write';
+const rows = Number(process.env.ROWS || 3);
+const loopMs = Number(process.env.LOOP_MS || 250);
+const fillBatch = Number(process.env.FILL_BATCH || 200);
+
+function say(line) {
+  console.log(`RESULT ${line}`);
+}
+
+function binding() {
+  const services = JSON.parse(process.env.VCAP_SERVICES || '{}');
+  const entry = (services.mysql || [])[0];
+  if (!entry) throw new Error('VCAP_SERVICES has no mysql binding');
+  return entry.credentials;
+}
+
+async function connect() {
+  const c = binding();
+  const connection = await mysql.createConnection({ host: c.hostname, port: c.port, user: c.username, password: c.password, database: c.name, connectTimeout: 5000 });
+  // A session the server kills while idle is reported as an 'error' event; the next query fails and reconnects.
+  connection.on('error', () => undefined);
+  return connection;
+}
+
+function codeOf(error) {
+  return (error && error.code) || (error && error.message) || String(error);
+}
+
+function stayUp() {
+  setInterval(() => undefined, 60 * 60 * 1000);
+}
+
+async function write() {
+  const connection = await connect();
+  try {
+    await connection.query('CREATE TABLE IF NOT EXISTS items (id INT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(100) NOT NULL)');
+    for (let i = 1; i <= rows; i++) await connection.query('INSERT INTO items (note) VALUES (?)', [`written by the app, row ${i}`]);
+    say(`write ok rows=${rows}`);
+  } finally {
+    await connection.end();
+  }
+}
+
+async function read() {
+  const connection = await connect();
+  try {
+    const [result] = await connection.query('SELECT COUNT(*) AS n FROM items');
+    say(`read ok count=${result[0].n}`);
+    try {
+      await connection.query('INSERT INTO items (note) VALUES (?)', ['written by a read-only binding']);
+      say('insert ok');
+    } catch (error) {
+      say(`insert denied code=${codeOf(error)}`);
+    }
+  } finally {
+    await connection.end();
+  }
+}
+
+/** A session killed by the quota enforcer is replaced by a new one, as a real app's pool would. */
+async function insertLoop() {
+  let connection;
+  let phase = 'fill';
+  for (let seq = 1; ; seq++) {
+    try {
+      connection = connection || (await connect());
+      if (phase === 'fill') {
+        await connection.query('CREATE TABLE IF NOT EXISTS filler (id INT AUTO_INCREMENT PRIMARY KEY, payload VARBINARY(1000))');
+        const batch = Array.from({ length: fillBatch }, () => [Buffer.alloc(1000, 7)]);
+        await connection.query('INSERT INTO filler (payload) VALUES ?', [batch]);
+      } else {
+        await connection.query('INSERT INTO filler (payload) VALUES (?)', [Buffer.alloc(10, 7)]);
+      }
+      say(`loop seq=${seq} phase=${phase} ok`);
+    } catch (error) {
+      const code = codeOf(error);
+      say(`loop seq=${seq} phase=${phase} denied code=${code}`);
+      if (code === 'ER_TABLEACCESS_DENIED_ERROR') phase = 'probe';
+      if (connection) await connection.end().catch(() => undefined);
+      connection = undefined;
+    }
+    await new Promise((resolve) => setTimeout(resolve, loopMs));
+  }
+}
+
+const actions = { write, read, 'insert-loop': insertLoop };
+const run = actions[action];
+if (!run) {
+  say(`error unknown ACTION ${action}`);
+  stayUp();
+} else {
+  run()
+    .then(stayUp)
+    .catch((error) => {
+      say(`error code=${codeOf(error)}`);
+      stayUp();
+    });
+}
