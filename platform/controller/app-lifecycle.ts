@@ -1,5 +1,5 @@
 import { CellError, type CellLrp, type CellVolumeMount } from './cell-api';
-import { bindingScope, isBusy, type ControllerContext } from './context';
+import { bindingScope, type ControllerContext } from './context';
 import { unbind } from './binding-operations';
 import { ApiError, JobFailure, apiErrors } from './errors';
 import type { JobContext } from './jobs';
@@ -146,8 +146,8 @@ export async function removeApp(context: ControllerContext, appGuid: string, job
   }
   if (app.state !== 'STOPPED') saveState(context, app, 'STOPPED');
   for (const binding of context.store.bindingsOfApp(appGuid)) {
-    const running = context.store.processingJobFor('service_credential_bindings', binding.guid);
-    if (running || (isBusy(binding.lastOperation) && binding.phase !== null)) {
+    // A binding this job was unbinding before a restart has no job of its own: it is simply sent again.
+    if (context.store.processingJobFor('service_credential_bindings', binding.guid)) {
       throw JobFailure.of(apiErrors.unprocessable(`An operation for service binding ${binding.guid} is in progress; delete the app when it has finished.`));
     }
     await unbind(context, binding.guid, job);

@@ -103,11 +103,14 @@ export function createBinding(context: ControllerContext, request: BindingCreate
     createdAt: now,
     updatedAt: now,
   };
-  context.store.insertBinding(binding);
-  const job = context.jobs.enqueue(
-    { operation: 'service_bindings.create', resourceType: 'service_credential_bindings', resourceGuid: binding.guid, userId },
-    (job) => bindInstance(context, binding.guid, request.parameters, job),
-  );
+  // One transaction: a crash can never leave a binding without the job that creates it.
+  const job = context.store.transaction(() => {
+    context.store.insertBinding(binding);
+    return context.jobs.enqueue(
+      { operation: 'service_bindings.create', resourceType: 'service_credential_bindings', resourceGuid: binding.guid, userId },
+      (running) => bindInstance(context, binding.guid, request.parameters, running),
+    );
+  });
   return { binding, job };
 }
 
@@ -198,11 +201,13 @@ function failCreate(context: ControllerContext, scope: BindingScope, kind: Failu
 // --- delete -------------------------------------------------------------------------------
 
 export function deleteBinding(context: ControllerContext, binding: ServiceBindingRecord, userId: string): JobRecord {
-  setOperation(context, binding.guid, 'delete', 'initial', '', { phase: null, brokerOperation: null });
-  return context.jobs.enqueue(
-    { operation: 'service_bindings.delete', resourceType: 'service_credential_bindings', resourceGuid: binding.guid, userId },
-    (job) => unbind(context, binding.guid, job),
-  );
+  return context.store.transaction(() => {
+    setOperation(context, binding.guid, 'delete', 'initial', '', { phase: null, brokerOperation: null });
+    return context.jobs.enqueue(
+      { operation: 'service_bindings.delete', resourceType: 'service_credential_bindings', resourceGuid: binding.guid, userId },
+      (job) => unbind(context, binding.guid, job),
+    );
+  });
 }
 
 /** Sends the unbind and waits for it; throws a JobFailure when the binding could not be deleted. */

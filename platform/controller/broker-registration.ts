@@ -86,12 +86,14 @@ export function registerBroker(context: ControllerContext, input: { name: string
     createdAt: now,
     updatedAt: now,
   };
-  context.store.insertBroker(broker, input.credentials.password);
   context.logger.info({ broker: broker.guid, name: broker.name, url: broker.url }, 'registering service broker');
-  return context.jobs.enqueue(
-    { operation: 'service_broker.catalog.synchronize', resourceType: 'service_brokers', resourceGuid: broker.guid, userId },
-    (job) => synchronizeNewBroker(context, broker.guid, job),
-  );
+  return context.store.transaction(() => {
+    context.store.insertBroker(broker, input.credentials.password);
+    return context.jobs.enqueue(
+      { operation: 'service_broker.catalog.synchronize', resourceType: 'service_brokers', resourceGuid: broker.guid, userId },
+      (job) => synchronizeNewBroker(context, broker.guid, job),
+    );
+  });
 }
 
 /** The first catalog fetch; a broker whose catalog cannot be used is not kept. */

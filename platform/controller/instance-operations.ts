@@ -69,11 +69,14 @@ export function createInstance(context: ControllerContext, request: InstanceCrea
     createdAt: now,
     updatedAt: now,
   };
-  context.store.insertInstance(instance);
-  const job = context.jobs.enqueue(
-    { operation: 'service_instance.create', resourceType: 'service_instances', resourceGuid: instance.guid, userId, warnings },
-    (job) => provisionInstance(context, instance.guid, request.parameters, job),
-  );
+  // One transaction: a crash can never leave an instance without the job that creates it.
+  const job = context.store.transaction(() => {
+    context.store.insertInstance(instance);
+    return context.jobs.enqueue(
+      { operation: 'service_instance.create', resourceType: 'service_instances', resourceGuid: instance.guid, userId, warnings },
+      (running) => provisionInstance(context, instance.guid, request.parameters, running),
+    );
+  });
   return { instance, job };
 }
 
@@ -175,11 +178,13 @@ interface UpdatePayload {
 export function updateInstance(context: ControllerContext, instance: ServiceInstanceRecord, change: InstanceChange, userId: string): JobRecord {
   const { parameters: _parameters, ...rest } = change;
   const payload: UpdatePayload = { ...rest, fingerprint: updateFingerprint(change) };
-  setOperation(context, instance.guid, 'update', 'initial', '', { phase: null, brokerOperation: null });
-  return context.jobs.enqueue(
-    { operation: 'service_instance.update', resourceType: 'service_instances', resourceGuid: instance.guid, userId, payload: { ...payload } },
-    (job) => sendUpdate(context, instance.guid, change, payload, job),
-  );
+  return context.store.transaction(() => {
+    setOperation(context, instance.guid, 'update', 'initial', '', { phase: null, brokerOperation: null });
+    return context.jobs.enqueue(
+      { operation: 'service_instance.update', resourceType: 'service_instances', resourceGuid: instance.guid, userId, payload: { ...payload } },
+      (job) => sendUpdate(context, instance.guid, change, payload, job),
+    );
+  });
 }
 
 async function sendUpdate(context: ControllerContext, guid: string, change: InstanceChange, payload: UpdatePayload, job: JobContext): Promise<void> {
@@ -295,11 +300,13 @@ export function renameOrRetagInstance(context: ControllerContext, guid: string, 
 // --- delete -------------------------------------------------------------------------------
 
 export function deleteInstance(context: ControllerContext, instance: ServiceInstanceRecord, userId: string): JobRecord {
-  setOperation(context, instance.guid, 'delete', 'initial', '', { phase: null, brokerOperation: null });
-  return context.jobs.enqueue(
-    { operation: 'service_instance.delete', resourceType: 'service_instances', resourceGuid: instance.guid, userId },
-    (job) => deprovisionInstance(context, instance.guid, job),
-  );
+  return context.store.transaction(() => {
+    setOperation(context, instance.guid, 'delete', 'initial', '', { phase: null, brokerOperation: null });
+    return context.jobs.enqueue(
+      { operation: 'service_instance.delete', resourceType: 'service_instances', resourceGuid: instance.guid, userId },
+      (job) => deprovisionInstance(context, instance.guid, job),
+    );
+  });
 }
 
 async function deprovisionInstance(context: ControllerContext, guid: string, job: JobContext): Promise<void> {

@@ -24,7 +24,6 @@ export interface JobContext {
   job: JobRecord;
   /** Aborted when the controller shuts down; the job then stays PROCESSING for the next start. */
   signal: AbortSignal;
-  warn(text: string): void;
 }
 
 export type JobWork = (context: JobContext) => Promise<void>;
@@ -63,13 +62,7 @@ export class JobRunner {
   /** Runs the work of an existing PROCESSING job (a new one, or one resumed after a restart). */
   run(job: JobRecord, work: JobWork): void {
     const signal = this.abort.signal;
-    const context: JobContext = {
-      job,
-      signal,
-      warn: (text) => {
-        job.warnings.push(text);
-      },
-    };
+    const context: JobContext = { job, signal };
     const task = (async () => {
       // Let the request that enqueued the job answer before the work takes the event loop.
       await new Promise<void>((resolve) => setImmediate(resolve));
@@ -92,11 +85,6 @@ export class JobRunner {
       Promise.allSettled([...this.running]),
       new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref()),
     ]);
-  }
-
-  /** Resolves once no job is running (tests and orderly shutdowns). */
-  async idle(): Promise<void> {
-    while (this.running.size > 0) await Promise.allSettled([...this.running]);
   }
 
   private errorsOf(job: JobRecord, error: unknown): ErrorEntry[] {

@@ -20,6 +20,8 @@ export interface RunnerOptions {
   stepIntervalMs: number;
   /** How often to look for operations whose runner died. */
   scanIntervalMs: number;
+  /** How long deleted instances and bindings are kept so last_operation can still answer. */
+  retentionMs: number;
 }
 
 export type StepOutcome =
@@ -121,7 +123,31 @@ export class Runner {
       threw = true;
     } finally {
       clearInterval(heartbeat);
+    }
+    try {
+      return await this.persistStep(ref, opId, op, current, controller, scopedLogger, threw, thrown, value);
+    } finally {
       this.controllers.delete(opId);
+    }
+  }
+
+  private async persistStep(
+    ref: TargetRef,
+    opId: string,
+    op: OperationRecord,
+    current: Versioned<AnyRecord>,
+    controller: AbortController,
+    scopedLogger: () => Logger,
+    threwInitially: boolean,
+    thrownInitially: unknown,
+    value: unknown,
+  ): Promise<StepOutcome> {
+    let threw = threwInitially;
+    let thrown = thrownInitially;
+    if (threw && this.closed && controller.signal.aborted) {
+      // Shutting down: the step gave up because we asked it to. Record nothing; the
+      // operation stays in progress and resumes once its lease runs out.
+      return { kind: 'lost' };
     }
     const now = Date.now();
 
@@ -157,11 +183,20 @@ export class Runner {
         }
         if (error && error.status === 503 && live.async) {
           // The backing service is down: an async operation waits and tries again.
-          const retryAfterMs = Math.min(TRANSIENT_BACKOFF_MAX_MS, this.options.stepIntervalMs * 2 ** Math.min(live.attempts, 8));
+          const failures = (live.transientFailures ?? 0) + 1;
+          const retryAfterMs = Math.min(TRANSIENT_BACKOFF_MAX_MS, this.options.stepIntervalMs * 2 ** Math.min(failures - 1, 8));
           outcome = { kind: 'in progress', record, retryAfterMs };
           return {
             ...record,
-            operation: { ...live, attempts: live.attempts + 1, description: error.description, leaseUntil: now + this.options.leaseMs, updatedAt: iso(now) },
+            operation: {
+              ...live,
+              attempts: live.attempts + 1,
+              transientFailures: failures,
+              retryAfterSeconds: Math.ceil(retryAfterMs / 1000),
+              description: error.description,
+              leaseUntil: now + this.options.leaseMs,
+              updatedAt: iso(now),
+            },
           };
         }
         const description = error ? error.description : 'The operation failed because of an internal error in the service broker.';
@@ -179,8 +214,9 @@ export class Runner {
         return failed;
       }
       if (isInProgress(value)) {
+        const { retryAfterSeconds: _previousHint, transientFailures: _recovered, ...base } = live;
         const next: OperationRecord = {
-          ...live,
+          ...base,
           attempts: live.attempts + 1,
           ...(value.checkpoint !== undefined ? { checkpoint: value.checkpoint } : {}),
           ...(value.retryAfterSeconds !== undefined ? { retryAfterSeconds: value.retryAfterSeconds } : {}),
@@ -227,30 +263,26 @@ export class Runner {
     const loop = async (): Promise<void> => {
       try {
         while (!this.closed) {
-          const current = await this.load(ref);
-          const op = current?.record.operation;
-          if (!current || !op || op.id !== opId || op.state !== 'in progress' || op.owner !== this.owner) return;
-          if (op.deadline !== undefined && Date.now() > op.deadline) {
-            await this.failOperation(ref, opId, 'The operation did not finish within the maximum polling duration.');
-            return;
+          let waitMs: number;
+          try {
+            const next = await this.driveOnce(ref, opId);
+            if (next === 'done') return;
+            waitMs = next;
+            storeFailures = 0;
+          } catch (error) {
+            // The store itself failed (e.g. its database is down): keep the operation and try
+            // again later rather than leave it stuck in progress.
+            storeFailures++;
+            waitMs = Math.min(TRANSIENT_BACKOFF_MAX_MS, this.options.stepIntervalMs * 2 ** Math.min(storeFailures, 8));
+            this.logger.warn({ err: error, operation: opId, ...refFields(ref), retryInMs: waitMs }, 'could not advance an operation; retrying');
           }
-          if (op.kind === 'deprovision' || op.kind === 'unbind') {
-            const waiting = await this.settleHaltedCreate(ref, current.record);
-            if (waiting) {
-              await this.sleep(Math.min(250, this.options.stepIntervalMs));
-              continue;
-            }
-          }
-          const outcome = await this.runStep(ref, opId);
-          if (outcome.kind !== 'in progress') return;
-          await this.sleep(outcome.retryAfterMs);
+          await this.waitHoldingLease(ref, opId, waitMs);
         }
-      } catch (error) {
-        this.logger.error({ err: error, operation: opId, ...refFields(ref) }, 'operation runner stopped unexpectedly');
       } finally {
         this.driving.delete(opId);
       }
     };
+    let storeFailures = 0;
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       void loop();
@@ -276,18 +308,49 @@ export class Runner {
     return false;
   }
 
+  /** One turn of the background loop: 'done', or how long to wait before the next turn. */
+  private async driveOnce(ref: TargetRef, opId: string): Promise<'done' | number> {
+    const current = await this.load(ref);
+    const op = current?.record.operation;
+    if (!current || !op || op.id !== opId || op.state !== 'in progress' || op.owner !== this.owner) return 'done';
+    if (op.deadline !== undefined && Date.now() > op.deadline) {
+      await this.failOperation(ref, opId, 'The operation did not finish within the maximum polling duration.');
+      return 'done';
+    }
+    if ((op.kind === 'deprovision' || op.kind === 'unbind') && (await this.settleHaltedCreate(ref, current.record))) {
+      return Math.min(250, this.options.stepIntervalMs);
+    }
+    // Read afresh: settling a halted create may just have handed this delete its checkpoint.
+    const outcome = await this.runStep(ref, opId);
+    return outcome.kind === 'in progress' ? outcome.retryAfterMs : 'done';
+  }
+
+  /** Sleeps between steps without letting the lease lapse, so no other replica takes over. */
+  private async waitHoldingLease(ref: TargetRef, opId: string, ms: number): Promise<void> {
+    const slice = Math.max(50, this.options.leaseMs / 3);
+    let left = ms;
+    while (left > 0 && !this.closed) {
+      const chunk = Math.min(left, slice);
+      await this.sleep(chunk);
+      left -= chunk;
+      if (left > 0) await this.renewLease(ref, opId);
+    }
+  }
+
   /** Marks a create as halted, aborting its in-flight step when it runs in this process. */
   abortLocal(opId: string): void {
     this.controllers.get(opId)?.abort(new Error('halted by a delete request'));
   }
 
   async failOperation(ref: TargetRef, opId: string, description: string): Promise<void> {
+    let kind: string | undefined;
     await this.mutate(ref, (record) => {
       const op = record.operation;
       if (!op || op.id !== opId || op.state !== 'in progress') return undefined;
+      kind = op.kind;
       return applyFailure(record, op, { description }, Date.now());
     });
-    this.deps.metrics?.finished('unknown', 'failed');
+    if (kind) this.deps.metrics?.finished(kind, 'failed');
   }
 
   /** Claims and continues every operation whose runner is gone (after a restart, or a dead replica). */
@@ -300,7 +363,9 @@ export class Runner {
         const op = record.operation;
         claimedId = undefined;
         if (!op || op.state !== 'in progress') return undefined;
-        if (op.owner === this.owner) return undefined;
+        const ours = op.owner === this.owner;
+        // Our own operation is orphaned only when nothing in this process drives it any more.
+        if (ours && (this.driving.has(op.id) || this.controllers.has(op.id))) return undefined;
         if (op.leaseUntil !== undefined && op.leaseUntil > Date.now()) return undefined;
         claimedId = op.id;
         return { ...record, operation: { ...op, owner: this.owner, leaseUntil: Date.now() + this.options.leaseMs } };
@@ -316,8 +381,17 @@ export class Runner {
 
   startScanning(): void {
     if (this.scanTimer || this.closed) return;
+    let lastPurge = 0;
     this.scanTimer = setInterval(() => {
       this.resumeOrphans().catch((error) => this.logger.warn({ err: error }, 'scan for unfinished operations failed'));
+      // Deleted records answer last_operation for a while (the spec asks brokers not to
+      // forget final states at once), then go.
+      if (Date.now() - lastPurge > 60 * 60_000) {
+        lastPurge = Date.now();
+        this.store
+          .purgeDeleted(new Date(Date.now() - this.options.retentionMs))
+          .catch((error) => this.logger.warn({ err: error }, 'purging deleted records failed'));
+      }
     }, this.options.scanIntervalMs);
     this.scanTimer.unref();
   }

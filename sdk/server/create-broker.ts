@@ -57,6 +57,7 @@ const DEFAULT_ENGINE: EngineOptions = {
   leaseMs: 30_000,
   stepIntervalMs: 1_000,
   scanIntervalMs: 15_000,
+  retentionMs: 3 * 24 * 60 * 60_000,
   syncTimeoutMs: 50_000,
   defaultRetryAfterSeconds: 2,
 };
@@ -158,7 +159,7 @@ export function createBroker(options: CreateBrokerOptions): BrokerApp {
       } catch (error) {
         throw errors.unavailable('The service broker cannot reach its state store or backing service yet; try again later.', error);
       }
-      if (!(await authenticate(req))) throw errors.unauthorized();
+      if (!('metrics' in route && options.metricsPublic) && !(await authenticate(req))) throw errors.unauthorized();
       if ('metrics' in route) {
         const text = await metrics!.registry.metrics();
         res.writeHead(200, { 'content-type': metrics!.registry.contentType });

@@ -33,6 +33,8 @@ export interface OperationRecord {
   /** When the operation is given up as failed (epoch ms), from maximum_polling_duration. */
   deadline?: number;
   attempts: number;
+  /** Consecutive steps that found the backing service unavailable; drives the backoff. */
+  transientFailures?: number;
   startedAt: string;
   updatedAt: string;
 }

@@ -132,6 +132,22 @@ describe('orphan mitigation', () => {
       expect(broker.received('DELETE', `/v2/service_instances/${created.guid}`)).toHaveLength(3);
     });
 
+    test('a failed create cannot be bound', async () => {
+      const created = await harness.createInstance('db1', await harness.planGuid('testdb', 'small'), { parameters: { fail: '500' } });
+      const app = await harness.createApp('web');
+      const res = await harness.bind(app, created.guid);
+      expect(res.status).toBe(422);
+      expect(res.response.body.errors[0].detail).toBe('The service instance cannot be bound: its creation failed.');
+    });
+
+    test('polling past the limit counts as a failed create and is mitigated', async () => {
+      await harness.restart({ maxPollingSeconds: 1 });
+      const created = await harness.createInstance('slow', await harness.planGuid('testdb', 'small'), { parameters: { steps: 50 } });
+      expect(created.job.state).toBe('FAILED');
+      expect(created.job.errors[0]!.detail).toBe('The service broker did not finish the provision within 1 s of polling.');
+      await harness.eventually(() => broker.requests.find((r) => r.method === 'DELETE' && r.path === `/v2/service_instances/${created.guid}`), 'the mitigating DELETE');
+    });
+
     test('a successful create is not mitigated', async () => {
       const created = await harness.createInstance('db1', await harness.planGuid('testdb', 'small'));
       expect(created.job.state).toBe('COMPLETE');

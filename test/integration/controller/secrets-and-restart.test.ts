@@ -1,5 +1,9 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pino from 'pino';
+import { startController } from '../../../platform/controller';
+import { FakeCell } from './support/fake-cell';
 import { CREDENTIAL_SECRET, DatabaseBroker, MOUNT_SECRET, VolumeBroker, databaseCatalog, volumeCatalog } from './support/brokers';
 import { Harness } from './support/harness';
 import { BROKER_CREDENTIALS, failMode, sleep, startTestBroker, type TestBroker } from './support/test-broker';
@@ -191,5 +195,24 @@ describe('controller restart', () => {
     await harness.restart();
     deletesAllowed = true;
     await harness.eventually(async () => String(((await harness.instance(created.guid)).last_operation as Body).description).includes('confirmed the deprovision') || undefined, 'the resumed mitigation');
+  });
+});
+
+describe('startController', () => {
+  test('listens on 127.0.0.1, answers over real HTTP, and closes', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'osbkit-controller-'));
+    const running = await startController({ dataDir, logger: pino({ level: 'silent' }), cell: new FakeCell(), port: 0 });
+    try {
+      expect(running.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const spaces = await fetch(`${running.url}/v3/spaces`);
+      expect(spaces.status).toBe(200);
+      const body = (await spaces.json()) as { resources: Body[] };
+      expect(body.resources.map((s) => s.name)).toEqual(['dev']);
+      expect((body.resources[0]!.links as Record<string, { href: string }>).self!.href).toMatch(new RegExp(`^${running.url}/v3/spaces/`));
+    } finally {
+      await running.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+    await expect(fetch(`${running.url}/v3/spaces`)).rejects.toThrow();
   });
 });

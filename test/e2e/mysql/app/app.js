@@ -1,5 +1,5 @@
 'use strict';
-/* global setTimeout, setInterval */
+/* global setTimeout, setInterval, Buffer */
 // The app the MySQL end-to-end suite pushes to the cell. It reads its binding from
 // VCAP_SERVICES, connects with mysql2 (copied next to it into node_modules) and does what
 // ACTION says, printing one "RESULT ..." line per outcome for the test to find in the logs:
@@ -34,8 +34,10 @@ async function connect() {
   return connection;
 }
 
+/** The driver's error code; errors without one (a session the server closed) say so and give the message. */
 function codeOf(error) {
-  return (error && error.code) || (error && error.message) || String(error);
+  if (error && typeof error.code === 'string') return error.code;
+  return `NONE message=${JSON.stringify(String((error && error.message) || error))}`;
 }
 
 function stayUp() {
