@@ -6,6 +6,7 @@ import pino from 'pino';
 import { createBroker, OsbClient, type BrokerApp, type StateStore } from '../sdk';
 import { createMysqlBroker, mysqlCatalogPath, parseMysqlUrl, type MysqlBrokerHandle, type StatementKind } from '../brokers/mysql';
 import { createMysqlPool } from '../brokers/mysql/admin-sql';
+import { InProcessCycle } from './mysql/in-process';
 import { RAW_STATEMENTS, RawSqlCycle, STEPS, type CycleStep } from './mysql/raw-sql';
 import { median, ms, percentile, ratio, writeSection } from './mysql/report';
 
@@ -13,9 +14,11 @@ import { median, ms, percentile, ratio, writeSection } from './mysql/report';
  * npm run bench:mysql — one tenant lifecycle (provision, bind, unbind, deprovision) through
  * the MySQL broker over HTTP, against the same tenant-facing SQL sent straight with mysql2.
  * The broker runs as in production: createBroker with the MysqlStore on the same server,
- * listening on 127.0.0.1, driven by the SDK's OsbClient. Rounds interleave the two sides so
- * drift on the machine hits both alike; then each side runs a batch of cycles concurrently,
- * which must finish without a single error. Every database and user made here is dropped.
+ * listening on 127.0.0.1, driven by the SDK's OsbClient. A third side calls the broker's
+ * methods in-process (no HTTP, no SDK state) to show where the difference comes from.
+ * Rounds interleave the sides so drift on the machine hits them alike; then the broker and
+ * the raw SQL each run a batch of cycles concurrently, which must finish without a single
+ * error. Every database and user made here is dropped.
  *
  * Options (env): MYSQL_URL (mysql://root@127.0.0.1:3306), BENCH_ROUNDS (3),
  * BENCH_CYCLES (sequential cycles per side and round, 25), BENCH_CONCURRENT (100),
@@ -40,7 +43,7 @@ const PLAN = { service_id: SERVICE_ID, plan_id: PLAN_SMALL };
 const prefix = `b${randomBytes(4).toString('hex')}`;
 const stateDatabase = `osbkit_${prefix}_state`;
 
-type Side = 'broker' | 'raw';
+type Side = 'broker' | 'direct' | 'raw';
 type Cycle = Record<CycleStep, (instanceId: string, bindingId: string) => Promise<unknown>>;
 
 interface CycleTiming {
@@ -101,6 +104,9 @@ async function batch(side: Side, cycle: Cycle, count: number, concurrency: numbe
 /** Counts what the broker sends: admin statements by kind, and state store calls (one statement each). */
 class StatementCounter {
   enabled = false;
+  /** Time spent in state store calls while `timing` is set (calls run one at a time then). */
+  timing = false;
+  storeMs = 0;
   readonly admin = new Map<string, number>();
   readonly store = new Map<string, number>();
 
@@ -115,7 +121,12 @@ class StatementCounter {
         if (typeof value !== 'function') return value;
         return (...args: unknown[]) => {
           if (this.enabled) this.store.set(String(property), (this.store.get(String(property)) ?? 0) + 1);
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
+          const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+          if (!this.timing || !(result instanceof Promise)) return result;
+          const began = performance.now();
+          return result.finally(() => {
+            this.storeMs += performance.now() - began;
+          });
         };
       },
     });
@@ -133,6 +144,7 @@ class StatementCounter {
 interface Environment {
   root: Connection;
   handle: MysqlBrokerHandle;
+  direct: MysqlBrokerHandle;
   app: BrokerApp;
   closeServer: () => Promise<void>;
   client: OsbClient;
@@ -184,7 +196,9 @@ async function main(): Promise<void> {
     const client = new OsbClient({ url, ...auth });
     // The broker's own pool settings and size (AdminSql's default of 4), so neither side has more connections.
     const rawPool = createMysqlPool(admin, 5_000, 4);
-    env = { root, handle, app, closeServer, client, rawPool };
+    // Same registry tables, its own pools, no SDK store.
+    const direct = createMysqlBroker({ ...admin, stateDatabase, stateStore: false }, logger);
+    env = { root, handle, direct, app, closeServer, client, rawPool };
 
     const broker: Cycle = {
       provision: async (instanceId) => expectStatus(await client.provision(instanceId, { ...PLAN, organization_guid: 'bench-org', space_guid: 'bench-space' }), 201),
@@ -199,21 +213,30 @@ async function main(): Promise<void> {
       unbind: (instanceId, bindingId) => rawSql.unbind(instanceId, bindingId),
       deprovision: (instanceId) => rawSql.deprovision(instanceId),
     };
-    const cycles: Record<Side, Cycle> = { broker, raw };
+    const inProcess = new InProcessCycle(direct.broker, app.catalog, PLAN_SMALL, logger);
+    const directCycle: Cycle = {
+      provision: (instanceId) => inProcess.provision(instanceId),
+      bind: (instanceId, bindingId) => inProcess.bind(instanceId, bindingId),
+      unbind: (instanceId, bindingId) => inProcess.unbind(instanceId, bindingId),
+      deprovision: (instanceId) => inProcess.deprovision(instanceId),
+    };
+    const cycles: Record<Side, Cycle> = { broker, direct: directCycle, raw };
 
     console.error(`MySQL broker bench: ${serverVersion}, node ${process.version}, ${cpus().length} CPUs; prefix ${prefix}`);
     // Warm-up (connections, JIT, the store's tables), then one counted broker cycle.
-    for (const side of ['broker', 'raw'] as const) await batch(side, cycles[side], WARMUP, 1);
+    for (const side of ['broker', 'direct', 'raw'] as const) await batch(side, cycles[side], WARMUP, 1);
     counter.enabled = true;
     await runCycle('broker', broker);
     counter.enabled = false;
 
-    const sequential: Record<Side, CycleTiming[]> = { broker: [], raw: [] };
-    const errors: Record<Side, string[]> = { broker: [], raw: [] };
+    const sequential: Record<Side, CycleTiming[]> = { broker: [], direct: [], raw: [] };
+    const errors: Record<Side, string[]> = { broker: [], direct: [], raw: [] };
+    const orders: Side[][] = [['broker', 'direct', 'raw'], ['raw', 'broker', 'direct'], ['direct', 'raw', 'broker']];
     for (let round = 1; round <= ROUNDS; round++) {
-      const order: Side[] = round % 2 === 1 ? ['broker', 'raw'] : ['raw', 'broker'];
-      for (const side of order) {
+      for (const side of orders[(round - 1) % orders.length]!) {
+        counter.timing = side === 'broker';
         const result = await batch(side, cycles[side], CYCLES, 1);
+        counter.timing = false;
         sequential[side].push(...result.timings);
         errors[side].push(...result.errors);
         const s = summarize(result.timings);
@@ -228,14 +251,15 @@ async function main(): Promise<void> {
       for (const message of [...new Set(result.errors)].slice(0, 5)) console.error(`  error: ${message}`);
     }
 
-    const seq = { broker: summarize(sequential.broker), raw: summarize(sequential.raw) };
+    const seq = { broker: summarize(sequential.broker), direct: summarize(sequential.direct), raw: summarize(sequential.raw) };
+    const storePerCycle = counter.storeMs / Math.max(1, sequential.broker.length);
     const con = { broker: summarize(concurrent.broker!.timings), raw: summarize(concurrent.raw!.timings) };
     const medianRatio = seq.broker.median / seq.raw.median;
     const p95Ratio = seq.broker.p95 / seq.raw.p95;
     const throughput = (side: Side): number => (concurrent[side]!.timings.length / concurrent[side]!.wallMs) * 1000;
     const concurrentRatio = throughput('raw') / throughput('broker');
     const brokerErrors = errors.broker.length + concurrent.broker!.errors.length;
-    const rawErrors = errors.raw.length + concurrent.raw!.errors.length;
+    const rawErrors = errors.raw.length + errors.direct.length + concurrent.raw!.errors.length;
     const rawCount = STEPS.reduce((n, step) => n + RAW_STATEMENTS[step].length, 0);
 
     // The broker goes first, so nothing of it touches its state database while it is dropped.
@@ -254,11 +278,14 @@ async function main(): Promise<void> {
       '| run | side | cycles | median ms | p95 ms | provision / bind / unbind / deprovision, median ms | errors |',
       '|---|---|---:|---:|---:|---|---:|',
       `| sequential | broker (HTTP) | ${sequential.broker.length} | ${ms(seq.broker.median)} | ${ms(seq.broker.p95)} | ${stepCells(seq.broker)} | ${errors.broker.length} |`,
+      `| sequential | broker methods in-process (no HTTP, no SDK state) | ${sequential.direct.length} | ${ms(seq.direct.median)} | ${ms(seq.direct.p95)} | ${stepCells(seq.direct)} | ${errors.direct.length} |`,
       `| sequential | raw SQL | ${sequential.raw.length} | ${ms(seq.raw.median)} | ${ms(seq.raw.p95)} | ${stepCells(seq.raw)} | ${errors.raw.length} |`,
       `| ${CONCURRENCY} at a time | broker (HTTP) | ${concurrent.broker!.timings.length} | ${ms(con.broker.median)} | ${ms(con.broker.p95)} | ${stepCells(con.broker)} | ${concurrent.broker!.errors.length} |`,
       `| ${CONCURRENCY} at a time | raw SQL | ${concurrent.raw!.timings.length} | ${ms(con.raw.median)} | ${ms(con.raw.p95)} | ${stepCells(con.raw)} | ${concurrent.raw!.errors.length} |`,
       '',
       `- Broker / raw SQL, sequential: **${ratio(medianRatio)} median**, ${ratio(p95Ratio)} p95 (target ≤ ${TARGET_RATIO}×: ${medianRatio <= TARGET_RATIO ? 'met' : 'MISSED'}).`,
+      `- Where the broker's time goes (sequential medians; store time is a mean): tenant SQL ${ms(seq.raw.median)} ms; the broker's own checks and registry rows ${ms(seq.direct.median - seq.raw.median)} ms (in-process − raw); ` +
+        `the SDK's state store ${ms(storePerCycle)} ms; HTTP and SDK request handling the remaining ${ms(seq.broker.median - seq.direct.median - storePerCycle)} ms.`,
       `- ${CONCURRENCY} at a time: broker ${throughput('broker').toFixed(1)} cycles/s (${(concurrent.broker!.wallMs / 1000).toFixed(1)} s for ${CONCURRENT}), raw SQL ${throughput('raw').toFixed(1)} cycles/s: raw is ${ratio(concurrentRatio)} faster; broker errors: ${concurrent.broker!.errors.length}.`,
       `- What each side sends per cycle. Raw SQL: ${rawCount} statements (${STEPS.map((step) => RAW_STATEMENTS[step].join(', ')).join('; ')}). ` +
         `Broker: ${counter.total(counter.admin)} admin statements (${counter.describe(counter.admin)}) plus ${counter.total(counter.store)} state-store calls (${counter.describe(counter.store)}), ` +
@@ -287,6 +314,7 @@ async function closeEnvironment(env: Environment): Promise<void> {
   await env.closeServer().catch(() => undefined);
   await env.app.close().catch(() => undefined);
   await env.handle.close().catch(() => undefined);
+  await env.direct.close().catch(() => undefined);
   await env.rawPool.end().catch(() => undefined);
 }
 

@@ -39,6 +39,8 @@ export async function startControllerProcess(options: { port: number; dataDir: s
     dataDir: options.dataDir,
     logger,
     cell: new HttpCellApi({ url: options.cellUrl }),
+    // A restarted cell gets its apps back within seconds.
+    appSyncIntervalMs: 3000,
     ...(options.autoEnableAccess !== undefined ? { autoEnableAccess: options.autoEnableAccess } : {}),
   });
   logger.info({ url: running.url }, 'controller listening');

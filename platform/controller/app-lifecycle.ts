@@ -124,6 +124,27 @@ export async function stopApp(context: ControllerContext, app: AppRecord): Promi
   return saveState(context, app, 'STOPPED');
 }
 
+/**
+ * Desired state against actual, as Cloud Controller's sync with Diego does: a started app
+ * the cell does not know (the cell restarted, or lost it) is desired again.
+ */
+export async function syncStartedApps(context: ControllerContext): Promise<number> {
+  let desired = 0;
+  for (const app of context.store.listApps()) {
+    if (app.state !== 'STARTED') continue;
+    try {
+      const instances = await context.cell.status(app.guid);
+      if (instances.length > 0) continue;
+      await context.cell.desire(app.guid, desiredLrp(context, app));
+      desired++;
+      context.logger.warn({ app: app.guid }, 'the cell did not know a started app; desired it again');
+    } catch (error) {
+      context.logger.warn({ app: app.guid, err: error }, 'could not sync an app with the cell');
+    }
+  }
+  return desired;
+}
+
 export async function restartApp(context: ControllerContext, app: AppRecord): Promise<AppRecord> {
   return startApp(context, await stopApp(context, app));
 }

@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
+import { syncStartedApps } from './app-lifecycle';
 import type { CellApi } from './cell-api';
 import type { ControllerContext } from './context';
 import { apiErrors } from './errors';
@@ -48,6 +49,8 @@ export interface ControllerOptions {
   autoEnableAccess?: boolean;
   /** Pause between last_operation polls when the broker sends no Retry-After. */
   pollIntervalMs?: number;
+  /** How often started apps are checked against the cell and desired again when it lost them. */
+  appSyncIntervalMs?: number;
 }
 
 export interface Controller {
@@ -122,6 +125,7 @@ export function createController(options: ControllerOptions): Controller {
 
   let started = false;
   let closed: Promise<void> | undefined;
+  let syncTimer: NodeJS.Timeout | undefined;
   return {
     app,
     async start() {
@@ -129,10 +133,15 @@ export function createController(options: ControllerOptions): Controller {
       started = true;
       const resumed = resumeJobs(context);
       mitigator.start();
+      const sync = (): void => void syncStartedApps(context).catch((error: unknown) => logger.warn({ err: error }, 'app sync failed'));
+      syncTimer = setInterval(sync, options.appSyncIntervalMs ?? 10_000);
+      syncTimer.unref();
+      sync();
       logger.info({ dataDir: options.dataDir, resumedJobs: resumed }, 'controller started');
     },
     close() {
       closed ??= (async () => {
+        if (syncTimer) clearInterval(syncTimer);
         await jobs.close();
         await mitigator.close();
         store.close();

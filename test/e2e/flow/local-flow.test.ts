@@ -100,6 +100,7 @@ describe('local volume flow through osbkit up and the CLI', () => {
     platform.ok(['bind-service', 'survivor', 'survivor-vol', '-c', '{"mount":"/data"}']);
     platform.ok(['start', 'survivor']);
     await waitFor(() => logs('survivor').includes('up '), 'the app to run', 30_000);
+    const runs = (): number => (logs('survivor').match(/OUT up \d+/g) ?? []).length;
     const sleepersBefore = pidsMatching('sleep 3600');
     expect(sleepersBefore.length).toBeGreaterThan(0);
 
@@ -115,6 +116,9 @@ describe('local volume flow through osbkit up and the CLI', () => {
     await waitFor(() => sleepersBefore.every((pid) => !existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] === 'Z'), 'the old instances to be gone', 30_000);
     expect(hostMountsUnder(join(platform.home, 'cell'))).toEqual([]);
     expect(platform.upLog()).toMatch(/cell stopped unexpectedly/);
+    // The controller notices the new cell does not run the started app and desires it again.
+    // The new cell's log buffer starts empty, so a fresh "up" line and a fresh process show the rerun.
+    await waitFor(() => runs() >= 1 && pidsMatching('sleep 3600').some((pid) => !sleepersBefore.includes(pid)), 'the app to run again on the new cell', 30_000);
 
     platform.ok(['delete', 'survivor']);
     platform.ok(['delete-service', 'survivor-vol']);
