@@ -13,10 +13,13 @@ export interface Platform {
   api: string;
   port: number;
   work: string;
-  /** Runs `osbkit <args>`; never throws, so tests can assert on failures. */
-  cli(args: string[], env?: Record<string, string>): { status: number | null; stdout: string; stderr: string };
+  /**
+   * Runs `osbkit <args>` without blocking this process (tests may serve brokers from it);
+   * never throws, so tests can assert on failures.
+   */
+  cli(args: string[], env?: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }>;
   /** Like cli, but fails the test with the output when the command fails. */
-  ok(args: string[]): string;
+  ok(args: string[]): Promise<string>;
   upLog(): string;
   upProcess: ChildProcess;
   stop(): Promise<void>;
@@ -38,22 +41,27 @@ export async function startPlatform(options: { env?: Record<string, string>; upA
   const exited = new Promise<void>((resolve) => upProcess.once('exit', () => resolve()));
   await waitFor(() => log.includes('osbkit is up') || (upProcess.exitCode !== null ? Promise.reject(new Error(log)) : false), `osbkit up\n${log}`, 90_000);
 
-  const cli = (args: string[], extra: Record<string, string> = {}) => {
-    const result = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'osbkit'), ...args], {
-      env: { ...env, ...extra },
-      encoding: 'utf8',
-      timeout: 120_000,
+  const cli = (args: string[], extra: Record<string, string> = {}) =>
+    new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'osbkit'), ...args], { env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+      child.on('close', (status) => {
+        clearTimeout(timer);
+        resolve({ status, stdout, stderr });
+      });
     });
-    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-  };
   return {
     home,
     api: `http://127.0.0.1:${port}`,
     port,
     work,
     cli,
-    ok(args) {
-      const result = cli(args);
+    async ok(args) {
+      const result = await cli(args);
       if (result.status !== 0) throw new Error(`osbkit ${args.join(' ')} failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
       return result.stdout;
     },

@@ -26,23 +26,23 @@ describe('local volume flow through osbkit up and the CLI', () => {
     const dir = readdirSync(volumesRoot()).find((d) => d.includes(guid));
     return dir ? join(volumesRoot(), dir) : undefined;
   };
-  const logs = (app: string): string => platform.ok(['logs', app, '--recent']);
-  const guidOf = (service: string): string => (JSON.parse(platform.ok(['--json', 'service', service])) as { guid: string }).guid;
+  const logs = (app: string): Promise<string> => platform.ok(['logs', app, '--recent']);
+  const guidOf = async (service: string): Promise<string> => (JSON.parse(await platform.ok(['--json', 'service', service])) as { guid: string }).guid;
 
   test('register, create, bind, write, read-only, unbind, delete', async () => {
-    expect(platform.ok(['service-brokers'])).toMatch(/local\s+http:\/\/127\.0\.0\.1:\d+/);
-    expect(platform.ok(['marketplace'])).toContain('local-volume');
+    expect(await platform.ok(['service-brokers'])).toMatch(/local\s+http:\/\/127\.0\.0\.1:\d+/);
+    expect(await platform.ok(['marketplace'])).toContain('local-volume');
 
-    platform.ok(['create-service', 'local-volume', 'free', 'vol']);
-    const guid = guidOf('vol');
-    expect(platform.ok(['service', 'vol'])).toMatch(/create succeeded/);
+    await platform.ok(['create-service', 'local-volume', 'free', 'vol']);
+    const guid = await guidOf('vol');
+    expect(await platform.ok(['service', 'vol'])).toMatch(/create succeeded/);
     const dir = instanceDir(guid);
     expect(dir && existsSync(dir)).toBeTruthy();
 
     const writer = appDir(platform, 'writer', { 'app.sh': '#!/bin/sh\necho "id=$(id -u)"\ndate > /data/hello.txt && echo WROTE\nexec sleep 3600\n' });
-    platform.ok(['push', 'writer', '--command', 'sh app.sh', '--path', writer, '--no-start']);
-    platform.ok(['bind-service', 'writer', 'vol', '-c', '{"mount":"/data"}']);
-    const env = platform.ok(['--json', 'env', 'writer']);
+    await platform.ok(['push', 'writer', '--command', 'sh app.sh', '--path', writer, '--no-start']);
+    await platform.ok(['bind-service', 'writer', 'vol', '-c', '{"mount":"/data"}']);
+    const env = await platform.ok(['--json', 'env', 'writer']);
     const vcap = (JSON.parse(env) as { system_env_json: { VCAP_SERVICES: Record<string, Array<Record<string, unknown>>> } }).system_env_json.VCAP_SERVICES;
     expect(vcap['local-volume']?.[0]).toMatchObject({
       name: 'vol',
@@ -53,54 +53,54 @@ describe('local volume flow through osbkit up and the CLI', () => {
     });
     expect(JSON.stringify(vcap)).not.toContain('localdriver');
 
-    platform.ok(['start', 'writer']);
-    await waitFor(() => logs('writer').includes('WROTE'), 'the app to write into its volume', 30_000);
-    expect(logs('writer')).toMatch(/id=2000/);
+    await platform.ok(['start', 'writer']);
+    await waitFor(async () => (await logs('writer')).includes('WROTE'), 'the app to write into its volume', 30_000);
+    expect(await logs('writer')).toMatch(/id=2000/);
     expect(readFileSync(join(dir!, 'hello.txt'), 'utf8')).toMatch(/\d{4}/);
 
     const reader = appDir(platform, 'reader', { 'app.sh': '#!/bin/sh\ncat /data/hello.txt >/dev/null && echo READ\necho x > /data/other.txt || echo REFUSED\nexec sleep 3600\n' });
-    platform.ok(['push', 'reader', '--command', 'sh app.sh', '--path', reader, '--no-start']);
-    platform.ok(['bind-service', 'reader', 'vol', '-c', '{"mount":"/data","readonly":true}']);
-    platform.ok(['start', 'reader']);
-    await waitFor(() => logs('reader').includes('REFUSED'), 'the read-only app to be refused', 30_000);
-    expect(logs('reader')).toContain('READ');
-    expect(logs('reader')).toMatch(/Read-only file system/);
+    await platform.ok(['push', 'reader', '--command', 'sh app.sh', '--path', reader, '--no-start']);
+    await platform.ok(['bind-service', 'reader', 'vol', '-c', '{"mount":"/data","readonly":true}']);
+    await platform.ok(['start', 'reader']);
+    await waitFor(async () => (await logs('reader')).includes('REFUSED'), 'the read-only app to be refused', 30_000);
+    expect(await logs('reader')).toContain('READ');
+    expect(await logs('reader')).toMatch(/Read-only file system/);
     expect(existsSync(join(dir!, 'other.txt'))).toBe(false);
 
-    const refused = platform.cli(['delete-service', 'vol']);
+    const refused = await platform.cli(['delete-service', 'vol']);
     expect(refused.status).toBe(1);
     expect(refused.stderr).toMatch(/bindings.*must first be deleted/i);
 
-    platform.ok(['unbind-service', 'reader', 'vol']);
-    platform.ok(['unbind-service', 'writer', 'vol']);
-    platform.ok(['restart', 'writer']);
-    await waitFor(() => logs('writer').includes('/data/hello.txt: Directory nonexistent'), 'the restarted app to have no volume', 30_000);
-    platform.ok(['delete', 'reader']);
-    platform.ok(['delete', 'writer']);
+    await platform.ok(['unbind-service', 'reader', 'vol']);
+    await platform.ok(['unbind-service', 'writer', 'vol']);
+    await platform.ok(['restart', 'writer']);
+    await waitFor(async () => (await logs('writer')).includes('/data/hello.txt: Directory nonexistent'), 'the restarted app to have no volume', 30_000);
+    await platform.ok(['delete', 'reader']);
+    await platform.ok(['delete', 'writer']);
     expect(hostMountsUnder(platform.home)).toEqual([]);
 
-    platform.ok(['delete-service', 'vol']);
+    await platform.ok(['delete-service', 'vol']);
     expect(existsSync(dir!)).toBe(false);
-    expect(platform.ok(['services'])).not.toMatch(/\bvol\b/);
+    expect(await platform.ok(['services'])).not.toMatch(/\bvol\b/);
   });
 
   test('an app that crashes is restarted', async () => {
     const crasher = appDir(platform, 'crasher', { 'app.sh': '#!/bin/sh\necho "run at $(date +%s%N)"\nexit 3\n' });
-    platform.ok(['push', 'crasher', '--command', 'sh app.sh', '--path', crasher]);
-    await waitFor(() => (logs('crasher').match(/run at/g) ?? []).length >= 3, 'three runs of the crashing app', 60_000);
-    const shown = JSON.parse(platform.ok(['--json', 'app', 'crasher'])) as { processes: unknown };
+    await platform.ok(['push', 'crasher', '--command', 'sh app.sh', '--path', crasher]);
+    await waitFor(async () => ((await logs('crasher')).match(/run at/g) ?? []).length >= 3, 'three runs of the crashing app', 60_000);
+    const shown = JSON.parse(await platform.ok(['--json', 'app', 'crasher'])) as { processes: unknown };
     expect(JSON.stringify(shown.processes)).toMatch(/crash/i);
-    platform.ok(['delete', 'crasher']);
+    await platform.ok(['delete', 'crasher']);
   });
 
   test('a cell that dies is restarted and leaves no stale mount or process', async () => {
-    platform.ok(['create-service', 'local-volume', 'free', 'survivor-vol']);
+    await platform.ok(['create-service', 'local-volume', 'free', 'survivor-vol']);
     const app = appDir(platform, 'survivor', { 'app.sh': '#!/bin/sh\necho "up $(date +%s%N)"\nexec sleep 3600\n' });
-    platform.ok(['push', 'survivor', '--command', 'sh app.sh', '--path', app, '--no-start']);
-    platform.ok(['bind-service', 'survivor', 'survivor-vol', '-c', '{"mount":"/data"}']);
-    platform.ok(['start', 'survivor']);
-    await waitFor(() => logs('survivor').includes('up '), 'the app to run', 30_000);
-    const runs = (): number => (logs('survivor').match(/OUT up \d+/g) ?? []).length;
+    await platform.ok(['push', 'survivor', '--command', 'sh app.sh', '--path', app, '--no-start']);
+    await platform.ok(['bind-service', 'survivor', 'survivor-vol', '-c', '{"mount":"/data"}']);
+    await platform.ok(['start', 'survivor']);
+    await waitFor(async () => (await logs('survivor')).includes('up '), 'the app to run', 30_000);
+    const runs = async (): Promise<number> => ((await logs('survivor')).match(/OUT up \d+/g) ?? []).length;
     const sleepersBefore = pidsMatching('sleep 3600');
     expect(sleepersBefore.length).toBeGreaterThan(0);
 
@@ -118,9 +118,9 @@ describe('local volume flow through osbkit up and the CLI', () => {
     expect(platform.upLog()).toMatch(/cell stopped unexpectedly/);
     // The controller notices the new cell does not run the started app and desires it again.
     // The new cell's log buffer starts empty, so a fresh "up" line and a fresh process show the rerun.
-    await waitFor(() => runs() >= 1 && pidsMatching('sleep 3600').some((pid) => !sleepersBefore.includes(pid)), 'the app to run again on the new cell', 30_000);
+    await waitFor(async () => (await runs()) >= 1 && pidsMatching('sleep 3600').some((pid) => !sleepersBefore.includes(pid)), 'the app to run again on the new cell', 30_000);
 
-    platform.ok(['delete', 'survivor']);
-    platform.ok(['delete-service', 'survivor-vol']);
+    await platform.ok(['delete', 'survivor']);
+    await platform.ok(['delete-service', 'survivor-vol']);
   });
 });

@@ -288,6 +288,18 @@ describe('MySQL end to end through the controller and the cell', () => {
     await cli().cliOk(['stop', apps.filler]);
   }, 150_000);
 
+  it('a plan change reaches the binding users: medium allows 40 connections each', async () => {
+    const limits = async (): Promise<number[]> =>
+      (await rows('SELECT max_user_connections AS n FROM mysql.user WHERE User IN (?, ?) ORDER BY User, Host', [writer.username, reader.username])).map((r) =>
+        Number(r.n),
+      );
+    expect(await limits()).toEqual([10, 10, 10, 10]);
+    await cli().cliOk(['update-service', service, '-p', 'medium']);
+    const instance = await cli().cliJson<{ service_plan_name: string; last_operation: { type: string; state: string } }>(['service', service]);
+    expect(instance).toMatchObject({ service_plan_name: 'medium', last_operation: { type: 'update', state: 'succeeded' } });
+    expect(await limits()).toEqual([40, 40, 40, 40]);
+  }, 60_000);
+
   it('after unbind, the old credentials no longer log in', async () => {
     const before = await connectWith(writer);
     await before.end();
