@@ -181,8 +181,10 @@ export class Runner {
           outcome = { kind: 'succeeded', record: done, gone: true };
           return done;
         }
-        if (error && error.status === 503 && live.async) {
-          // The backing service is down: an async operation waits and tries again.
+        if (error && error.status === 503 && live.async && live.attempts > 0) {
+          // The backing service went down in the middle of accepted async work: wait and try
+          // again. On the first step the platform is still waiting for an answer, so it gets
+          // the 503 and decides for itself (orphan mitigation, retry).
           const failures = (live.transientFailures ?? 0) + 1;
           const retryAfterMs = Math.min(TRANSIENT_BACKOFF_MAX_MS, this.options.stepIntervalMs * 2 ** Math.min(failures - 1, 8));
           outcome = { kind: 'in progress', record, retryAfterMs };

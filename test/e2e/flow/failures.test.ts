@@ -109,7 +109,7 @@ describe('failures through the CLI', () => {
     expect(app).toMatch(/created/);
     const bind = await platform.cli(['bind-service', 'idle', 'unbindable']);
     expect(bind.status).toBe(1);
-    expect(bind.stderr).toMatch(/not bindable/i);
+    expect(bind.stderr).toMatch(/does not allow bindings/i);
 
     await platform.ok(['delete', 'idle']);
     await platform.ok(['delete-service', 'unbindable']);
