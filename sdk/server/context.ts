@@ -19,7 +19,8 @@ export interface HandlerContext {
 
 export type HandlerResult = Outcome | { status: number; raw: Buffer };
 
-export type Handler = (ctx: HandlerContext) => Promise<HandlerResult>;
+/** May answer synchronously (the catalog does), which saves the hot path a promise. */
+export type Handler = (ctx: HandlerContext) => HandlerResult | Promise<HandlerResult>;
 
 export interface RouteSpec {
   method: 'GET' | 'PUT' | 'PATCH' | 'DELETE';

@@ -16,6 +16,7 @@ import type { HandlerContext, HandlerResult, RouteSpec } from './context';
 import { ROUTES } from './handlers';
 import { readJsonBody, sendJson, splitUrl } from './http';
 import { checkApiVersion, readCaller } from './preconditions';
+import type { StoredCaller } from '../engine/steps';
 import { checkBrokerAgainstCatalog } from './capabilities';
 
 export interface CreateBrokerOptions {
@@ -64,6 +65,10 @@ const DEFAULT_ENGINE: EngineOptions = {
 
 type RouteStore = { spec: RouteSpec } | { metrics: true };
 
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as Promise<T> | undefined)?.then === 'function';
+}
+
 export function createBroker(options: CreateBrokerOptions): BrokerApp {
   const logger = options.logger ?? createLogger();
   const catalog = options.catalog instanceof Catalog
@@ -84,6 +89,7 @@ export function createBroker(options: CreateBrokerOptions): BrokerApp {
   if (metrics) router.on('GET', '/metrics', () => undefined, { metrics: true } satisfies RouteStore);
 
   let started: Promise<void> | undefined;
+  let ready = false;
   let closed = false;
   const start = (): Promise<void> => {
     started ??= (async () => {
@@ -91,6 +97,7 @@ export function createBroker(options: CreateBrokerOptions): BrokerApp {
       await options.broker.start?.();
       await engine.start();
       logger.info({ offerings: catalog.allOfferings().length, plans: catalog.allPlans().length }, 'service broker ready');
+      ready = true;
     })().catch((error: unknown) => {
       // A backing service that is down at boot must not leave the broker broken for good:
       // the next request tries again.
@@ -152,29 +159,51 @@ export function createBroker(options: CreateBrokerOptions): BrokerApp {
       finish(error.status, error);
     };
 
-    const run = async (): Promise<void> => {
-      if (closed) throw errors.unavailable('The service broker is shutting down.');
-      try {
-        await start();
-      } catch (error) {
-        throw errors.unavailable('The service broker cannot reach its state store or backing service yet; try again later.', error);
-      }
-      if (!('metrics' in route && options.metricsPublic) && !(await authenticate(req))) throw errors.unauthorized();
-      if ('metrics' in route) {
-        const text = await metrics!.registry.metrics();
-        res.writeHead(200, { 'content-type': metrics!.registry.contentType });
-        res.end(text);
-        finish(200);
-        return;
-      }
-      const spec = route.spec;
-      const apiVersion = checkApiVersion(req, spec.minMinor);
-      const caller = readCaller(req, apiVersion);
-      const body = spec.readsBody ? await readJsonBody(req, bodyLimit) : undefined;
-      const result = await spec.handler({ req, params: found.params, query, caller, body, engine, catalog, log });
+    // The common case runs without a single await (a started broker, Basic auth, a handler
+    // that answers from memory); anything asynchronous falls back to promises.
+    const serveMetrics = async (): Promise<void> => {
+      const text = await metrics!.registry.metrics();
+      res.writeHead(200, { 'content-type': metrics!.registry.contentType });
+      res.end(text);
+      finish(200);
+    };
+    const dispatch = (spec: RouteSpec, body: unknown): void | Promise<void> => {
+      const result = spec.handler({ req, params: found.params, query, caller: callerOf(spec), body, engine, catalog, log });
+      if (isPromise(result)) return result.then(respond);
       respond(result);
     };
-    run().catch(fail);
+    let caller: StoredCaller | undefined;
+    const callerOf = (spec: RouteSpec): StoredCaller => (caller ??= readCaller(req, checkApiVersion(req, spec.minMinor)));
+    const afterAuth = (): void | Promise<void> => {
+      if ('metrics' in route) return serveMetrics();
+      const spec = route.spec;
+      callerOf(spec);
+      if (spec.readsBody) return readJsonBody(req, bodyLimit).then((body) => dispatch(spec, body));
+      return dispatch(spec, undefined);
+    };
+    const afterStart = (): void | Promise<void> => {
+      if ('metrics' in route && options.metricsPublic) return afterAuth();
+      const allowed = authenticate(req);
+      if (isPromise(allowed)) {
+        return allowed.then((ok) => {
+          if (!ok) throw errors.unauthorized();
+          return afterAuth();
+        });
+      }
+      if (!allowed) throw errors.unauthorized();
+      return afterAuth();
+    };
+    try {
+      if (closed) throw errors.unavailable('The service broker is shutting down.');
+      const pending = ready
+        ? afterStart()
+        : start().then(afterStart, (error: unknown) => {
+            throw errors.unavailable('The service broker cannot reach its state store or backing service yet; try again later.', error);
+          });
+      if (isPromise(pending)) pending.catch(fail);
+    } catch (error) {
+      fail(error);
+    }
   };
 
   const app: BrokerApp = {

@@ -1,4 +1,4 @@
 import type { Handler } from '../context';
 
 /** GET /v2/catalog: the body is serialised once at start. */
-export const getCatalog: Handler = async ({ catalog }) => ({ status: 200, raw: catalog.body });
+export const getCatalog: Handler = ({ catalog }) => ({ status: 200, raw: catalog.body });
