@@ -112,7 +112,8 @@ export class Engine {
     const fingerprint = instanceFingerprint(input);
     const entry = this.catalog.plan(input.planId)!;
     for (let attempt = 0; attempt < 5; attempt++) {
-      const existing = await this.store.getInstance(input.instanceId);
+      // New ids are the common case: try to claim the id first and read only when it is taken.
+      const existing = attempt === 0 ? undefined : await this.store.getInstance(input.instanceId);
       if (existing && (existing.record.state === 'provisioning' || existing.record.state === 'provisioned')) {
         return this.answerRepeatedProvision(existing.record, fingerprint, input.acceptsIncomplete);
       }
@@ -331,7 +332,7 @@ export class Engine {
     };
     const fingerprint = bindingFingerprint(draft);
     for (let attempt = 0; attempt < 5; attempt++) {
-      const existing = await this.store.getBinding(input.instanceId, input.bindingId);
+      const existing = attempt === 0 ? undefined : await this.store.getBinding(input.instanceId, input.bindingId);
       if (existing && (existing.record.state === 'binding' || existing.record.state === 'bound')) {
         return this.answerRepeatedBind(existing.record, fingerprint, input.acceptsIncomplete);
       }

@@ -39,7 +39,7 @@ const TRANSIENT_BACKOFF_MAX_MS = 30_000;
 
 export class Runner {
   readonly owner = randomUUID();
-  private readonly controllers = new Map<string, AbortController>();
+  private readonly controllers = new Map<string, LazyAbort>();
   private readonly driving = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private scanTimer: NodeJS.Timeout | undefined;
@@ -97,7 +97,7 @@ export class Runner {
     const op = current?.record.operation;
     if (!current || !op || op.id !== opId || op.state !== 'in progress' || op.owner !== this.owner) return { kind: 'lost' };
 
-    const controller = new AbortController();
+    const controller = new LazyAbort();
     this.controllers.set(opId, controller);
     // Most steps never log; building a child logger only on first use keeps the hot path lean.
     let scoped: Logger | undefined;
@@ -105,7 +105,9 @@ export class Runner {
     const scopedLogger = (): Logger => (scoped ??= parent.child({ operation: opId, kind: op.kind, ...refFields(ref) }));
     const ctx: StepContext = {
       ...(op.checkpoint !== undefined ? { checkpoint: op.checkpoint } : {}),
-      signal: controller.signal,
+      get signal() {
+        return controller.signal;
+      },
       operationId: opId,
       step: op.attempts + 1,
       get logger() {
@@ -136,7 +138,7 @@ export class Runner {
     opId: string,
     op: OperationRecord,
     current: Versioned<AnyRecord>,
-    controller: AbortController,
+    controller: LazyAbort,
     scopedLogger: () => Logger,
     threwInitially: boolean,
     thrownInitially: unknown,
@@ -144,7 +146,7 @@ export class Runner {
   ): Promise<StepOutcome> {
     let threw = threwInitially;
     let thrown = thrownInitially;
-    if (threw && this.closed && controller.signal.aborted) {
+    if (threw && this.closed && controller.aborted) {
       // Shutting down: the step gave up because we asked it to. Record nothing; the
       // operation stays in progress and resumes once its lease runs out.
       return { kind: 'lost' };
@@ -417,6 +419,31 @@ export class Runner {
     for (const controller of this.controllers.values()) controller.abort(new Error('the broker is shutting down'));
     const deadline = Date.now() + 5000;
     while (this.controllers.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * An abort signal made only when a step asks for it: most steps never look, and an
+ * AbortController per step is measurable on the hot path.
+ */
+class LazyAbort {
+  private controller: AbortController | undefined;
+  private reason: unknown;
+  aborted = false;
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.controller?.abort(reason);
   }
 }
 
