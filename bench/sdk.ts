@@ -10,10 +10,10 @@ import autocannon from 'autocannon';
  * drift on the machine hits all of them alike. Each server runs in its own process;
  * autocannon runs here.
  *
- * Options (env): BENCH_ROUNDS (3), BENCH_SECONDS (4), BENCH_CONNECTIONS (16).
+ * Options (env): BENCH_ROUNDS (5), BENCH_SECONDS (3), BENCH_CONNECTIONS (16).
  */
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 
 const SERVICE = '3f6b2a8e-bench-4c1d-9e5f-000000000001';

@@ -352,7 +352,7 @@ export class Engine {
       };
       const version = await this.store.putBinding(record, existing?.version ?? null);
       if (version === undefined) continue;
-      return this.runFirstStep(ref, op, existing, { record, version }, (done) => ({ status: 201, body: bindBody(done as BindingRecord) }));
+      return this.runFirstStep(ref, op, existing, { record, version }, (done) => ({ status: 201, body: bindBody(done as BindingRecord) }), inst);
     }
     throw errors.concurrency();
   }
@@ -502,8 +502,9 @@ export class Engine {
     before: Versioned<AnyRecord> | undefined,
     written: Versioned<AnyRecord> | undefined,
     success: (record: AnyRecord, gone: boolean) => Outcome,
+    instanceHint?: InstanceRecord,
   ): Promise<Outcome> {
-    let outcome = await this.runner.runStep(ref, op.id, written);
+    let outcome = await this.runner.runStep(ref, op.id, written, instanceHint);
     if (outcome.kind === 'in progress' && op.async) {
       this.runner.drive(ref, op.id, outcome.retryAfterMs);
       const dashboardUrl = op.kind === 'provision' && 'dashboardUrl' in outcome.record ? outcome.record.dashboardUrl : undefined;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { isInProgress, type StepContext } from '../broker';
 import { isOsbError, type OsbError } from '../errors';
-import type { OperationRecord, StateStore, Versioned } from '../store/types';
+import type { InstanceRecord, OperationRecord, StateStore, Versioned } from '../store/types';
 import type { OperationMetrics } from '../metrics';
 import { describeTarget, replaceHistoryEntry, type AnyRecord, type TargetRef } from './records';
 import { applyFailure, applySuccess, callBroker, checkBindResult, type StepDeps } from './steps';
@@ -92,7 +92,7 @@ export class Runner {
   }
 
   /** Runs one step of the operation `opId`, which this runner must own, and persists what happened. */
-  async runStep(ref: TargetRef, opId: string, known?: Versioned<AnyRecord>): Promise<StepOutcome> {
+  async runStep(ref: TargetRef, opId: string, known?: Versioned<AnyRecord>, instanceHint?: InstanceRecord): Promise<StepOutcome> {
     const current = known ?? (await this.load(ref));
     const op = current?.record.operation;
     if (!current || !op || op.id !== opId || op.state !== 'in progress' || op.owner !== this.owner) return { kind: 'lost' };
@@ -119,7 +119,7 @@ export class Runner {
     let thrown: unknown;
     let threw = false;
     try {
-      value = await callBroker(this.deps, current.record, op, ctx);
+      value = await callBroker(this.deps, current.record, op, ctx, instanceHint);
     } catch (error) {
       thrown = error;
       threw = true;

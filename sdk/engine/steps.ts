@@ -47,7 +47,11 @@ async function loadInstance(deps: StepDeps, instanceId: string): Promise<Instanc
   return found.record;
 }
 
-export async function callBroker(deps: StepDeps, record: AnyRecord, op: OperationRecord, ctx: StepContext): Promise<unknown> {
+/**
+ * `instanceHint`: the instance a binding belongs to, when the caller has just read it; it
+ * saves a read on the bind and unbind hot path.
+ */
+export async function callBroker(deps: StepDeps, record: AnyRecord, op: OperationRecord, ctx: StepContext, instanceHint?: InstanceRecord): Promise<unknown> {
   const { broker, catalog } = deps;
   const caller = storedCaller(op);
   const acceptsIncomplete = op.async;
@@ -110,7 +114,7 @@ export async function callBroker(deps: StepDeps, record: AnyRecord, op: Operatio
     }
     case 'bind': {
       const rec = record as BindingRecord;
-      const instance = await loadInstance(deps, rec.instanceId);
+      const instance = instanceHint ?? (await loadInstance(deps, rec.instanceId));
       let predecessor;
       if (rec.predecessorBindingId) {
         const found = await deps.store.getBinding(rec.instanceId, rec.predecessorBindingId);
@@ -133,7 +137,7 @@ export async function callBroker(deps: StepDeps, record: AnyRecord, op: Operatio
     }
     case 'unbind': {
       const rec = record as BindingRecord;
-      const instance = await loadInstance(deps, rec.instanceId);
+      const instance = instanceHint ?? (await loadInstance(deps, rec.instanceId));
       return broker.unbind!(
         {
           instance: instanceView(instance, catalog),
