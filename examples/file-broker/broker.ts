@@ -37,9 +37,10 @@ export class FileBroker implements ServiceBroker {
 
   async provision(request: ProvisionRequest, ctx: StepContext): Promise<ProvisionResult | InProgress> {
     const dir = this.dir(request.instanceId);
+    // Refuse before touching the disk: a refused request must leave nothing behind.
+    if (request.plan.id === SLOW_PLAN && !request.acceptsIncomplete) throw errors.asyncRequired();
     await mkdir(dir, { recursive: true });
     if (request.plan.id !== SLOW_PLAN) return { data: { dir } };
-    if (!request.acceptsIncomplete) throw errors.asyncRequired();
     const done = typeof ctx.checkpoint === 'number' ? ctx.checkpoint : 0;
     // Writing the next file is idempotent, so repeating a step after a crash is harmless.
     await writeFile(join(dir, `step-${done + 1}`), `${new Date().toISOString()}\n`);

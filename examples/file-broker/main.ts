@@ -14,6 +14,12 @@ function flag(name: string, fallback?: string): string {
   return value;
 }
 
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is required: a broker never runs with default credentials`);
+  return value;
+}
+
 async function main(): Promise<void> {
   const dir = flag('dir');
   const port = Number(flag('port', '8080'));
@@ -22,10 +28,7 @@ async function main(): Promise<void> {
     catalog: join(__dirname, '..', '..', '..', 'examples', 'file-broker', 'catalog.yaml'),
     broker: new FileBroker({ root: join(dir, 'files'), stepSeconds: Number(flag('step-seconds', '1')), slowSteps: Number(flag('steps', '5')) }),
     store: new SqliteStore({ path: join(dir, 'state.db') }),
-    auth: {
-      username: process.env.OSBKIT_BROKER_USERNAME ?? 'broker',
-      password: process.env.OSBKIT_BROKER_PASSWORD ?? 'broker-secret',
-    },
+    auth: { username: required('OSBKIT_BROKER_USERNAME'), password: required('OSBKIT_BROKER_PASSWORD') },
     logger,
     engine: { leaseMs: Number(flag('lease-ms', '30000')), scanIntervalMs: Number(flag('scan-ms', '15000')) },
   });

@@ -21,7 +21,7 @@ describe('a broker killed mid-operation', () => {
   const client = (): OsbClient => new OsbClient({ url: `http://127.0.0.1:${port}`, username: 'broker', password: 'broker-secret', timeoutMs: 5000 });
 
   const start = async (): Promise<RunningProcess> => {
-    const proc = startNode(SCRIPT, ['--dir', dir, '--port', String(port), '--steps', String(STEPS), '--step-seconds', '0.25', '--lease-ms', '1000', '--scan-ms', '300'], { OSBKIT_LOG_LEVEL: 'warn' });
+    const proc = startNode(SCRIPT, ['--dir', dir, '--port', String(port), '--steps', String(STEPS), '--step-seconds', '0.25', '--lease-ms', '1000', '--scan-ms', '300'], { OSBKIT_LOG_LEVEL: 'warn', OSBKIT_BROKER_USERNAME: 'broker', OSBKIT_BROKER_PASSWORD: 'broker-secret' });
     await waitFor(async () => (await client().getCatalog()).status === 200, `the broker on port ${port}\n${proc.output()}`);
     return proc;
   };
