@@ -77,7 +77,7 @@ export function createBroker(options: CreateBrokerOptions): BrokerApp {
       ? Catalog.load(options.catalog)
       : Catalog.from(options.catalog);
   checkBrokerAgainstCatalog(options.broker, catalog);
-  const store = options.store ?? new MemoryStore();
+  const store: StateStore = options.store ?? new MemoryStore();
   const authenticate = createAuthenticator(options.auth);
   if (authenticate.kind === 'none') logger.warn('this broker accepts requests without authentication');
   const metrics = options.metrics ? new BrokerMetrics(store) : undefined;
@@ -139,7 +139,16 @@ export function createBroker(options: CreateBrokerOptions): BrokerApp {
       if (error && status >= 500) logger.error({ ...line, err: error.cause ?? error }, 'request failed');
       else logger.info(line, 'request');
     };
+    // An answer about a change goes out only once the change is durable.
+    const mustSync = req.method !== 'GET' && store.sync !== undefined;
     const respond = (result: HandlerResult): void => {
+      if (mustSync) {
+        store.sync!().then(() => send(result), (error: unknown) => sendError(errors.internal(error)));
+        return;
+      }
+      send(result);
+    };
+    const send = (result: HandlerResult): void => {
       const headers: Record<string, string> = {};
       if (echoed) headers['x-broker-api-request-identity'] = echoed;
       if ('raw' in result) sendJson(res, result.status, result.raw, headers);
@@ -151,6 +160,13 @@ export function createBroker(options: CreateBrokerOptions): BrokerApp {
     };
     const fail = (thrown: unknown): void => {
       const error = toOsbError(thrown);
+      if (mustSync) {
+        store.sync!().then(() => sendError(error), (syncError: unknown) => sendError(errors.internal(syncError)));
+        return;
+      }
+      sendError(error);
+    };
+    const sendError = (error: OsbError): void => {
       const headers: Record<string, string> = {};
       if (echoed) headers['x-broker-api-request-identity'] = echoed;
       if (error.status === 401) headers['www-authenticate'] = 'Basic realm="osbkit"';

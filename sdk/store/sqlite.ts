@@ -15,6 +15,9 @@ export interface SqliteStoreOptions {
 
 const SCHEMA_VERSION = 1;
 
+/** The stores of this process, by file, so one never waits on another's open transaction. */
+const openStores = new Map<string, Set<SqliteStore>>();
+
 /** The embedded durable default: one SQLite file in WAL mode, safe for several processes. */
 export class SqliteStore implements StateStore {
   private readonly db: Database.Database;
@@ -26,6 +29,12 @@ export class SqliteStore implements StateStore {
   }
 
   async init(): Promise<void> {
+    this.commit();
+    if (this.options.path !== ':memory:') {
+      const peers = openStores.get(this.options.path) ?? new Set<SqliteStore>();
+      peers.add(this);
+      openStores.set(this.options.path, peers);
+    }
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${this.options.synchronous ?? 'NORMAL'}`);
     // Another replica may hold the write lock briefly; wait instead of failing.
@@ -59,14 +68,14 @@ export class SqliteStore implements StateStore {
       throw new Error(`the state file was written by a newer osbkit (schema ${row.version} > ${SCHEMA_VERSION})`);
     }
     this.statements = this.prepare();
-    this.runBatch = this.db.transaction((batch: Array<{ run: () => number | undefined }>) => batch.map((item) => item.run()));
   }
-
-  private runBatch!: Database.Transaction<(batch: Array<{ run: () => number | undefined }>) => Array<number | undefined>>;
 
   private prepare() {
     const db = this.db;
     return {
+      begin: db.prepare('BEGIN IMMEDIATE'),
+      commit: db.prepare('COMMIT'),
+      rollback: db.prepare('ROLLBACK'),
       getInstance: db.prepare('SELECT doc, version FROM osb_instances WHERE instance_id = ?'),
       insertInstance: db.prepare(
         'INSERT OR IGNORE INTO osb_instances (instance_id, version, state, op_state, updated_at, doc) VALUES (?, 1, ?, ?, ?, ?)',
@@ -91,66 +100,63 @@ export class SqliteStore implements StateStore {
 
   async close(): Promise<void> {
     if (!this.db.open) return;
-    this.flush();
+    this.commit();
+    openStores.get(this.options.path)?.delete(this);
     this.db.close();
   }
 
   /**
-   * Writes queued in one turn of the event loop commit in one transaction (group commit):
-   * a commit costs far more than a row, and concurrent requests then share it. Each write
-   * still gets its own compare-and-set answer, and a read of a key with a queued write
-   * commits the queue first, so every caller reads its own writes.
+   * Group commit. The first write in a turn of the event loop opens a write transaction
+   * (BEGIN IMMEDIATE, which also holds off other processes' writers); every write in that
+   * turn runs in it at once, so its compare-and-set answer is known immediately and later
+   * reads on this connection see it; the transaction commits at the end of the turn. A
+   * commit costs far more than a row, so concurrent requests share one. `sync()` resolves
+   * once everything written so far is committed: the server calls it before it answers.
    */
-  private readonly queue: Array<{ key: string; run: () => number | undefined; resolve: (v: number | undefined) => void; reject: (e: unknown) => void }> = [];
-  private readonly queuedKeys = new Set<string>();
-  private flushScheduled = false;
+  private commitScheduled = false;
+  private readonly commitWaiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
 
-  private enqueue(key: string, run: () => number | undefined): Promise<number | undefined> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ key, run, resolve, reject });
-      this.queuedKeys.add(key);
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
+  private write(run: () => number | undefined): number | undefined {
+    if (!this.db.inTransaction) {
+      // Another store on the same file in this process would hold the lock until its turn
+      // ends, which a blocking BEGIN here would never let come: commit it first.
+      for (const other of openStores.get(this.options.path) ?? []) if (other !== this) other.commit();
+      this.statements.begin.run();
+      if (!this.commitScheduled) {
+        this.commitScheduled = true;
+        setImmediate(() => this.commit());
       }
-    });
+    }
+    return run();
   }
 
-  private flush(): void {
-    this.flushScheduled = false;
-    if (this.queue.length === 0) return;
-    const batch = this.queue.splice(0);
-    this.queuedKeys.clear();
-    let results: Array<number | undefined>;
+  /** Commits the open transaction now (also used by peers on the same file). */
+  commit(): void {
+    this.commitScheduled = false;
+    const waiters = this.commitWaiters.splice(0);
     try {
-      results = this.runBatch.immediate(batch);
-    } catch {
-      // One failing write must not fail the others: retry them one by one.
-      batch.forEach((item) => {
-        try {
-          item.resolve(item.run());
-        } catch (error) {
-          item.reject(error);
-        }
-      });
+      if (this.db.inTransaction) this.statements.commit.run();
+    } catch (error) {
+      if (this.db.inTransaction) this.statements.rollback.run();
+      waiters.forEach((waiter) => waiter.reject(error));
       return;
     }
-    batch.forEach((item, i) => item.resolve(results[i]));
+    waiters.forEach((waiter) => waiter.resolve());
   }
 
-  private readKey(key: string): void {
-    if (this.queuedKeys.has(key)) this.flush();
+  async sync(): Promise<void> {
+    if (!this.db.inTransaction) return;
+    await new Promise<void>((resolve, reject) => this.commitWaiters.push({ resolve, reject }));
   }
 
   async getInstance(instanceId: string): Promise<Versioned<InstanceRecord> | undefined> {
-    this.readKey(`i:${instanceId}`);
     return decode<InstanceRecord>(this.statements.getInstance.get(instanceId));
   }
 
   async putInstance(record: InstanceRecord, expectedVersion: number | null): Promise<number | undefined> {
     const doc = JSON.stringify(record);
     const opState = record.operation?.state ?? null;
-    return this.enqueue(`i:${record.instanceId}`, () => {
+    return this.write(() => {
       if (expectedVersion === null) {
         const result = this.statements.insertInstance.run(record.instanceId, record.state, opState, record.updatedAt, doc);
         return result.changes === 1 ? 1 : undefined;
@@ -161,14 +167,13 @@ export class SqliteStore implements StateStore {
   }
 
   async getBinding(instanceId: string, bindingId: string): Promise<Versioned<BindingRecord> | undefined> {
-    this.readKey(`b:${JSON.stringify([instanceId, bindingId])}`);
     return decode<BindingRecord>(this.statements.getBinding.get(instanceId, bindingId));
   }
 
   async putBinding(record: BindingRecord, expectedVersion: number | null): Promise<number | undefined> {
     const doc = JSON.stringify(record);
     const opState = record.operation?.state ?? null;
-    return this.enqueue(`b:${JSON.stringify([record.instanceId, record.bindingId])}`, () => {
+    return this.write(() => {
       if (expectedVersion === null) {
         const result = this.statements.insertBinding.run(
           record.instanceId, record.bindingId, record.state, opState, record.updatedAt, doc,
@@ -183,12 +188,10 @@ export class SqliteStore implements StateStore {
   }
 
   async listBindings(instanceId: string): Promise<Array<Versioned<BindingRecord>>> {
-    this.flush();
     return this.statements.listBindings.all(instanceId).map((row) => decode<BindingRecord>(row)!);
   }
 
   async listPending(): Promise<PendingTarget[]> {
-    this.flush();
     const instances = this.statements.pendingInstances.all() as Array<{ instance_id: string }>;
     const bindings = this.statements.pendingBindings.all() as Array<{ instance_id: string; binding_id: string }>;
     return [
@@ -198,9 +201,8 @@ export class SqliteStore implements StateStore {
   }
 
   async purgeDeleted(before: Date): Promise<number> {
-    this.flush();
     const cutoff = before.toISOString();
-    return this.statements.purgeInstances.run(cutoff).changes + this.statements.purgeBindings.run(cutoff).changes;
+    return this.write(() => this.statements.purgeInstances.run(cutoff).changes + this.statements.purgeBindings.run(cutoff).changes) ?? 0;
   }
 }
 

@@ -124,4 +124,9 @@ export interface StateStore {
   listPending(): Promise<PendingTarget[]>;
   /** Drops deleted records last changed before `before`; returns how many went. */
   purgeDeleted(before: Date): Promise<number>;
+  /**
+   * For stores that commit writes in groups: resolves once every write made so far is
+   * durable. The server waits for it before it answers a request that changed state.
+   */
+  sync?(): Promise<void>;
 }
