@@ -138,6 +138,9 @@ export class Engine {
       // A failed or deleted record with this id is replaced: the new provision starts afresh.
       const version = await this.store.putInstance(record, existing?.version ?? null);
       if (version === undefined) continue;
+      // The claim must survive a crash before the broker creates anything: otherwise a
+      // platform's orphan-mitigating delete would find no record and the resource would leak.
+      await this.store.sync?.();
       return this.runFirstStep(ref, op, existing, { record, version }, (done) => {
         const rec = done as InstanceRecord;
         return { status: 201, body: provisionBody(rec) };
@@ -352,6 +355,7 @@ export class Engine {
       };
       const version = await this.store.putBinding(record, existing?.version ?? null);
       if (version === undefined) continue;
+      await this.store.sync?.();
       return this.runFirstStep(ref, op, existing, { record, version }, (done) => ({ status: 201, body: bindBody(done as BindingRecord) }), inst);
     }
     throw errors.concurrency();
