@@ -2,13 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { LastOperationAnswer } from '../../sdk/client';
 import type { BindRequest } from '../../sdk/openapi';
 import { validateVolumeMounts, type VolumeMount } from '../../sdk/volume/mounts';
+import { finalDescription, pollRequest, progressRecorder } from './broker-polling';
 import { bindingScope, operation, type BindingScope, type ControllerContext } from './context';
 import { ApiError, JobFailure, apiErrors } from './errors';
 import type { JobContext } from './jobs';
 import { classifyBrokerFailure, needsOrphanMitigation, type FailureKind } from './orphan-mitigation';
 import { bindingContext, describeBrokerFailure, describeFailedOperation, userIdentity } from './osb-calls';
-import type { BindingDetails, JobRecord, LastOperation, ServiceBindingRecord, ServiceOfferingRecord } from './records';
+import type { BindingDetails, JobRecord, LastOperation, MitigationPurpose, ServiceBindingRecord, ServiceOfferingRecord } from './records';
 import { timestamp } from './store';
+import { UNKNOWN_OUTCOME } from './unknown-outcome';
 
 /**
  * Creating and deleting credential bindings: the bind call, polling and fetching for async
@@ -28,14 +30,24 @@ function setOperation(context: ControllerContext, guid: string, type: LastOperat
   saveBinding(context, guid, { lastOperation: operation(current.lastOperation, type, state, description), ...extra });
 }
 
-function progressRecorder(context: ControllerContext, guid: string, type: LastOperation['type']): (answer: LastOperationAnswer) => void {
-  let shown: string | undefined;
-  return (answer) => {
-    const said = answer.body.description;
-    if (answer.body.state !== 'in progress' || typeof said !== 'string' || said === shown) return;
-    shown = said;
-    setOperation(context, guid, type, 'in progress', said.slice(0, 1000));
-  };
+/** Keeps the broker's progress text on the binding while polling. */
+function showProgress(context: ControllerContext, guid: string, type: LastOperation['type']): (answer: LastOperationAnswer) => void {
+  return progressRecorder((said) => setOperation(context, guid, type, 'in progress', said));
+}
+
+/** Asks for the delete that orphan mitigation sends until the broker confirms the binding is gone. */
+function requestMitigation(context: ControllerContext, scope: BindingScope, purpose: MitigationPurpose, reason: string): void {
+  const { binding, plan, offering } = scope;
+  context.mitigator.request({
+    kind: 'binding',
+    purpose,
+    brokerGuid: offering.brokerGuid,
+    instanceGuid: binding.instanceGuid,
+    bindingGuid: binding.guid,
+    serviceId: offering.catalogId,
+    planId: plan.catalogId,
+    reason,
+  });
 }
 
 const NOT_A_VOLUME_SERVICE = 'The service is attempting to supply volume mounts from your application, but is not registered as a volume mount service. Please contact the service provider.';
@@ -146,12 +158,8 @@ async function bindInstance(context: ControllerContext, guid: string, parameters
 async function pollCreate(context: ControllerContext, scope: BindingScope, brokerOperation: string | undefined, job: JobContext): Promise<void> {
   const { binding, plan, offering } = scope;
   const last = await context.osb.waitForBinding(offering.brokerGuid, binding.instanceGuid, binding.guid, {
-    ...(brokerOperation !== undefined ? { operation: brokerOperation } : {}),
-    serviceId: offering.catalogId,
-    planId: plan.catalogId,
-    plan: plan.document,
-    signal: job.signal,
-    onPoll: progressRecorder(context, binding.guid, 'create'),
+    ...pollRequest(scope, brokerOperation, job),
+    onPoll: showProgress(context, binding.guid, 'create'),
   });
   if (last.body.state === 'failed') failCreate(context, scope, 'last-operation-failed', describeFailedOperation(last, 'bind'));
   // An async binding's credentials arrive only through a fetch, which the broker must offer.
@@ -165,7 +173,7 @@ async function pollCreate(context: ControllerContext, scope: BindingScope, broke
     if (job.signal.aborted) throw error;
     failCreate(context, scope, 'invalid-response', describeBrokerFailure(error, 'fetch binding'));
   }
-  establish(context, scope, fetched, typeof last.body.description === 'string' ? last.body.description.slice(0, 1000) : '');
+  establish(context, scope, fetched, finalDescription(last));
 }
 
 function establish(context: ControllerContext, scope: BindingScope, body: Record<string, unknown>, description: string): void {
@@ -180,21 +188,10 @@ function establish(context: ControllerContext, scope: BindingScope, body: Record
 }
 
 function failCreate(context: ControllerContext, scope: BindingScope, kind: FailureKind, error: ApiError): never {
-  const { binding, plan, offering } = scope;
+  const { binding } = scope;
   setOperation(context, binding.guid, 'create', 'failed', error.detail, { phase: null, brokerOperation: null, established: false });
   context.logger.warn({ binding: binding.guid, instance: binding.instanceGuid, failure: kind, error: error.detail }, 'service binding create failed');
-  if (needsOrphanMitigation('bind', kind)) {
-    context.mitigator.request({
-      kind: 'binding',
-      purpose: 'create',
-      brokerGuid: offering.brokerGuid,
-      instanceGuid: binding.instanceGuid,
-      bindingGuid: binding.guid,
-      serviceId: offering.catalogId,
-      planId: plan.catalogId,
-      reason: error.detail,
-    });
-  }
+  if (needsOrphanMitigation('bind', kind)) requestMitigation(context, scope, 'create', error.detail);
   throw JobFailure.of(error);
 }
 
@@ -232,36 +229,21 @@ export async function unbind(context: ControllerContext, guid: string, job: JobC
 }
 
 async function pollDelete(context: ControllerContext, scope: BindingScope, brokerOperation: string | undefined, job: JobContext): Promise<void> {
-  const { binding, plan, offering } = scope;
+  const { binding, offering } = scope;
   const last = await context.osb.waitForBinding(offering.brokerGuid, binding.instanceGuid, binding.guid, {
-    ...(brokerOperation !== undefined ? { operation: brokerOperation } : {}),
-    serviceId: offering.catalogId,
-    planId: plan.catalogId,
-    plan: plan.document,
+    ...pollRequest(scope, brokerOperation, job),
     isDelete: true,
-    signal: job.signal,
-    onPoll: progressRecorder(context, binding.guid, 'delete'),
+    onPoll: showProgress(context, binding.guid, 'delete'),
   });
   if (last.body.state === 'failed') failDelete(context, scope, 'last-operation-failed', describeFailedOperation(last, 'unbind'));
   forgetBinding(context, binding.guid);
 }
 
 function failDelete(context: ControllerContext, scope: BindingScope, kind: FailureKind, error: ApiError): never {
-  const { binding, plan, offering } = scope;
+  const { binding } = scope;
   setOperation(context, binding.guid, 'delete', 'failed', error.detail, { phase: null, brokerOperation: null });
   context.logger.warn({ binding: binding.guid, failure: kind, error: error.detail }, 'service binding delete failed');
-  if (needsOrphanMitigation('unbind', kind)) {
-    context.mitigator.request({
-      kind: 'binding',
-      purpose: 'delete',
-      brokerGuid: offering.brokerGuid,
-      instanceGuid: binding.instanceGuid,
-      bindingGuid: binding.guid,
-      serviceId: offering.catalogId,
-      planId: plan.catalogId,
-      reason: error.detail,
-    });
-  }
+  if (needsOrphanMitigation('unbind', kind)) requestMitigation(context, scope, 'delete', error.detail);
   throw JobFailure.of(error);
 }
 
@@ -276,8 +258,6 @@ export function forgetBinding(context: ControllerContext, guid: string): void {
 }
 
 // --- resuming after a restart -------------------------------------------------------------
-
-const UNKNOWN_OUTCOME = 'The controller restarted before the service broker answered; the outcome is unknown.';
 
 export async function resumeBindingJob(context: ControllerContext, job: JobContext): Promise<void> {
   const binding = context.store.binding(job.job.resourceGuid);

@@ -2,13 +2,15 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { LastOperationAnswer } from '../../sdk/client';
 import type { ProvisionRequest, UpdateRequest } from '../../sdk/openapi';
 import { canonicalJson } from '../../sdk/json';
+import { finalDescription, pollRequest, progressRecorder } from './broker-polling';
 import { instanceScope, operation, type ControllerContext, type InstanceScope } from './context';
 import { ApiError, JobFailure, apiErrors } from './errors';
 import type { JobContext } from './jobs';
 import { classifyBrokerFailure, needsOrphanMitigation, type FailureKind } from './orphan-mitigation';
 import { describeBrokerFailure, describeFailedOperation, instanceContext, userIdentity } from './osb-calls';
-import type { JobRecord, LastOperation, ServiceInstanceRecord, ServicePlanRecord } from './records';
+import type { JobRecord, LastOperation, MitigationPurpose, ServiceInstanceRecord, ServicePlanRecord } from './records';
 import { timestamp } from './store';
+import { UNKNOWN_OUTCOME } from './unknown-outcome';
 
 /**
  * Creating, updating and deleting service instances: the broker calls, the polling, and
@@ -31,14 +33,23 @@ function setOperation(context: ControllerContext, guid: string, type: LastOperat
 }
 
 /** Keeps the broker's progress text on the instance while polling. */
-function progressRecorder(context: ControllerContext, guid: string, type: LastOperation['type']): (answer: LastOperationAnswer) => void {
-  let shown: string | undefined;
-  return (answer) => {
-    const said = answer.body.description;
-    if (answer.body.state !== 'in progress' || typeof said !== 'string' || said === shown) return;
-    shown = said;
-    setOperation(context, guid, type, 'in progress', said.slice(0, 1000));
-  };
+function showProgress(context: ControllerContext, guid: string, type: LastOperation['type']): (answer: LastOperationAnswer) => void {
+  return progressRecorder((said) => setOperation(context, guid, type, 'in progress', said));
+}
+
+/** Asks for the delete that orphan mitigation sends until the broker confirms the instance is gone. */
+function requestMitigation(context: ControllerContext, scope: InstanceScope, purpose: MitigationPurpose, reason: string): void {
+  const { instance, plan, offering } = scope;
+  context.mitigator.request({
+    kind: 'instance',
+    purpose,
+    brokerGuid: offering.brokerGuid,
+    instanceGuid: instance.guid,
+    bindingGuid: null,
+    serviceId: offering.catalogId,
+    planId: plan.catalogId,
+    reason,
+  });
 }
 
 // --- create -------------------------------------------------------------------------------
@@ -115,37 +126,21 @@ async function provisionInstance(context: ControllerContext, guid: string, param
 async function pollCreate(context: ControllerContext, scope: InstanceScope, brokerOperation: string | undefined, job: JobContext): Promise<void> {
   const { instance, plan, offering } = scope;
   const last = await context.osb.waitForInstance(offering.brokerGuid, instance.guid, {
-    ...(brokerOperation !== undefined ? { operation: brokerOperation } : {}),
-    serviceId: offering.catalogId,
-    planId: plan.catalogId,
-    plan: plan.document,
-    signal: job.signal,
-    onPoll: progressRecorder(context, instance.guid, 'create'),
+    ...pollRequest(scope, brokerOperation, job),
+    onPoll: showProgress(context, instance.guid, 'create'),
   });
   if (last.body.state === 'failed') {
     failCreate(context, scope, 'last-operation-failed', describeFailedOperation(last, 'provision'));
   }
-  const said = typeof last.body.description === 'string' ? last.body.description.slice(0, 1000) : '';
-  setOperation(context, instance.guid, 'create', 'succeeded', said, { phase: null, brokerOperation: null });
+  setOperation(context, instance.guid, 'create', 'succeeded', finalDescription(last), { phase: null, brokerOperation: null });
   context.logger.info({ instance: instance.guid, plan: plan.name }, 'service instance created');
 }
 
 function failCreate(context: ControllerContext, scope: InstanceScope, kind: FailureKind, error: ApiError): never {
-  const { instance, plan, offering } = scope;
+  const { instance } = scope;
   setOperation(context, instance.guid, 'create', 'failed', error.detail, { phase: null, brokerOperation: null });
   context.logger.warn({ instance: instance.guid, failure: kind, error: error.detail }, 'service instance create failed');
-  if (needsOrphanMitigation('provision', kind)) {
-    context.mitigator.request({
-      kind: 'instance',
-      purpose: 'create',
-      brokerGuid: offering.brokerGuid,
-      instanceGuid: instance.guid,
-      bindingGuid: null,
-      serviceId: offering.catalogId,
-      planId: plan.catalogId,
-      reason: error.detail,
-    });
-  }
+  if (needsOrphanMitigation('provision', kind)) requestMitigation(context, scope, 'create', error.detail);
   throw JobFailure.of(error);
 }
 
@@ -225,16 +220,12 @@ async function sendUpdate(context: ControllerContext, guid: string, change: Inst
   }
 }
 
-/** Polls with the plan the instance had before the update, as the spec asks. */
+/** Polls with the plan the instance had before the update (the scope's), as the spec asks. */
 async function pollUpdate(context: ControllerContext, scope: InstanceScope, brokerOperation: string | undefined, payload: UpdatePayload, job: JobContext): Promise<void> {
-  const { instance, plan, offering } = scope;
+  const { instance, offering } = scope;
   const last = await context.osb.waitForInstance(offering.brokerGuid, instance.guid, {
-    ...(brokerOperation !== undefined ? { operation: brokerOperation } : {}),
-    serviceId: offering.catalogId,
-    planId: plan.catalogId,
-    plan: plan.document,
-    signal: job.signal,
-    onPoll: progressRecorder(context, instance.guid, 'update'),
+    ...pollRequest(scope, brokerOperation, job),
+    onPoll: showProgress(context, instance.guid, 'update'),
   });
   if (last.body.state === 'failed') {
     failUpdate(context, instance.guid, payload, describeFailedOperation(last, 'update'), {
@@ -242,7 +233,7 @@ async function pollUpdate(context: ControllerContext, scope: InstanceScope, brok
       updateRepeatable: typeof last.body.update_repeatable === 'boolean' ? last.body.update_repeatable : undefined,
     });
   }
-  applyUpdate(context, instance.guid, payload, undefined, typeof last.body.description === 'string' ? last.body.description.slice(0, 1000) : '');
+  applyUpdate(context, instance.guid, payload, undefined, finalDescription(last));
 }
 
 function applyUpdate(context: ControllerContext, guid: string, payload: UpdatePayload, dashboardUrl: string | undefined, description: string): void {
@@ -330,15 +321,11 @@ async function deprovisionInstance(context: ControllerContext, guid: string, job
 }
 
 async function pollDelete(context: ControllerContext, scope: InstanceScope, brokerOperation: string | undefined, job: JobContext): Promise<void> {
-  const { instance, plan, offering } = scope;
+  const { instance, offering } = scope;
   const last = await context.osb.waitForInstance(offering.brokerGuid, instance.guid, {
-    ...(brokerOperation !== undefined ? { operation: brokerOperation } : {}),
-    serviceId: offering.catalogId,
-    planId: plan.catalogId,
-    plan: plan.document,
+    ...pollRequest(scope, brokerOperation, job),
     isDelete: true,
-    signal: job.signal,
-    onPoll: progressRecorder(context, instance.guid, 'delete'),
+    onPoll: showProgress(context, instance.guid, 'delete'),
   });
   if (last.body.state === 'failed') {
     const usable = typeof last.body.instance_usable === 'boolean' ? last.body.instance_usable : undefined;
@@ -348,25 +335,14 @@ async function pollDelete(context: ControllerContext, scope: InstanceScope, brok
 }
 
 function failDelete(context: ControllerContext, scope: InstanceScope, kind: FailureKind, error: ApiError, instanceUsable: boolean | undefined): never {
-  const { instance, plan, offering } = scope;
+  const { instance } = scope;
   setOperation(context, instance.guid, 'delete', 'failed', error.detail, {
     phase: null,
     brokerOperation: null,
     ...(instanceUsable === false ? { usable: false } : {}),
   });
   context.logger.warn({ instance: instance.guid, failure: kind, error: error.detail }, 'service instance delete failed');
-  if (needsOrphanMitigation('deprovision', kind)) {
-    context.mitigator.request({
-      kind: 'instance',
-      purpose: 'delete',
-      brokerGuid: offering.brokerGuid,
-      instanceGuid: instance.guid,
-      bindingGuid: null,
-      serviceId: offering.catalogId,
-      planId: plan.catalogId,
-      reason: error.detail,
-    });
-  }
+  if (needsOrphanMitigation('deprovision', kind)) requestMitigation(context, scope, 'delete', error.detail);
   throw JobFailure.of(error);
 }
 
@@ -381,8 +357,6 @@ export function forgetInstance(context: ControllerContext, guid: string): void {
 }
 
 // --- resuming after a restart -------------------------------------------------------------
-
-const UNKNOWN_OUTCOME = 'The controller restarted before the service broker answered; the outcome is unknown.';
 
 export async function resumeInstanceJob(context: ControllerContext, job: JobContext): Promise<void> {
   const instance = context.store.instance(job.job.resourceGuid);
