@@ -298,6 +298,19 @@ export class Engine {
     if (inst.state === 'failed') throw errors.unprocessable(`Service instance ${input.instanceId} failed to provision and cannot be bound.`);
     if (inst.state === 'provisioning') throw errors.concurrency(`Service instance ${input.instanceId} is still being provisioned.`);
     if (inst.operation?.state === 'in progress') {
+      // A repeat of a bind that already succeeded is answered even while the instance is busy.
+      const earlier = await this.store.getBinding(input.instanceId, input.bindingId);
+      if (earlier?.record.state === 'bound' && !input.predecessorBindingId) {
+        const appGuidOfInput = input.appGuid ?? (typeof input.bindResource?.app_guid === 'string' ? input.bindResource.app_guid : undefined);
+        const repeat = bindingFingerprint({
+          serviceId: input.serviceId,
+          planId: input.planId,
+          parameters: input.parameters ?? {},
+          ...(input.bindResource ? { bindResource: input.bindResource } : {}),
+          ...(appGuidOfInput ? { appGuid: appGuidOfInput } : {}),
+        });
+        if (bindingFingerprint(earlier.record) === repeat) return { status: 200, body: bindBody(earlier.record) };
+      }
       throw errors.concurrency(`Another operation (${inst.operation.kind}) on service instance ${input.instanceId} is in progress.`);
     }
     const entry = this.catalog.plan(inst.planId);
