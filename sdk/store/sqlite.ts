@@ -114,6 +114,7 @@ export class SqliteStore implements StateStore {
    * once everything written so far is committed: the server calls it before it answers.
    */
   private commitScheduled = false;
+  private inCommitDrain = false;
   private readonly commitWaiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
 
   private write(run: () => number | undefined): number | undefined {
@@ -124,7 +125,11 @@ export class SqliteStore implements StateStore {
       this.statements.begin.run();
       if (!this.commitScheduled) {
         this.commitScheduled = true;
-        setImmediate(() => this.commit());
+        // Writes made by the continuations of a commit (a request that just got its claim
+        // committed, writing its outcome) commit as soon as those continuations are done,
+        // in the same turn; waiting for the next turn would idle the loop meanwhile.
+        if (this.inCommitDrain) process.nextTick(() => this.commit());
+        else setImmediate(() => this.commit());
       }
     }
     return run();
@@ -141,7 +146,11 @@ export class SqliteStore implements StateStore {
       waiters.forEach((waiter) => waiter.reject(error));
       return;
     }
+    this.inCommitDrain = true;
     waiters.forEach((waiter) => waiter.resolve());
+    // This job runs after the continuations just released; the tick it queues runs once the
+    // whole promise queue has drained, which ends the drain.
+    void Promise.resolve().then(() => process.nextTick(() => (this.inCommitDrain = false)));
   }
 
   async sync(): Promise<void> {
