@@ -2,6 +2,11 @@ import type { Command } from 'commander';
 import { createBroker, createLogger } from '../../sdk';
 import { bundledBroker } from '../bundled-brokers';
 
+function positive(value: number, flag: string): number {
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${flag} must be a positive number of milliseconds.`);
+  return value;
+}
+
 /** `osbkit broker NAME`: one broker, on its own, for a platform to register. */
 export function registerBrokerRunCommand(program: Command): void {
   program
@@ -15,7 +20,9 @@ export function registerBrokerRunCommand(program: Command): void {
     .option('--state-dir <dir>', 'where the broker keeps its state (default: $OSBKIT_HOME/brokers/NAME)')
     .option('--volumes-root <dir>', 'local broker: the directory holding the volumes')
     .option('--metrics', 'serve Prometheus metrics at /metrics')
-    .action(async (name: string, options: { port: number; host: string; username?: string; password?: string; stateDir?: string; volumesRoot?: string; metrics?: boolean }) => {
+    .option('--lease-ms <ms>', 'how long an operation stays claimed by a replica that stopped renewing it', (v) => Number(v), 30_000)
+    .option('--scan-ms <ms>', 'how often to look for operations a dead replica left unfinished', (v) => Number(v), 15_000)
+    .action(async (name: string, options: { port: number; host: string; username?: string; password?: string; stateDir?: string; volumesRoot?: string; metrics?: boolean; leaseMs: number; scanMs: number }) => {
       const username = options.username ?? process.env.OSBKIT_BROKER_USERNAME;
       const password = options.password ?? process.env.OSBKIT_BROKER_PASSWORD;
       if (!username || !password) {
@@ -31,6 +38,7 @@ export function registerBrokerRunCommand(program: Command): void {
         auth: { username, password },
         logger,
         metrics: options.metrics === true,
+        engine: { leaseMs: positive(options.leaseMs, '--lease-ms'), scanIntervalMs: positive(options.scanMs, '--scan-ms') },
       });
       const { url, server } = await app.listen(options.port, options.host);
       logger.info({ url, broker: name }, 'broker listening');
