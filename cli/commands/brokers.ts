@@ -2,6 +2,10 @@ import type { Command } from 'commander';
 import { printJson, printTable, progress, ok } from '../output';
 import { api, type GlobalOptions } from './shared';
 
+function brokerConnection(url: string, username: string, password: string) {
+  return { url, authentication: { type: 'basic', credentials: { username, password } } };
+}
+
 export function registerBrokerCommands(program: Command, globals: () => GlobalOptions): void {
   program
     .command('create-service-broker')
@@ -13,11 +17,7 @@ export function registerBrokerCommands(program: Command, globals: () => GlobalOp
     .action(async (name: string, username: string, password: string, url: string) => {
       const client = api();
       process.stderr.write(`Creating service broker ${name}`);
-      const started = await client.request('POST', '/v3/service_brokers', {
-        name,
-        url,
-        authentication: { type: 'basic', credentials: { username, password } },
-      });
+      const started = await client.request('POST', '/v3/service_brokers', { name, ...brokerConnection(url, username, password) });
       await client.waitForJob(started.location, progress);
       process.stderr.write('\n');
       ok('OK', globals());
@@ -33,10 +33,7 @@ export function registerBrokerCommands(program: Command, globals: () => GlobalOp
     .action(async (name: string, username: string, password: string, url: string) => {
       const client = api();
       const broker = await client.findByName('service_brokers', name, 'Service broker', 'See "osbkit service-brokers".');
-      const started = await client.request('PATCH', `/v3/service_brokers/${broker.guid}`, {
-        url,
-        authentication: { type: 'basic', credentials: { username, password } },
-      });
+      const started = await client.request('PATCH', `/v3/service_brokers/${broker.guid}`, brokerConnection(url, username, password));
       await client.waitForJob(started.location, progress);
       ok('OK', globals());
     });

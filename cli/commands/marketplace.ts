@@ -21,31 +21,23 @@ export function registerMarketplaceCommands(program: Command, globals: () => Glo
       printTable(['offering', 'description', 'broker'], offerings.map((o) => [o.name, o.description as string, String(o.broker_name ?? '')]));
     });
 
-  program
-    .command('enable-service-access')
-    .description('Make the plans of an offering available (all plans, or one with -p)')
-    .argument('<offering>')
-    .option('-p, --plan <name>', 'only this plan')
-    .action(async (offering: string, options: { plan?: string }) => {
-      const client = api();
-      const plans = await client.list(`/v3/service_plans?service_offering_names=${encodeURIComponent(offering)}`);
-      const chosen = options.plan ? plans.filter((p) => p.name === options.plan) : plans;
-      if (chosen.length === 0) throw new Error(`No plan ${options.plan ? `"${options.plan}" ` : ''}found for offering "${offering}". See "osbkit marketplace -e ${offering}".`);
-      for (const plan of chosen) await client.request('POST', `/v3/service_plans/${plan.guid}/visibility`, { type: 'public' });
-      ok(`Enabled access to ${chosen.map((p) => p.name).join(', ')} of ${offering}.`, globals());
-    });
-
-  program
-    .command('disable-service-access')
-    .description('Make the plans of an offering unavailable to new instances')
-    .argument('<offering>')
-    .option('-p, --plan <name>', 'only this plan')
-    .action(async (offering: string, options: { plan?: string }) => {
-      const client = api();
-      const plans = await client.list(`/v3/service_plans?service_offering_names=${encodeURIComponent(offering)}`);
-      const chosen = options.plan ? plans.filter((p) => p.name === options.plan) : plans;
-      if (chosen.length === 0) throw new Error(`No matching plans for offering "${offering}".`);
-      for (const plan of chosen) await client.request('POST', `/v3/service_plans/${plan.guid}/visibility`, { type: 'admin' });
-      ok(`Disabled access to ${chosen.map((p) => p.name).join(', ')} of ${offering}.`, globals());
-    });
+  const access = (command: string, description: string, visibility: 'public' | 'admin', verb: string): void => {
+    program
+      .command(command)
+      .description(description)
+      .argument('<offering>')
+      .option('-p, --plan <name>', 'only this plan')
+      .action(async (offering: string, options: { plan?: string }) => {
+        const client = api();
+        const plans = await client.list(`/v3/service_plans?service_offering_names=${encodeURIComponent(offering)}`);
+        const chosen = options.plan ? plans.filter((p) => p.name === options.plan) : plans;
+        if (chosen.length === 0) {
+          throw new Error(`No plan ${options.plan ? `"${options.plan}" ` : ''}found for offering "${offering}". See "osbkit marketplace -e ${offering}".`);
+        }
+        for (const plan of chosen) await client.request('POST', `/v3/service_plans/${plan.guid}/visibility`, { type: visibility });
+        ok(`${verb} access to ${chosen.map((p) => p.name).join(', ')} of ${offering}.`, globals());
+      });
+  };
+  access('enable-service-access', 'Make the plans of an offering available (all plans, or one with -p)', 'public', 'Enabled');
+  access('disable-service-access', 'Make the plans of an offering unavailable to new instances', 'admin', 'Disabled');
 }
