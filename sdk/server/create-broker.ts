@@ -169,7 +169,7 @@ export function createBroker(options: CreateBrokerOptions): BrokerApp {
     const sendError = (error: OsbError): void => {
       const headers: Record<string, string> = {};
       if (echoed) headers['x-broker-api-request-identity'] = echoed;
-      if (error.status === 401) headers['www-authenticate'] = 'Basic realm="osbkit"';
+      if (error.status === 401 && authenticate.kind === 'basic') headers['www-authenticate'] = 'Basic realm="osbkit"';
       if (!res.headersSent) sendJson(res, error.status, error.toBody(), headers);
       else res.end();
       finish(error.status, error);
