@@ -11,6 +11,8 @@ import {
   credentialsOf,
   type BindingCredentials,
   type TestBroker,
+  Sessions,
+  isAlive,
 } from './support';
 
 /** The broker's life cycle against a real server, driven through createBroker over HTTP. */
@@ -18,7 +20,8 @@ import {
 let run: MysqlTestRun;
 let broker: TestBroker;
 let logs: ReturnType<typeof capturingLogger>;
-const open: Connection[] = [];
+const sessions = new Sessions();
+const login = (credentials: BindingCredentials): Promise<Connection> => sessions.login(credentials);
 
 beforeAll(async () => {
   run = await MysqlTestRun.start();
@@ -27,24 +30,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const connection of open) await connection.end().catch(() => undefined);
+  await sessions.closeAll();
   await run?.cleanup();
 });
 
-async function login(credentials: BindingCredentials): Promise<Connection> {
-  const connection = await connectAs(credentials.username, credentials.password, credentials.name, credentials.port);
-  open.push(connection);
-  return connection;
-}
 
-async function isAlive(connection: Connection): Promise<boolean> {
-  try {
-    await connection.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('provision', () => {
   it('creates the database with the requested character set and collation, idempotently', async () => {
@@ -198,7 +188,7 @@ describe('bind, fetch, unbind and deprovision', () => {
   it('deprovision kills the sessions on the database and drops it', async () => {
     expect((await broker.osb.unbind(instanceId(), run.id('ro'))).status).toBe(200);
     const session = await connectAs(MYSQL_USER, MYSQL_PASSWORD, readWrite.name);
-    open.push(session);
+    sessions.open.push(session);
     const deleted = await broker.osb.deprovision(instanceId());
     expect(deleted.status).toBe(200);
     expect(await run.databaseExists(readWrite.name)).toBe(false);

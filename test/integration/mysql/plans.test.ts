@@ -1,12 +1,13 @@
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { MemoryStore } from '../../../sdk';
-import { MysqlTestRun, PLAN_MEDIUM, PLAN_SMALL, PLAN_TINY, connectAs, credentialsOf, type BindingCredentials, type TestBroker } from './support';
+import { MysqlTestRun, PLAN_MEDIUM, PLAN_SMALL, PLAN_TINY, connectAs, credentialsOf, type BindingCredentials, type TestBroker, Sessions } from './support';
 
 /** Plan changes: upgrades always, downgrades only when the data fits, connection limits follow the plan. */
 
 let run: MysqlTestRun;
 let broker: TestBroker;
-const open: Connection[] = [];
+const sessions = new Sessions();
+const login = (credentials: BindingCredentials): Promise<Connection> => sessions.login(credentials);
 
 beforeAll(async () => {
   run = await MysqlTestRun.start();
@@ -14,15 +15,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const connection of open) await connection.end().catch(() => undefined);
+  await sessions.closeAll();
   await run?.cleanup();
 });
 
-async function login(credentials: BindingCredentials): Promise<Connection> {
-  const connection = await connectAs(credentials.username, credentials.password, credentials.name);
-  open.push(connection);
-  return connection;
-}
 
 /** About `megabytes` MB of InnoDB data in one table. */
 async function fill(connection: Connection, megabytes: number): Promise<void> {
@@ -70,7 +66,7 @@ describe('plan changes', () => {
   });
 
   it('enforces MAX_USER_CONNECTIONS, and an upgrade always goes through and raises it', async () => {
-    for (const connection of open.splice(0)) await connection.end();
+    await sessions.closeAll();
     const held = [await login(credentials), await login(credentials), await login(credentials)];
     // ER_USER_LIMIT_REACHED: the account's own limit, not the server-wide one.
     await expect(connectAs(credentials.username, credentials.password, credentials.name)).rejects.toMatchObject({
@@ -92,7 +88,7 @@ describe('plan changes', () => {
   });
 
   it('cleans up', async () => {
-    for (const connection of open.splice(0)) await connection.end();
+    await sessions.closeAll();
     expect((await broker.osb.unbind(instanceId(), run.id('pb'), PLAN_MEDIUM)).status).toBe(200);
     expect((await broker.osb.unbind(instanceId(), run.id('pb2'), PLAN_MEDIUM)).status).toBe(200);
     expect((await broker.osb.deprovision(instanceId(), PLAN_MEDIUM)).status).toBe(200);

@@ -1,7 +1,7 @@
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { Registry } from 'prom-client';
 import { MemoryStore } from '../../../sdk';
-import { MysqlTestRun, PLAN_TINY, capturingLogger, connectAs, credentialsOf, type BindingCredentials, type TestBroker } from './support';
+import { MysqlTestRun, PLAN_TINY, capturingLogger, connectAs, credentialsOf, type BindingCredentials, type TestBroker, Sessions, isAlive } from './support';
 
 /** The quota enforcer against a real server: a 1 MB plan filled past its quota and emptied again. */
 
@@ -9,7 +9,8 @@ let run: MysqlTestRun;
 let broker: TestBroker;
 let logs: ReturnType<typeof capturingLogger>;
 const metrics = new Registry();
-const open: Connection[] = [];
+const sessions = new Sessions();
+const login = (credentials: BindingCredentials): Promise<Connection> => sessions.login(credentials);
 
 beforeAll(async () => {
   run = await MysqlTestRun.start();
@@ -18,24 +19,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const connection of open) await connection.end().catch(() => undefined);
+  await sessions.closeAll();
   await run?.cleanup();
 });
 
-async function login(credentials: BindingCredentials): Promise<Connection> {
-  const connection = await connectAs(credentials.username, credentials.password, credentials.name);
-  open.push(connection);
-  return connection;
-}
 
-async function isAlive(connection: Connection): Promise<boolean> {
-  try {
-    await connection.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function fill(connection: Connection, megabytes: number): Promise<void> {
   const rows = Math.ceil((megabytes * 1024 * 1024) / 1000);
@@ -149,7 +137,7 @@ describe('quota enforcer', () => {
   });
 
   it('runs on an interval inside the broker process', async () => {
-    for (const connection of open.splice(0)) await connection.end().catch(() => undefined);
+    await sessions.closeAll();
     const connection = await login(readWrite);
     await fill(connection, 2);
     broker.handle.startQuotaEnforcer({ intervalMs: 50 });
@@ -166,7 +154,7 @@ describe('quota enforcer', () => {
   });
 
   it('cleans up', async () => {
-    for (const connection of open.splice(0)) await connection.end().catch(() => undefined);
+    await sessions.closeAll();
     expect((await broker.osb.unbind(instanceId(), run.id('qrw'), PLAN_TINY)).status).toBe(200);
     expect((await broker.osb.unbind(instanceId(), run.id('qro'), PLAN_TINY)).status).toBe(200);
     expect((await broker.osb.deprovision(instanceId(), PLAN_TINY)).status).toBe(200);

@@ -289,3 +289,28 @@ export async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+/** Tenant sessions a suite opens, so every one is closed at the end whatever the test did. */
+export class Sessions {
+  readonly open: Connection[] = [];
+
+  async login(credentials: BindingCredentials): Promise<Connection> {
+    const connection = await connectAs(credentials.username, credentials.password, credentials.name, credentials.port);
+    this.open.push(connection);
+    return connection;
+  }
+
+  async closeAll(): Promise<void> {
+    for (const connection of this.open.splice(0)) await connection.end().catch(() => undefined);
+  }
+}
+
+/** Whether the server still serves this session (unbind and the quota enforcer kill sessions). */
+export async function isAlive(connection: Connection): Promise<boolean> {
+  try {
+    await connection.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  }
+}
