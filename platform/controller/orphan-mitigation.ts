@@ -4,7 +4,7 @@ import {
   OsbMalformedResponseError, OsbPollingTimeoutError, OsbResponseError, OsbTimeoutError, OsbTransportError,
 } from '../../sdk/client';
 import { describeBrokerFailure, describeFailedOperation, type OsbCalls } from './osb-calls';
-import type { MitigationKind, MitigationPurpose, OrphanMitigationRecord } from './records';
+import type { OrphanMitigationRecord } from './records';
 import { timestamp, type ControllerStore } from './store';
 
 /**
@@ -79,17 +79,11 @@ export function needsOrphanMitigation(request: BrokerRequestKind, failure: Failu
   }
 }
 
-export interface MitigationRequest {
-  kind: MitigationKind;
-  purpose: MitigationPurpose;
-  brokerGuid: string;
-  instanceGuid: string;
-  bindingGuid: string | null;
-  serviceId: string;
-  planId: string;
-  /** Why the resource is suspected to exist; shown in logs. */
-  reason: string;
-}
+/** What a caller asks for; the rest of the record is the mitigator's own bookkeeping. */
+export type MitigationRequest = Pick<
+  OrphanMitigationRecord,
+  'kind' | 'purpose' | 'brokerGuid' | 'instanceGuid' | 'bindingGuid' | 'serviceId' | 'planId' | 'reason'
+>;
 
 export interface OrphanMitigatorOptions {
   store: ControllerStore;
