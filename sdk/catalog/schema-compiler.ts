@@ -3,7 +3,7 @@ import Ajv2019 from 'ajv/dist/2019';
 import Ajv2020 from 'ajv/dist/2020';
 import AjvDraft04 from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
-import { isPlainObject } from '../json';
+import { canonicalJson, isPlainObject } from '../json';
 
 /**
  * Compiles plan parameter schemas once, at start, choosing the ajv dialect from `$schema`.
@@ -23,6 +23,8 @@ function dialectOf(uri: string): Dialect | undefined {
 }
 
 type AnyAjv = Ajv | Ajv2019 | Ajv2020 | AjvDraft04;
+
+export type CompileResult = { ok: true; validate: ValidateFunction } | { ok: false; problem: string };
 
 export class SchemaCompiler {
   private readonly engines = new Map<Dialect, AnyAjv>();
@@ -56,8 +58,24 @@ export class SchemaCompiler {
     return engine;
   }
 
+  /**
+   * Validation at start checks every schema compiles and the catalog then uses the compiled
+   * functions: each distinct schema is compiled once (plans often share one).
+   */
+  private readonly compiled = new Map<string, CompileResult>();
+
   /** Returns a validator, or the reason the schema cannot be used. */
-  compile(schema: unknown): { ok: true; validate: ValidateFunction } | { ok: false; problem: string } {
+  compile(schema: unknown): CompileResult {
+    const key = canonicalJson(schema);
+    let result = this.compiled.get(key);
+    if (!result) {
+      result = this.compileOnce(schema);
+      this.compiled.set(key, result);
+    }
+    return result;
+  }
+
+  private compileOnce(schema: unknown): CompileResult {
     if (!isPlainObject(schema)) return { ok: false, problem: 'must be a JSON schema object' };
     const declared = schema.$schema;
     if (typeof declared !== 'string') return { ok: false, problem: 'must declare "$schema" (the spec requires it)' };
