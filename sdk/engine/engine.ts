@@ -297,22 +297,6 @@ export class Engine {
     }
     if (inst.state === 'failed') throw errors.unprocessable(`Service instance ${input.instanceId} failed to provision and cannot be bound.`);
     if (inst.state === 'provisioning') throw errors.concurrency(`Service instance ${input.instanceId} is still being provisioned.`);
-    if (inst.operation?.state === 'in progress') {
-      // A repeat of a bind that already succeeded is answered even while the instance is busy.
-      const earlier = await this.store.getBinding(input.instanceId, input.bindingId);
-      if (earlier?.record.state === 'bound' && !input.predecessorBindingId) {
-        const appGuidOfInput = input.appGuid ?? (typeof input.bindResource?.app_guid === 'string' ? input.bindResource.app_guid : undefined);
-        const repeat = bindingFingerprint({
-          serviceId: input.serviceId,
-          planId: input.planId,
-          parameters: input.parameters ?? {},
-          ...(input.bindResource ? { bindResource: input.bindResource } : {}),
-          ...(appGuidOfInput ? { appGuid: appGuidOfInput } : {}),
-        });
-        if (bindingFingerprint(earlier.record) === repeat) return { status: 200, body: bindBody(earlier.record) };
-      }
-      throw errors.concurrency(`Another operation (${inst.operation.kind}) on service instance ${input.instanceId} is in progress.`);
-    }
     const entry = this.catalog.plan(inst.planId);
     if (!entry) throw errors.unprocessable(`The plan of instance ${input.instanceId} is no longer offered.`);
     if (!entry.bindable) throw errors.unprocessable(`Plan "${entry.plan.name}" of service "${entry.offering.name}" is not bindable.`);
@@ -347,8 +331,14 @@ export class Engine {
       ...(input.predecessorBindingId ? { predecessorBindingId: input.predecessorBindingId } : {}),
     };
     const fingerprint = bindingFingerprint(draft);
+    const busy = inst.operation?.state === 'in progress' ? inst.operation : undefined;
     for (let attempt = 0; attempt < 5; attempt++) {
-      const existing = attempt === 0 ? undefined : await this.store.getBinding(input.instanceId, input.bindingId);
+      // New ids are the common case: claim first, read only when the id is taken. While the
+      // instance is busy nothing new may start, but a repeat still gets its usual answer.
+      const existing = attempt === 0 && !busy ? undefined : await this.store.getBinding(input.instanceId, input.bindingId);
+      if (busy && !(existing && (existing.record.state === 'binding' || existing.record.state === 'bound'))) {
+        throw errors.concurrency(`Another operation (${busy.kind}) on service instance ${input.instanceId} is in progress.`);
+      }
       if (existing && (existing.record.state === 'binding' || existing.record.state === 'bound')) {
         return this.answerRepeatedBind(existing.record, fingerprint, input.acceptsIncomplete);
       }
