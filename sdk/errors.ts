@@ -16,7 +16,6 @@ export type OsbErrorCode =
   | 'Gone'
   | 'PreconditionFailed'
   | 'PayloadTooLarge'
-  | 'UnsupportedMediaType'
   | 'UnprocessableEntity'
   | 'ServiceUnavailable'
   | 'InternalError';
@@ -80,8 +79,6 @@ export const errors = {
   preconditionFailed: (description: string) => new OsbError(412, description, { code: 'PreconditionFailed' }),
   payloadTooLarge: (limit: number) =>
     new OsbError(413, `The request body is larger than the limit of ${limit} bytes.`, { code: 'PayloadTooLarge' }),
-  unsupportedMediaType: (description: string) =>
-    new OsbError(415, description, { code: 'UnsupportedMediaType' }),
   unprocessable: (description: string, options: OsbErrorOptions = {}) =>
     new OsbError(422, description, { code: 'UnprocessableEntity', ...options }),
   asyncRequired: (description = 'This service plan requires client support for asynchronous service operations.') =>

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ServiceBroker } from '../broker';
 import type { Catalog } from '../catalog/catalog';
-import { errors, type OsbError } from '../errors';
+import { errors } from '../errors';
 import { canonicalJson, type JsonObject, type JsonValue } from '../json';
 import type { OperationMetrics } from '../metrics';
 import type { BindingRecord, InstanceRecord, OperationKind, OperationRecord, StateStore, Versioned } from '../store/types';
@@ -633,4 +633,3 @@ function bindBody(record: BindingRecord): Record<string, unknown> {
   return { ...(record.result ?? {}) };
 }
 
-export type { OsbError };
