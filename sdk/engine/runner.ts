@@ -266,6 +266,8 @@ export class Runner {
     this.driving.add(opId);
     const loop = async (): Promise<void> => {
       try {
+        // The wait before the first background step holds the lease like every later wait.
+        await this.waitHoldingLease(ref, opId, firstDelayMs);
         while (!this.closed) {
           let waitMs: number;
           try {
@@ -287,11 +289,7 @@ export class Runner {
       }
     };
     let storeFailures = 0;
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      void loop();
-    }, firstDelayMs);
-    this.timers.add(timer);
+    void loop();
   }
 
   /**
