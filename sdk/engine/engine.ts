@@ -109,16 +109,15 @@ export class Engine {
 
   async provision(input: ProvisionInput): Promise<Outcome> {
     const ref: TargetRef = { type: 'instance', instanceId: input.instanceId };
-    const fingerprint = instanceFingerprint(input);
     const entry = this.catalog.plan(input.planId)!;
     for (let attempt = 0; attempt < 5; attempt++) {
       // New ids are the common case: try to claim the id first and read only when it is taken.
       const existing = attempt === 0 ? undefined : await this.store.getInstance(input.instanceId);
       if (existing && (existing.record.state === 'provisioning' || existing.record.state === 'provisioned')) {
-        return this.answerRepeatedProvision(existing.record, fingerprint, input.acceptsIncomplete);
+        return this.answerRepeatedProvision(existing.record, input, input.acceptsIncomplete);
       }
       const now = Date.now();
-      const op = this.newOp('provision', fingerprint, { caller: input.caller as unknown as JsonValue }, input.acceptsIncomplete, now, entry.plan.maximum_polling_duration);
+      const op = this.newOp('provision', undefined, { caller: input.caller as unknown as JsonValue }, input.acceptsIncomplete, now, entry.plan.maximum_polling_duration);
       const at = new Date(now).toISOString();
       const record: InstanceRecord = {
         instanceId: input.instanceId,
@@ -149,8 +148,8 @@ export class Engine {
     throw errors.concurrency();
   }
 
-  private answerRepeatedProvision(record: InstanceRecord, fingerprint: string, acceptsIncomplete: boolean): Outcome {
-    if (instanceFingerprint(record) !== fingerprint) {
+  private answerRepeatedProvision(record: InstanceRecord, input: ProvisionInput, acceptsIncomplete: boolean): Outcome {
+    if (instanceFingerprint(record) !== instanceFingerprint(input)) {
       throw errors.conflict(`Service instance ${record.instanceId} already exists with different attributes.`);
     }
     if (record.state === 'provisioned') return { status: 200, body: provisionBody(record) };
@@ -272,7 +271,7 @@ export class Engine {
       }
       const now = Date.now();
       const entry = this.catalog.plan(record.planId);
-      const op = this.newOp('deprovision', canonicalJson({ kind: 'deprovision' }), { caller: input.caller as unknown as JsonValue }, input.acceptsIncomplete, now, entry?.plan.maximum_polling_duration);
+      const op = this.newOp('deprovision', undefined, { caller: input.caller as unknown as JsonValue }, input.acceptsIncomplete, now, entry?.plan.maximum_polling_duration);
       const base = halting ? { ...record, operation: halting } : record;
       const deleting = withOperation(base, op, now) as InstanceRecord;
       const version = await this.store.putInstance(deleting, existing.version);
@@ -330,7 +329,6 @@ export class Engine {
       ...(appGuid ? { appGuid } : {}),
       ...(input.predecessorBindingId ? { predecessorBindingId: input.predecessorBindingId } : {}),
     };
-    const fingerprint = bindingFingerprint(draft);
     const busy = inst.operation?.state === 'in progress' ? inst.operation : undefined;
     for (let attempt = 0; attempt < 5; attempt++) {
       // New ids are the common case: claim first, read only when the id is taken. While the
@@ -340,10 +338,10 @@ export class Engine {
         throw errors.concurrency(`Another operation (${busy.kind}) on service instance ${input.instanceId} is in progress.`);
       }
       if (existing && (existing.record.state === 'binding' || existing.record.state === 'bound')) {
-        return this.answerRepeatedBind(existing.record, fingerprint, input.acceptsIncomplete);
+        return this.answerRepeatedBind(existing.record, draft, input.acceptsIncomplete);
       }
       const now = Date.now();
-      const op = this.newOp('bind', fingerprint, { caller: input.caller as unknown as JsonValue }, input.acceptsIncomplete, now, entry.plan.maximum_polling_duration);
+      const op = this.newOp('bind', undefined, { caller: input.caller as unknown as JsonValue }, input.acceptsIncomplete, now, entry.plan.maximum_polling_duration);
       const at = new Date(now).toISOString();
       const record: BindingRecord = {
         instanceId: input.instanceId,
@@ -364,8 +362,8 @@ export class Engine {
     throw errors.concurrency();
   }
 
-  private answerRepeatedBind(record: BindingRecord, fingerprint: string, acceptsIncomplete: boolean): Outcome {
-    if (bindingFingerprint(record) !== fingerprint) {
+  private answerRepeatedBind(record: BindingRecord, draft: BindingAttributes, acceptsIncomplete: boolean): Outcome {
+    if (bindingFingerprint(record) !== bindingFingerprint(draft)) {
       throw errors.conflict(`Service binding ${record.bindingId} already exists with different attributes.`);
     }
     if (record.state === 'bound') return { status: 200, body: bindBody(record) };
@@ -400,7 +398,7 @@ export class Engine {
       const instance = await this.store.getInstance(input.instanceId);
       const entry = instance ? this.catalog.plan(instance.record.planId) : undefined;
       const now = Date.now();
-      const op = this.newOp('unbind', canonicalJson({ kind: 'unbind' }), { caller: input.caller as unknown as JsonValue }, input.acceptsIncomplete, now, entry?.plan.maximum_polling_duration);
+      const op = this.newOp('unbind', undefined, { caller: input.caller as unknown as JsonValue }, input.acceptsIncomplete, now, entry?.plan.maximum_polling_duration);
       const base = halting ? { ...record, operation: halting } : record;
       const unbinding = withOperation(base, op, now) as BindingRecord;
       const version = await this.store.putBinding(unbinding, existing.version);
@@ -480,10 +478,10 @@ export class Engine {
 
   // ---- shared machinery ------------------------------------------------------------------
 
-  private newOp(kind: OperationKind, fingerprint: string, request: JsonObject, async: boolean, now: number, maxDurationSeconds?: number): OperationRecord {
+  private newOp(kind: OperationKind, fingerprint: string | undefined, request: JsonObject, async: boolean, now: number, maxDurationSeconds?: number): OperationRecord {
     return newOperation({
       kind,
-      fingerprint,
+      ...(fingerprint !== undefined ? { fingerprint } : {}),
       request,
       async,
       owner: this.runner.owner,
@@ -604,14 +602,17 @@ function instanceFingerprint(value: {
   });
 }
 
-function bindingFingerprint(value: {
+/** The attributes of a bind request that decide whether a repeat is identical. */
+interface BindingAttributes {
   serviceId: string;
   planId: string;
   parameters: JsonObject;
   bindResource?: JsonObject;
   appGuid?: string;
   predecessorBindingId?: string;
-}): string {
+}
+
+function bindingFingerprint(value: BindingAttributes): string {
   return canonicalJson({
     serviceId: value.serviceId,
     planId: value.planId,

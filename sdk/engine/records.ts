@@ -16,7 +16,7 @@ const HISTORY_LIMIT = 10;
 
 export function newOperation(options: {
   kind: OperationKind;
-  fingerprint: string;
+  fingerprint?: string;
   request: JsonObject;
   async: boolean;
   owner: string;
@@ -30,7 +30,7 @@ export function newOperation(options: {
     kind: options.kind,
     state: 'in progress',
     async: options.async,
-    fingerprint: options.fingerprint,
+    ...(options.fingerprint !== undefined ? { fingerprint: options.fingerprint } : {}),
     request: options.request,
     owner: options.owner,
     leaseUntil: options.now + options.leaseMs,

@@ -16,8 +16,11 @@ export interface OperationRecord {
   /** True when the platform got 202 and is polling last_operation. */
   async: boolean;
   description?: string;
-  /** Canonical digest of the request attributes, used to recognise identical repeats. */
-  fingerprint: string;
+  /**
+   * Canonical digest of an update's request attributes, to recognise a repeat while it runs.
+   * Creates compare against the attributes kept on the record itself and need none.
+   */
+  fingerprint?: string;
   /** What the broker method needs to run (again) after a restart. */
   request: JsonObject;
   /** The broker's progress marker between steps of an async operation. */
