@@ -6,7 +6,9 @@ import autocannon from 'autocannon';
 
 /**
  * npm run bench:sdk — the SDK against two baselines that serve the same answers in the same
- * run: bare node:http (the limit) and bare express. Rounds interleave the servers so that
+ * run: bare node:http (the limit) and bare express. For provision and bind a third server
+ * shows what durability alone costs: bare node:http making the same two committed SQLite
+ * writes per create (bench/servers/durable-floor.ts). Rounds interleave the servers so that
  * drift on the machine hits all of them alike. Each server runs in its own process;
  * autocannon runs here.
  *
@@ -21,9 +23,9 @@ const PLAN = '3f6b2a8e-bench-4c1d-9e5f-000000000002';
 const AUTH = `Basic ${Buffer.from('bench:bench-secret').toString('base64')}`;
 const HEADERS = { 'x-broker-api-version': '2.17', authorization: AUTH, 'content-type': 'application/json' };
 
-type ServerName = 'node:http' | 'express' | 'sdk' | 'sdk-router';
+type ServerName = 'node:http' | 'express' | 'durable floor' | 'sdk' | 'sdk-router';
 type Scenario = 'catalog' | 'provision' | 'bind';
-const SERVERS: ServerName[] = ['node:http', 'express', 'sdk', 'sdk-router'];
+const SERVERS: ServerName[] = ['node:http', 'express', 'durable floor', 'sdk', 'sdk-router'];
 const SCENARIOS: Scenario[] = ['catalog', 'provision', 'bind'];
 
 interface Sample {
@@ -37,9 +39,10 @@ const work = mkdtempSync(join(tmpdir(), 'osbkit-bench-'));
 const children: ChildProcess[] = [];
 
 async function startServer(name: ServerName, port: number): Promise<void> {
-  const script = name === 'node:http' ? 'node-http.js' : name === 'express' ? 'express.js' : 'sdk.js';
+  const script = { 'node:http': 'node-http.js', express: 'express.js', 'durable floor': 'durable-floor.js', sdk: 'sdk.js', 'sdk-router': 'sdk.js' }[name];
   const args = ['--port', String(port)];
   if (name.startsWith('sdk')) args.push('--db', join(work, `${name}.db`), '--log', join(work, `${name}.log`));
+  if (name === 'durable floor') args.push('--db', join(work, 'floor.db'));
   if (name === 'sdk-router') args.push('--mode', 'router');
   const child = fork(join(__dirname, 'servers', script), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   children.push(child);
@@ -81,6 +84,11 @@ async function measure(port: number, scenario: Scenario): Promise<Sample> {
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx };
 }
 
+/** Catalog reads change nothing, so the durable floor has nothing to show there. */
+function serversFor(scenario: Scenario): ServerName[] {
+  return scenario === 'catalog' ? SERVERS.filter((name) => name !== 'durable floor') : SERVERS;
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -107,11 +115,11 @@ async function main(): Promise<void> {
   const samples = new Map<string, Sample[]>();
   for (let round = 1; round <= ROUNDS; round++) {
     for (const scenario of SCENARIOS) {
-      for (const name of SERVERS) {
+      for (const name of serversFor(scenario)) {
         const sample = await measure(ports.get(name)!, scenario);
         const key = `${name}|${scenario}`;
         samples.set(key, [...(samples.get(key) ?? []), sample]);
-        console.error(`round ${round} ${scenario.padEnd(9)} ${name.padEnd(10)} ${sample.rps.toFixed(0).padStart(7)} req/s  p50 ${sample.p50} ms  p99 ${sample.p99} ms${sample.errors ? `  errors ${sample.errors}` : ''}`);
+        console.error(`round ${round} ${scenario.padEnd(9)} ${name.padEnd(13)} ${sample.rps.toFixed(0).padStart(7)} req/s  p50 ${sample.p50} ms  p99 ${sample.p99} ms${sample.errors ? `  errors ${sample.errors}` : ''}`);
       }
     }
   }
@@ -128,10 +136,12 @@ async function main(): Promise<void> {
   for (const scenario of SCENARIOS) {
     const node = summary('node:http', scenario);
     const exp = summary('express', scenario);
-    for (const name of SERVERS) {
+    const floor = scenario === 'catalog' ? undefined : summary('durable floor', scenario);
+    for (const name of serversFor(scenario)) {
       const s = summary(name, scenario);
       let ratio = '';
-      if (name === 'sdk') ratio = `${(s.rps / node.rps).toFixed(2)}× node:http`;
+      if (name === 'sdk') ratio = `${(s.rps / node.rps).toFixed(2)}× node:http${floor ? ` (${(s.rps / floor.rps).toFixed(2)}× the durable floor)` : ''}`;
+      if (name === 'durable floor') ratio = `${(s.rps / node.rps).toFixed(2)}× node:http`;
       if (name === 'sdk-router') ratio = `${(s.rps / exp.rps).toFixed(2)}× express`;
       if (name === 'express') ratio = `${(s.rps / node.rps).toFixed(2)}× node:http`;
       lines.push(`| ${scenario} | ${name} | ${s.rps.toFixed(0)} | ${s.p50} | ${s.p99} | ${s.errors} | ${ratio} |`);

@@ -404,7 +404,7 @@ export class Engine {
       const version = await this.store.putBinding(unbinding, existing.version);
       if (version === undefined) continue;
       if (halting) return this.runAfterHalt(ref, op, halting, { status: 200, body: {} });
-      return this.runFirstStep(ref, op, existing, { record: unbinding, version }, (_done, gone) => ({ status: gone ? 410 : 200, body: {} }));
+      return this.runFirstStep(ref, op, existing, { record: unbinding, version }, (_done, gone) => ({ status: gone ? 410 : 200, body: {} }), instance?.record);
     }
     throw errors.concurrency();
   }
