@@ -1,6 +1,6 @@
-import type { AdminSession } from './admin-sql';
+import { numberColumn, type AdminSession } from './admin-sql';
 import { assertDatabaseName } from './databases';
-import { hasErrorCode } from './mysql-errors';
+import { MysqlFailure, hasErrorCode } from './mysql-errors';
 import { MAX_USER_NAME_LENGTH, grantDatabasePattern, isSafeName, quoteIdentifier } from './naming';
 
 /**
@@ -25,6 +25,12 @@ export interface NewBindingAccount extends BindingAccount {
 export const WRITE_PRIVILEGES = ['INSERT', 'UPDATE', 'CREATE'] as const;
 export type WritePrivilege = (typeof WRITE_PRIVILEGES)[number];
 
+/**
+ * Makes every account of the binding with one CREATE USER and grants it the database with one
+ * GRANT. MySQL 8 applies a multi-account CREATE USER atomically; MariaDB and MySQL 5.7 create
+ * the accounts they can and fail for the others. Either way a failure leaves at most some of
+ * the accounts behind, which the caller drops (see isExistingAccountError and dropAccount).
+ */
 export async function createAccount(sql: AdminSession, account: NewBindingAccount): Promise<void> {
   assertAccount(account);
   assertDatabaseName(account.database);
@@ -32,31 +38,42 @@ export async function createAccount(sql: AdminSession, account: NewBindingAccoun
   const limit = connectionLimit(account.maxUserConnections);
   const target = `${quoteIdentifier(grantDatabasePattern(account.database))}.*`;
   const privileges = account.readOnly ? 'SELECT' : 'ALL PRIVILEGES';
-  for (const host of account.hosts) {
-    await sql.run(
-      'CREATE USER',
-      'CREATE USER ?@? IDENTIFIED BY ? WITH MAX_USER_CONNECTIONS ?',
-      [account.user, host, account.password, limit],
-      { secret: true },
-    );
-    await sql.run('GRANT', `GRANT ${privileges} ON ${target} TO ?@?`, [account.user, host]);
-  }
+  await sql.run(
+    'CREATE USER',
+    `CREATE USER ${account.hosts.map(() => '?@? IDENTIFIED BY ?').join(', ')} WITH MAX_USER_CONNECTIONS ?`,
+    [...account.hosts.flatMap((host) => [account.user, host, account.password]), limit],
+    { secret: true },
+  );
+  await sql.run('GRANT', `GRANT ${privileges} ON ${target} TO ${accountList(account)}`, accountValues(account));
 }
 
-/** Drops every account of the user; returns whether any of them existed. */
-export async function dropAccount(sql: AdminSession, account: BindingAccount): Promise<boolean> {
+/** CREATE USER failed because an account of that name already exists (ER_CANNOT_USER). */
+export function isExistingAccountError(error: unknown): boolean {
+  return error instanceof MysqlFailure && error.statement === 'CREATE USER' && error.code === 'ER_CANNOT_USER';
+}
+
+/**
+ * Notes DROP USER IF EXISTS leaves for an account that did not exist: MariaDB's
+ * ER_USER_DROP_EXISTS and MySQL's ER_USER_DOES_NOT_EXIST.
+ */
+const MISSING_ACCOUNT_NOTES = new Set([1974, 3162]);
+
+/**
+ * Drops every account of the user with one DROP USER IF EXISTS and returns whether any of
+ * them existed. IF EXISTS makes the statement succeed whatever is there, on MySQL 8 (atomic)
+ * and MariaDB alike, and leaves one note per missing account; AdminSql keeps sql_notes on for
+ * that. No warning at all, the common case, means every account existed. Otherwise the notes
+ * are read with SHOW WARNINGS, so `session` must be one pinned connection (AdminSql.withSession)
+ * and other warnings (MariaDB 12.1+ warns about a dropped user's open sessions) are not
+ * mistaken for missing accounts.
+ */
+export async function dropAccount(session: AdminSession, account: BindingAccount): Promise<boolean> {
   assertAccount(account);
-  let existed = false;
-  for (const host of account.hosts) {
-    try {
-      await sql.run('DROP USER', 'DROP USER ?@?', [account.user, host]);
-      existed = true;
-    } catch (error) {
-      // ER_CANNOT_USER: this account does not exist, which is what we want.
-      if (!hasErrorCode(error, 'ER_CANNOT_USER')) throw error;
-    }
-  }
-  return existed;
+  const result = await session.run('DROP USER', `DROP USER IF EXISTS ${accountList(account)}`, accountValues(account));
+  if (!result.warningStatus) return true;
+  const warnings = await session.rows('SHOW WARNINGS', 'SHOW WARNINGS');
+  const missing = warnings.filter((row) => MISSING_ACCOUNT_NOTES.has(numberColumn(row, 'Code'))).length;
+  return missing < account.hosts.length;
 }
 
 export async function setConnectionLimit(sql: AdminSession, account: BindingAccount, maxUserConnections: number): Promise<void> {
@@ -115,8 +132,18 @@ function connectionLimit(value: number): number {
   return value;
 }
 
+/** `?@?, ?@?, …`: one placeholder pair per account, with accountValues. */
+function accountList(account: BindingAccount): string {
+  return account.hosts.map(() => '?@?').join(', ');
+}
+
+function accountValues(account: BindingAccount): string[] {
+  return account.hosts.flatMap((host) => [account.user, host]);
+}
+
 function assertAccount(account: BindingAccount): void {
   if (!isSafeName(account.user, MAX_USER_NAME_LENGTH)) throw new Error('refusing to build SQL from a user name that was not derived by the broker');
+  if (account.hosts.length === 0) throw new Error('a binding needs at least one account host');
   for (const host of account.hosts) {
     if (!/^[A-Za-z0-9_.%:-]{1,255}$/.test(host)) throw new Error('refusing to build SQL from an unexpected host pattern');
   }

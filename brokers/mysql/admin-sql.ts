@@ -21,6 +21,7 @@ export type StatementKind =
   | 'ANALYZE TABLE'
   | 'SET SESSION'
   | 'READ CATALOG'
+  | 'SHOW WARNINGS'
   | 'REGISTRY';
 
 /** May throw to fail the statement before it runs (tests inject faults this way). */
@@ -56,7 +57,15 @@ export class AdminSql implements AdminSession {
   ) {}
 
   static connect(address: MysqlServerAddress, options: { connectTimeoutMs: number; listener?: StatementListener; poolSize?: number }): AdminSql {
-    return new AdminSql(createMysqlPool(address, options.connectTimeoutMs, options.poolSize ?? 4), options.listener);
+    const pool = createMysqlPool(address, options.connectTimeoutMs, options.poolSize ?? 4);
+    // DROP USER IF EXISTS tells which accounts were missing only through notes (see dropAccount),
+    // so every admin session keeps them on whatever the server's default. Sent once per new
+    // connection, queued ahead of the statement that asked for it; a failure here (a connection
+    // lost at once) shows up again on that statement.
+    pool.pool.on('connection', (connection) => {
+      connection.query('SET SESSION sql_notes = 1', () => undefined);
+    });
+    return new AdminSql(pool, options.listener);
   }
 
   private readonly viaPool: Sender = async (sql, values, prepared) =>

@@ -17,7 +17,7 @@ import {
   type UpdateRequest,
   type UpdateResult,
 } from '../../sdk';
-import { createAccount, dropAccount, setConnectionLimit, type BindingAccount } from './accounts';
+import { createAccount, dropAccount, isExistingAccountError, setConnectionLimit, type BindingAccount, type NewBindingAccount } from './accounts';
 import type { AdminSql } from './admin-sql';
 import type { ResolvedMysqlConfig } from './config';
 import { formatCredentials } from './credentials';
@@ -59,25 +59,40 @@ export class MysqlBroker implements ServiceBroker {
       const limits = planLimits(request.plan);
       const database = databaseName(request.instanceId);
       const encoding = await resolveEncoding(sql, readEncoding(request.parameters));
-      const owned = await registry.findDatabase(database);
-      if (owned && owned.instanceId !== request.instanceId) {
-        throw errors.conflict('The database name derived for this instance id is already taken by another instance.');
-      }
-      const exists = await databaseExists(sql, database);
-      if (exists && !owned) {
-        // Never adopt a database this broker did not record: deprovision would later drop it.
-        throw errors.conflict('A database with the name derived for this instance already exists and was not created by this broker.');
-      }
-      // Recorded before it is made, so a crash in between leaves a record deprovision can clean up.
-      await registry.saveDatabase({
+      const entry = {
         database,
         instanceId: request.instanceId,
         planId: request.plan.id,
         maxStorageMb: limits.maxStorageMb,
         maxUserConnections: limits.maxUserConnections,
-      });
-      if (!exists) await createDatabase(sql, database, encoding);
-      ctx.logger.info({ database, plan: limits.planName, created: !exists }, 'database provisioned');
+      };
+      // Recorded before it is made, so a crash in between leaves a record deprovision can clean
+      // up; the same statement checks that no database of that name exists yet.
+      let claim = await registry.claimDatabase(entry);
+      let created: boolean;
+      if (claim === 'claimed') {
+        // False only when a concurrent run of this same provision, which saw our record, made it first.
+        created = await createDatabase(sql, database, encoding);
+      } else {
+        let owned = await registry.findDatabase(database);
+        if (!owned && claim === 'row-exists') {
+          // The row went away between the two statements (a deprovision of the same name): claim afresh.
+          claim = await registry.claimDatabase(entry);
+          owned = claim === 'claimed' ? entry : await registry.findDatabase(database);
+        }
+        if (owned && owned.instanceId !== request.instanceId) {
+          throw errors.conflict('The database name derived for this instance id is already taken by another instance.');
+        }
+        if (!owned) {
+          // Never adopt a database this broker did not record: deprovision would later drop it.
+          throw errors.conflict('A database with the name derived for this instance already exists and was not created by this broker.');
+        }
+        // A resumed provision: the record is ours. Refresh it as a fresh provision would write it,
+        // and make the database if the earlier attempt stopped before CREATE DATABASE.
+        if (claim !== 'claimed') await registry.saveDatabase(entry);
+        created = claim === 'database-exists' ? false : await createDatabase(sql, database, encoding);
+      }
+      ctx.logger.info({ database, plan: limits.planName, created }, 'database provisioned');
       const data: InstanceData = { database };
       return { data };
     });
@@ -121,18 +136,16 @@ export class MysqlBroker implements ServiceBroker {
     return this.guard(ctx.logger, async () => {
       const { sql, registry } = this.deps;
       const database = instanceDatabase(request.instance);
-      const exists = await databaseExists(sql, database);
       // Users of bindings that never finished (the SDK refuses to deprovision live ones).
       for (const user of await registry.usersOf(database)) {
         await this.removeAccount(user.user);
         await registry.forgetUser(user.user);
       }
-      if (exists) {
-        await killSessions(sql, { database });
-        await dropDatabase(sql, database);
-      }
+      // Sessions first: an open transaction on the database would hold DROP DATABASE on its metadata locks.
+      await killSessions(sql, { database });
+      const existed = await dropDatabase(sql, database);
       await registry.forgetDatabase(database);
-      if (!exists) throw errors.gone();
+      if (!existed) throw errors.gone();
       ctx.logger.info({ database }, 'database dropped');
     });
   }
@@ -147,14 +160,29 @@ export class MysqlBroker implements ServiceBroker {
       if (!(await databaseExists(sql, database))) {
         throw errors.unprocessable(`The database of service instance ${request.instance.instanceId} no longer exists; it cannot be bound.`);
       }
-      // A repeat (a resumed bind) finds the user an earlier attempt made. Its password was
-      // never handed to anyone, so the user is dropped and made again from scratch: a clean,
-      // fully known account rather than one patched up from an unknown half-made state.
-      await this.removeAccount(user);
-      await registry.saveUser({ user, database, instanceId: request.instance.instanceId, bindingId: request.bindingId, readOnly });
+      const entry = { user, database, instanceId: request.instance.instanceId, bindingId: request.bindingId, readOnly };
+      // Every attempt records the user before CREATE USER, and every removal drops the accounts
+      // before it forgets the record. So a record this call adds afresh proves no earlier
+      // attempt of this binding made the user. A record that was already there is a resumed
+      // bind: the user an earlier attempt may have made has a password nobody was given, so it
+      // is dropped and made again from scratch rather than patched up from an unknown state.
+      if (!(await registry.addUser(entry))) {
+        await this.removeAccount(user);
+        await registry.saveUser(entry);
+      }
       const password = generatePassword();
+      const account: NewBindingAccount = { ...this.account(user), password, database, readOnly, maxUserConnections: limits.maxUserConnections };
       try {
-        await createAccount(sql, { ...this.account(user), password, database, readOnly, maxUserConnections: limits.maxUserConnections });
+        try {
+          await createAccount(sql, account);
+        } catch (error) {
+          if (!isExistingAccountError(error)) throw error;
+          // An account of this name that no attempt recorded (made outside the broker): drop
+          // every account of the name, with its sessions, and create them once more.
+          ctx.logger.warn({ user }, 'an unrecorded account of the binding user existed; it was dropped and made again');
+          await this.removeAccount(user);
+          await createAccount(sql, account);
+        }
       } catch (error) {
         await this.undoBind(user, ctx.logger);
         throw error;
@@ -206,21 +234,23 @@ export class MysqlBroker implements ServiceBroker {
   }
 
   /**
-   * Kills the user's sessions, drops its accounts, then kills again: a client that connected
-   * between the first kill and the drop keeps its session after DROP USER otherwise.
+   * Drops the user's accounts, then kills its sessions; returns whether any account existed.
+   * DROP USER comes first so no new login can succeed from then on; sessions that had already
+   * logged in survive DROP USER, and the sweep after it ends them. Both run on one pinned
+   * connection, which dropAccount needs to read its notes.
    */
-  private async removeAccount(user: string): Promise<boolean> {
-    const { sql } = this.deps;
-    await killSessions(sql, { user });
-    const existed = await dropAccount(sql, this.account(user));
-    await killSessions(sql, { user });
-    return existed;
+  private removeAccount(user: string): Promise<boolean> {
+    return this.deps.sql.withSession(async (session) => {
+      const existed = await dropAccount(session, this.account(user));
+      await killSessions(session, { user });
+      return existed;
+    });
   }
 
   /** Best effort: the error that made the bind fail is the one worth reporting. */
   private async undoBind(user: string, logger: Logger): Promise<void> {
     try {
-      await dropAccount(this.deps.sql, this.account(user));
+      await this.deps.sql.withSession((session) => dropAccount(session, this.account(user)));
       await this.deps.registry.forgetUser(user);
     } catch (error) {
       // MysqlFailure carries no statement text, so it is safe to log as it is.

@@ -1,5 +1,6 @@
 import { errors } from '../../sdk';
 import { textColumn, type AdminSession } from './admin-sql';
+import { hasErrorCode } from './mysql-errors';
 import { MAX_DATABASE_NAME_LENGTH, isSafeName, quoteIdentifier } from './naming';
 
 /** Creating, inspecting and dropping the database behind an instance. */
@@ -66,7 +67,12 @@ async function findCollation(sql: AdminSession, wanted: string): Promise<{ colla
   return undefined;
 }
 
-export async function createDatabase(sql: AdminSession, database: string, encoding: DatabaseEncoding): Promise<void> {
+/**
+ * CREATE DATABASE without IF NOT EXISTS, so the server itself says whether the database was
+ * already there (ER_DB_CREATE_EXISTS, on MySQL and MariaDB alike): returns false then, true
+ * when this call made it.
+ */
+export async function createDatabase(sql: AdminSession, database: string, encoding: DatabaseEncoding): Promise<boolean> {
   assertDatabaseName(database);
   const values: string[] = [];
   let clause = '';
@@ -78,12 +84,28 @@ export async function createDatabase(sql: AdminSession, database: string, encodi
     clause += ' COLLATE ?';
     values.push(encoding.collation);
   }
-  await sql.run('CREATE DATABASE', `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(database)}${clause}`, values);
+  try {
+    await sql.run('CREATE DATABASE', `CREATE DATABASE ${quoteIdentifier(database)}${clause}`, values);
+    return true;
+  } catch (error) {
+    if (hasErrorCode(error, 'ER_DB_CREATE_EXISTS')) return false;
+    throw error;
+  }
 }
 
-export async function dropDatabase(sql: AdminSession, database: string): Promise<void> {
+/**
+ * DROP DATABASE without IF EXISTS, for the same reason: returns false when there was no such
+ * database (ER_DB_DROP_EXISTS), true when this call dropped it.
+ */
+export async function dropDatabase(sql: AdminSession, database: string): Promise<boolean> {
   assertDatabaseName(database);
-  await sql.run('DROP DATABASE', `DROP DATABASE IF EXISTS ${quoteIdentifier(database)}`);
+  try {
+    await sql.run('DROP DATABASE', `DROP DATABASE ${quoteIdentifier(database)}`);
+    return true;
+  } catch (error) {
+    if (hasErrorCode(error, 'ER_DB_DROP_EXISTS')) return false;
+    throw error;
+  }
 }
 
 /** A last guard: DDL is only ever built from names the naming module derived. */

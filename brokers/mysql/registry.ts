@@ -1,4 +1,5 @@
 import { numberColumn, textColumn, type AdminSql, type Row } from './admin-sql';
+import { hasErrorCode } from './mysql-errors';
 import { quoteIdentifier } from './naming';
 
 /**
@@ -86,6 +87,35 @@ export class BrokerRegistry {
     return rows.map(toDatabase);
   }
 
+  /**
+   * Records a database the broker is about to make, in one statement that also checks the
+   * server has no database of that name yet:
+   * - 'claimed': the row is new, and at that moment no such database existed;
+   * - 'database-exists': the database already exists; nothing was written;
+   * - 'row-exists': a row for this name is already there (a resumed provision, or another
+   *   instance); nothing was written.
+   * Doing both in one statement matters: a broker run makes a database only after a row for it
+   * exists, so any database present at this check was not made by this broker for this row,
+   * and one that appears after it was made by a run that saw this row.
+   */
+  async claimDatabase(entry: RegisteredDatabase): Promise<'claimed' | 'database-exists' | 'row-exists'> {
+    await this.ensure();
+    try {
+      const result = await this.sql.run(
+        'REGISTRY',
+        `INSERT INTO ${this.databasesTable} (database_name, instance_id, plan_id, max_storage_mb, max_user_connections)
+         SELECT ?, ?, ?, ?, ? FROM DUAL
+         WHERE NOT EXISTS (SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?)`,
+        [entry.database, entry.instanceId, entry.planId, entry.maxStorageMb, entry.maxUserConnections, entry.database],
+        { prepared: true },
+      );
+      return result.affectedRows > 0 ? 'claimed' : 'database-exists';
+    } catch (error) {
+      if (hasErrorCode(error, 'ER_DUP_ENTRY')) return 'row-exists';
+      throw error;
+    }
+  }
+
   async saveDatabase(entry: RegisteredDatabase): Promise<void> {
     await this.ensure();
     await this.sql.run(
@@ -120,6 +150,27 @@ export class BrokerRegistry {
     await this.ensure();
     const rows = await this.sql.rows('REGISTRY', `SELECT * FROM ${this.usersTable} WHERE user_name = ?`, [user], { prepared: true });
     return rows[0] ? toUser(rows[0]) : undefined;
+  }
+
+  /**
+   * Records a binding user with a plain INSERT: true when the row is new, false when one was
+   * already there (ER_DUP_ENTRY; nothing was written), which means an earlier attempt of this
+   * binding may have made the user.
+   */
+  async addUser(entry: RegisteredUser): Promise<boolean> {
+    await this.ensure();
+    try {
+      await this.sql.run(
+        'REGISTRY',
+        `INSERT INTO ${this.usersTable} (user_name, database_name, instance_id, binding_id, read_only) VALUES (?, ?, ?, ?, ?)`,
+        [entry.user, entry.database, entry.instanceId, entry.bindingId, entry.readOnly ? 1 : 0],
+        { prepared: true },
+      );
+      return true;
+    } catch (error) {
+      if (hasErrorCode(error, 'ER_DUP_ENTRY')) return false;
+      throw error;
+    }
   }
 
   async saveUser(entry: RegisteredUser): Promise<void> {

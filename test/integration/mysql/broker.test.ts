@@ -180,7 +180,10 @@ describe('bind, fetch, unbind and deprovision', () => {
     expect(unbound.status).toBe(200);
     expect(unbound.body).toEqual({});
     expect(await isAlive(session)).toBe(false);
-    await expect(connectAs(readWrite.username, readWrite.password, readWrite.name)).rejects.toMatchObject({ code: 'ER_ACCESS_DENIED_ERROR' });
+    // MariaDB answers a login to an account that does not exist with either code, at random.
+    await expect(connectAs(readWrite.username, readWrite.password, readWrite.name)).rejects.toMatchObject({
+      code: expect.stringMatching(/^ER_ACCESS_DENIED_(NO_PASSWORD_)?ERROR$/),
+    });
     expect(await run.accountsOf(readWrite.username)).toEqual([]);
     expect((await broker.osb.unbind(instanceId(), run.id('rw'))).status).toBe(410);
   });
