@@ -179,3 +179,35 @@ describe('two replicas sharing one SQLite file', () => {
     expect(a.broker.callsOf('provision')).toHaveLength(stepsOnA);
   });
 });
+
+describe('retention of deleted records', () => {
+  it('a broker purges deleted records older than the retention at its first scan, and keeps live ones', async () => {
+    const file = freshFile();
+    const first = await listening(file);
+    for (const id of ['gone-old', 'kept-live']) {
+      expect((await first.osb.put(paths.instance(id), provisionBody())).status).toBe(201);
+    }
+    expect((await first.osb.delete(paths.instance('gone-old', deleteQuery()))).status).toBe(200);
+    // Deleted records still answer last_operation within the retention.
+    expect((await first.osb.get(paths.instanceLastOperation('gone-old'))).body).toEqual({ state: 'succeeded' });
+    await closeBrokers();
+    await quietPeriod(30);
+
+    // The next broker keeps deleted records for 20 ms only and scans every 20 ms.
+    const second = await listening(file, { engine: { retentionMs: 20, scanIntervalMs: 20 } });
+    expect((await second.osb.put(paths.instance('made-later'), provisionBody())).status).toBe(201);
+    const store = new SqliteStore({ path: file });
+    await store.init();
+    try {
+      await waitFor(async () => (await store.getInstance('gone-old')) === undefined, 'the purge of gone-old');
+      // The spec's answer for an instance the broker does not know.
+      expect((await second.osb.get(paths.instanceLastOperation('gone-old'))).status).toBe(404);
+      expect((await store.getInstance('kept-live'))?.record.state).toBe('provisioned');
+      expect((await store.getInstance('made-later'))?.record.state).toBe('provisioned');
+      // A purged id can be provisioned afresh.
+      expect((await second.osb.put(paths.instance('gone-old'), provisionBody())).status).toBe(201);
+    } finally {
+      await store.close();
+    }
+  });
+});
