@@ -43,6 +43,9 @@ export class Runner {
   private readonly driving = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private scanTimer: NodeJS.Timeout | undefined;
+  /** Steps in flight, by operation id, with when they began: the lease ticker renews theirs. */
+  private readonly stepsInFlight = new Map<string, { ref: TargetRef; since: number }>();
+  private leaseTicker: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(
@@ -114,7 +117,7 @@ export class Runner {
         return scopedLogger();
       },
     };
-    const heartbeat = setInterval(() => void this.renewLease(ref, opId), Math.max(50, this.options.leaseMs / 3));
+    this.holdLeaseDuringStep(ref, opId);
     let value: unknown;
     let thrown: unknown;
     let threw = false;
@@ -124,7 +127,7 @@ export class Runner {
       thrown = error;
       threw = true;
     } finally {
-      clearInterval(heartbeat);
+      this.stepsInFlight.delete(opId);
     }
     try {
       return await this.persistStep(ref, opId, op, current, controller, scopedLogger, threw, thrown, value);
@@ -246,6 +249,26 @@ export class Runner {
     else if (threw) stepLogger().warn({ status: (thrown as OsbError).status, description: (thrown as OsbError).description }, 'broker step refused');
     if (outcome.kind === 'succeeded' || outcome.kind === 'failed') this.deps.metrics?.finished(op.kind, outcome.kind);
     return outcome;
+  }
+
+  /**
+   * A step that runs long keeps its lease. One ticker serves every step in flight: most steps
+   * end within microseconds, and a timer made and cleared per step is measurable on the hot
+   * path. A step is renewed at the first tick after it has run a whole period, so its lease
+   * is renewed at most two periods (two thirds of the lease) after it began.
+   */
+  private holdLeaseDuringStep(ref: TargetRef, opId: string): void {
+    this.stepsInFlight.set(opId, { ref, since: Date.now() });
+    if (this.leaseTicker || this.closed) return;
+    const periodMs = Math.max(50, this.options.leaseMs / 3);
+    this.leaseTicker = setInterval(() => {
+      const now = Date.now();
+      for (const [id, step] of this.stepsInFlight) {
+        if (now - step.since >= periodMs) void this.renewLease(step.ref, id);
+      }
+    }, periodMs);
+    // Running steps keep the process busy by themselves; the ticker must not.
+    this.leaseTicker.unref();
   }
 
   private async renewLease(ref: TargetRef, opId: string): Promise<void> {
@@ -417,6 +440,8 @@ export class Runner {
     for (const controller of this.controllers.values()) controller.abort(new Error('the broker is shutting down'));
     const deadline = Date.now() + 5000;
     while (this.controllers.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    if (this.leaseTicker) clearInterval(this.leaseTicker);
+    this.leaseTicker = undefined;
   }
 }
 

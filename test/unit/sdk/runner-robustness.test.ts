@@ -101,6 +101,36 @@ test('the lease is renewed while the runner waits between steps', async () => {
   await app.close();
 });
 
+test('the lease is renewed while a single step runs longer than the lease', async () => {
+  const store = new MemoryStore();
+  let finishStep: () => void = () => undefined;
+  const broker = {
+    ...slowBroker({ steps: 1 }),
+    async provision(_request: unknown, ctx: { step: number }) {
+      // The first step answers at once (the platform gets its 202); the second, in the background, runs long.
+      if (ctx.step === 1) return inProgress({ retryAfterSeconds: 0.01 });
+      await new Promise<void>((resolve) => (finishStep = resolve));
+      return {};
+    },
+  } as unknown as ServiceBroker;
+  const app = createBroker({ catalog: testCatalog(), broker, store, auth: { none: true }, logger: pino({ level: 'silent' }), engine: { leaseMs: 150, stepIntervalMs: 10 } });
+  await app.start();
+  const res = await request(app.handler).put('/v2/service_instances/inst-long-step?accepts_incomplete=true').set(V).send(provisionBody({ plan_id: PLAN_ASYNC }));
+  expect(res.status).toBe(202);
+  const owner = (await record(store, 'inst-long-step'))!.operation!.owner;
+  await waitFor(async () => (await record(store, 'inst-long-step'))?.operation?.attempts === 1, 'the second step to start');
+  // Three leases into one step: without renewal another runner could take the operation over.
+  for (const at of [250, 450]) {
+    await new Promise((r) => setTimeout(r, at === 250 ? 250 : 200));
+    const running = (await record(store, 'inst-long-step'))!.operation!;
+    expect(running).toMatchObject({ state: 'in progress', owner });
+    expect(running.leaseUntil!).toBeGreaterThan(Date.now());
+  }
+  finishStep();
+  await waitFor(async () => (await record(store, 'inst-long-step'))?.state === 'provisioned', 'the step to finish');
+  await app.close();
+});
+
 describe('metrics and authentication', () => {
   const broker = (): ServiceBroker => slowBroker({ steps: 1 });
 
