@@ -39,12 +39,14 @@ const TRANSIENT_BACKOFF_MAX_MS = 30_000;
 
 export class Runner {
   readonly owner = randomUUID();
-  private readonly controllers = new Map<string, LazyAbort>();
+  /**
+   * Steps running in this process, by operation id, from the broker call until the outcome is
+   * stored: their abort handle, and what the lease ticker needs to keep their lease.
+   */
+  private readonly stepsInFlight = new Map<string, { abort: LazyAbort; ref: TargetRef; since: number }>();
   private readonly driving = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private scanTimer: NodeJS.Timeout | undefined;
-  /** Steps in flight, by operation id, with when they began: the lease ticker renews theirs. */
-  private readonly stepsInFlight = new Map<string, { ref: TargetRef; since: number }>();
   private leaseTicker: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -101,7 +103,7 @@ export class Runner {
     if (!current || !op || op.id !== opId || op.state !== 'in progress' || op.owner !== this.owner) return { kind: 'lost' };
 
     const controller = new LazyAbort();
-    this.controllers.set(opId, controller);
+    this.holdLeaseDuringStep(opId, { abort: controller, ref, since: Date.now() });
     // Most steps never log; building a child logger only on first use keeps the hot path lean.
     let scoped: Logger | undefined;
     const parent = this.logger;
@@ -117,7 +119,6 @@ export class Runner {
         return scopedLogger();
       },
     };
-    this.holdLeaseDuringStep(ref, opId);
     let value: unknown;
     let thrown: unknown;
     let threw = false;
@@ -126,13 +127,11 @@ export class Runner {
     } catch (error) {
       thrown = error;
       threw = true;
-    } finally {
-      this.stepsInFlight.delete(opId);
     }
     try {
       return await this.persistStep(ref, opId, op, current, controller, scopedLogger, threw, thrown, value);
     } finally {
-      this.controllers.delete(opId);
+      this.stepsInFlight.delete(opId);
     }
   }
 
@@ -257,8 +256,8 @@ export class Runner {
    * path. A step is renewed at the first tick after it has run a whole period, so its lease
    * is renewed at most two periods (two thirds of the lease) after it began.
    */
-  private holdLeaseDuringStep(ref: TargetRef, opId: string): void {
-    this.stepsInFlight.set(opId, { ref, since: Date.now() });
+  private holdLeaseDuringStep(opId: string, step: { abort: LazyAbort; ref: TargetRef; since: number }): void {
+    this.stepsInFlight.set(opId, step);
     if (this.leaseTicker || this.closed) return;
     const periodMs = Math.max(50, this.options.leaseMs / 3);
     this.leaseTicker = setInterval(() => {
@@ -322,7 +321,7 @@ export class Runner {
   async settleHaltedCreate(ref: TargetRef, record: AnyRecord): Promise<boolean> {
     const halted = record.history[0];
     if (!halted || !halted.haltRequested || halted.state !== 'in progress') return false;
-    if (halted.owner === this.owner && this.controllers.has(halted.id)) return true;
+    if (halted.owner === this.owner && this.stepsInFlight.has(halted.id)) return true;
     if (halted.leaseUntil !== undefined && halted.leaseUntil > Date.now() && halted.owner !== this.owner) return true;
     // Its runner is gone: the last recorded checkpoint is all there is to clean up.
     await this.mutate(ref, (rec) => {
@@ -364,7 +363,7 @@ export class Runner {
 
   /** Marks a create as halted, aborting its in-flight step when it runs in this process. */
   abortLocal(opId: string): void {
-    this.controllers.get(opId)?.abort(new Error('halted by a delete request'));
+    this.stepsInFlight.get(opId)?.abort.abort(new Error('halted by a delete request'));
   }
 
   async failOperation(ref: TargetRef, opId: string, description: string): Promise<void> {
@@ -390,7 +389,7 @@ export class Runner {
         if (!op || op.state !== 'in progress') return undefined;
         const ours = op.owner === this.owner;
         // Our own operation is orphaned only when nothing in this process drives it any more.
-        if (ours && (this.driving.has(op.id) || this.controllers.has(op.id))) return undefined;
+        if (ours && (this.driving.has(op.id) || this.stepsInFlight.has(op.id))) return undefined;
         if (op.leaseUntil !== undefined && op.leaseUntil > Date.now()) return undefined;
         claimedId = op.id;
         return { ...record, operation: { ...op, owner: this.owner, leaseUntil: Date.now() + this.options.leaseMs } };
@@ -437,9 +436,9 @@ export class Runner {
     if (this.scanTimer) clearInterval(this.scanTimer);
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    for (const controller of this.controllers.values()) controller.abort(new Error('the broker is shutting down'));
+    for (const step of this.stepsInFlight.values()) step.abort.abort(new Error('the broker is shutting down'));
     const deadline = Date.now() + 5000;
-    while (this.controllers.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (this.stepsInFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     if (this.leaseTicker) clearInterval(this.leaseTicker);
     this.leaseTicker = undefined;
   }
