@@ -1,5 +1,6 @@
 /** Shared by the benchmark servers: the same catalog, the same answers, a port from argv. */
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 
@@ -20,4 +21,19 @@ export function arg(name: string): string | undefined {
 
 export function ready(port: number): void {
   process.send?.({ ready: port });
+}
+
+/** Reads and parses a request body, as any real server must; the baselines do no more. */
+export function readBody(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(chunks.length ? JSON.parse(Buffer.concat(chunks).toString()) : undefined));
+  });
+}
+
+/** The 201 of a provision or a bind, told apart by the path. */
+export function answerCreated(res: ServerResponse, url: string): void {
+  res.writeHead(201, { 'content-type': 'application/json' });
+  res.end(url.includes('/service_bindings/') ? BIND_BODY : PROVISION_BODY);
 }

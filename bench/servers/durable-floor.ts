@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import Database from 'better-sqlite3';
-import { BIND_BODY, PROVISION_BODY, arg, portArg, ready } from './common';
+import { answerCreated, arg, portArg, readBody, ready } from './common';
 
 /**
  * The floor for a create that must survive a crash: bare node:http plus the two writes any
@@ -50,14 +50,6 @@ function committed(): Promise<void> {
   return db.inTransaction ? new Promise((resolve) => waiting.push(resolve)) : Promise.resolve();
 }
 
-function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>));
-  });
-}
-
 async function create(id: string, req: IncomingMessage): Promise<void> {
   const body = await readBody(req);
   const at = new Date().toISOString();
@@ -72,10 +64,7 @@ async function create(id: string, req: IncomingMessage): Promise<void> {
 const server = createServer((req, res) => {
   const url = req.url ?? '';
   if (req.method === 'PUT' && url.startsWith('/v2/service_instances/')) {
-    void create(url, req).then(() => {
-      res.writeHead(201, { 'content-type': 'application/json' });
-      res.end(url.includes('/service_bindings/') ? BIND_BODY : PROVISION_BODY);
-    });
+    void create(url, req).then(() => answerCreated(res, url));
     return;
   }
   res.writeHead(404).end();
