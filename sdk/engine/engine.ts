@@ -5,7 +5,7 @@ import { errors } from '../errors';
 import { canonicalJson, type JsonObject, type JsonValue } from '../json';
 import type { OperationMetrics } from '../metrics';
 import type { BindingRecord, InstanceRecord, OperationKind, OperationRecord, StateStore, Versioned } from '../store/types';
-import { bindingView, describeTarget, findOperation, instanceView, isLive, newOperation, withOperation, type AnyRecord, type TargetRef } from './records';
+import { bindingView, describeTarget, findOperation, instanceView, isLive, isoTime, newOperation, withOperation, type AnyRecord, type TargetRef } from './records';
 import { Runner, type RunnerOptions, type StepOutcome } from './runner';
 import type { StoredCaller } from './steps';
 import { checkMaintenanceInfo } from '../catalog/maintenance';
@@ -118,22 +118,22 @@ export class Engine {
       }
       const now = Date.now();
       const op = this.newOp('provision', undefined, { caller: input.caller as unknown as JsonValue }, input.acceptsIncomplete, now, entry.plan.maximum_polling_duration);
-      const at = new Date(now).toISOString();
+      const at = isoTime(now);
       const record: InstanceRecord = {
         instanceId: input.instanceId,
         serviceId: input.serviceId,
         planId: input.planId,
         state: 'provisioning',
         parameters: input.parameters,
-        ...(input.context ? { context: input.context } : {}),
         organizationGuid: input.organizationGuid,
         spaceGuid: input.spaceGuid,
-        ...(input.maintenanceInfoVersion !== undefined ? { maintenanceInfoVersion: input.maintenanceInfoVersion } : {}),
         operation: op,
         history: [],
         createdAt: at,
         updatedAt: at,
       };
+      if (input.context) record.context = input.context;
+      if (input.maintenanceInfoVersion !== undefined) record.maintenanceInfoVersion = input.maintenanceInfoVersion;
       // A failed or deleted record with this id is replaced: the new provision starts afresh.
       const version = await this.store.putInstance(record, existing?.version ?? null);
       if (version === undefined) continue;
@@ -321,14 +321,10 @@ export class Engine {
     const problems = this.catalog.validateParameters(inst.planId, 'binding.create', parameters);
     if (problems.length > 0) throw errors.badRequest(`The parameters are invalid: ${problems.join('; ')}.`);
 
-    const draft = {
-      serviceId: input.serviceId,
-      planId: input.planId,
-      parameters,
-      ...(bindResource ? { bindResource } : {}),
-      ...(appGuid ? { appGuid } : {}),
-      ...(input.predecessorBindingId ? { predecessorBindingId: input.predecessorBindingId } : {}),
-    };
+    const draft: BindingAttributes = { serviceId: input.serviceId, planId: input.planId, parameters };
+    if (bindResource) draft.bindResource = bindResource;
+    if (appGuid) draft.appGuid = appGuid;
+    if (input.predecessorBindingId) draft.predecessorBindingId = input.predecessorBindingId;
     const busy = inst.operation?.state === 'in progress' ? inst.operation : undefined;
     for (let attempt = 0; attempt < 5; attempt++) {
       // New ids are the common case: claim first, read only when the id is taken. While the
@@ -342,18 +338,23 @@ export class Engine {
       }
       const now = Date.now();
       const op = this.newOp('bind', undefined, { caller: input.caller as unknown as JsonValue }, input.acceptsIncomplete, now, entry.plan.maximum_polling_duration);
-      const at = new Date(now).toISOString();
+      const at = isoTime(now);
       const record: BindingRecord = {
         instanceId: input.instanceId,
         bindingId: input.bindingId,
-        ...draft,
+        serviceId: draft.serviceId,
+        planId: draft.planId,
         state: 'binding',
-        ...(input.context ? { context: input.context } : {}),
+        parameters: draft.parameters,
         operation: op,
         history: [],
         createdAt: at,
         updatedAt: at,
       };
+      if (draft.bindResource) record.bindResource = draft.bindResource;
+      if (draft.appGuid) record.appGuid = draft.appGuid;
+      if (draft.predecessorBindingId) record.predecessorBindingId = draft.predecessorBindingId;
+      if (input.context) record.context = input.context;
       const version = await this.store.putBinding(record, existing?.version ?? null);
       if (version === undefined) continue;
       await this.store.sync?.();
@@ -479,16 +480,7 @@ export class Engine {
   // ---- shared machinery ------------------------------------------------------------------
 
   private newOp(kind: OperationKind, fingerprint: string | undefined, request: JsonObject, async: boolean, now: number, maxDurationSeconds?: number): OperationRecord {
-    return newOperation({
-      kind,
-      ...(fingerprint !== undefined ? { fingerprint } : {}),
-      request,
-      async,
-      owner: this.runner.owner,
-      leaseMs: this.options.leaseMs,
-      now,
-      ...(maxDurationSeconds ? { maxDurationSeconds } : {}),
-    });
+    return newOperation({ kind, fingerprint, request, async, owner: this.runner.owner, leaseMs: this.options.leaseMs, now, maxDurationSeconds });
   }
 
   private async liveInstance(instanceId: string, action: string): Promise<Versioned<InstanceRecord>> {
@@ -624,10 +616,10 @@ function bindingFingerprint(value: BindingAttributes): string {
 }
 
 function provisionBody(record: InstanceRecord): Record<string, unknown> {
-  return {
-    ...(record.dashboardUrl ? { dashboard_url: record.dashboardUrl } : {}),
-    ...(record.metadata ? { metadata: record.metadata } : {}),
-  };
+  const body: Record<string, unknown> = {};
+  if (record.dashboardUrl) body.dashboard_url = record.dashboardUrl;
+  if (record.metadata) body.metadata = record.metadata;
+  return body;
 }
 
 function bindBody(record: BindingRecord): Record<string, unknown> {

@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
 import type {
-  BindResult, Caller, OsbContext, ProvisionResult, ServiceBroker, StepContext, UpdateResult,
+  BindRequest, BindResult, Caller, OsbContext, ProvisionRequest, ProvisionResult, ServiceBroker, StepContext, UpdateResult,
 } from '../broker';
 import type { Catalog } from '../catalog/catalog';
 import { parseOriginatingIdentity } from '../identity';
 import { isPlainObject, type JsonObject, type JsonValue } from '../json';
 import type { BindingRecord, BindingResult, InstanceRecord, OperationRecord, StateStore } from '../store/types';
-import { bindingView, instanceView, type AnyRecord } from './records';
+import { bindingView, copyBindingRecord, copyInstanceRecord, instanceView, isoTime, type AnyRecord } from './records';
 
 /** How one step of each operation kind calls the broker, and how its answer changes the record. */
 
@@ -25,12 +25,13 @@ export interface StoredCaller {
 }
 
 export function callerFrom(stored: StoredCaller): Caller {
-  const parsed = stored.identityHeader ? parseOriginatingIdentity(stored.identityHeader) : undefined;
-  return {
-    apiVersion: stored.apiVersion,
-    ...(stored.requestId ? { requestId: stored.requestId } : {}),
-    ...(parsed?.ok ? { identity: parsed.identity } : {}),
-  };
+  const caller: Caller = { apiVersion: stored.apiVersion };
+  if (stored.requestId) caller.requestId = stored.requestId;
+  if (stored.identityHeader) {
+    const parsed = parseOriginatingIdentity(stored.identityHeader);
+    if (parsed.ok) caller.identity = parsed.identity;
+  }
+  return caller;
 }
 
 function storedCaller(op: OperationRecord): Caller {
@@ -58,22 +59,21 @@ export async function callBroker(deps: StepDeps, record: AnyRecord, op: Operatio
   switch (op.kind) {
     case 'provision': {
       const rec = record as InstanceRecord;
-      const view = instanceView(rec, catalog);
-      return broker.provision(
-        {
-          instanceId: rec.instanceId,
-          offering: view.offering,
-          plan: view.plan,
-          parameters: rec.parameters,
-          ...(rec.context ? { context: rec.context as OsbContext } : {}),
-          organizationGuid: rec.organizationGuid ?? '',
-          spaceGuid: rec.spaceGuid ?? '',
-          ...(rec.maintenanceInfoVersion !== undefined ? { maintenanceInfoVersion: rec.maintenanceInfoVersion } : {}),
-          acceptsIncomplete,
-          caller,
-        },
-        ctx,
-      );
+      const entry = catalog.plan(rec.planId);
+      if (!entry) throw new Error(`stored instance ${rec.instanceId} has plan ${rec.planId}, which is not in the catalog`);
+      const input: ProvisionRequest = {
+        instanceId: rec.instanceId,
+        offering: entry.offering,
+        plan: entry.plan,
+        parameters: rec.parameters,
+        organizationGuid: rec.organizationGuid ?? '',
+        spaceGuid: rec.spaceGuid ?? '',
+        acceptsIncomplete,
+        caller,
+      };
+      if (rec.context) input.context = rec.context as OsbContext;
+      if (rec.maintenanceInfoVersion !== undefined) input.maintenanceInfoVersion = rec.maintenanceInfoVersion;
+      return broker.provision(input, ctx);
     }
     case 'update': {
       const rec = record as InstanceRecord;
@@ -120,20 +120,12 @@ export async function callBroker(deps: StepDeps, record: AnyRecord, op: Operatio
         const found = await deps.store.getBinding(rec.instanceId, rec.predecessorBindingId);
         if (found) predecessor = bindingView(found.record);
       }
-      return broker.bind!(
-        {
-          instance: instanceView(instance, catalog),
-          bindingId: rec.bindingId,
-          parameters: rec.parameters,
-          ...(rec.context ? { context: rec.context as OsbContext } : {}),
-          ...(rec.bindResource ? { bindResource: rec.bindResource } : {}),
-          ...(rec.appGuid !== undefined ? { appGuid: rec.appGuid } : {}),
-          ...(predecessor ? { predecessor } : {}),
-          acceptsIncomplete,
-          caller,
-        },
-        ctx,
-      );
+      const input: BindRequest = { instance: instanceView(instance, catalog), bindingId: rec.bindingId, parameters: rec.parameters, acceptsIncomplete, caller };
+      if (rec.context) input.context = rec.context as OsbContext;
+      if (rec.bindResource) input.bindResource = rec.bindResource;
+      if (rec.appGuid !== undefined) input.appGuid = rec.appGuid;
+      if (predecessor) input.predecessor = predecessor;
+      return broker.bind!(input, ctx);
     }
     case 'unbind': {
       const rec = record as BindingRecord;
@@ -152,24 +144,48 @@ export async function callBroker(deps: StepDeps, record: AnyRecord, op: Operatio
   }
 }
 
+/**
+ * The operation as it is kept once finished: the runner's claim goes, and so do its progress
+ * marker and note, which would read wrongly once the operation is done. Copied field by field
+ * because this runs on every request that changes state, and object rest is slow in V8.
+ */
+function finishedOperation(op: OperationRecord, state: 'succeeded' | 'failed', at: string, keepCheckpoint: boolean): OperationRecord {
+  const finished: OperationRecord = {
+    id: op.id,
+    kind: op.kind,
+    state,
+    async: op.async,
+    request: op.request,
+    attempts: op.attempts,
+    startedAt: op.startedAt,
+    updatedAt: at,
+  };
+  if (op.fingerprint !== undefined) finished.fingerprint = op.fingerprint;
+  if (keepCheckpoint && op.checkpoint !== undefined) finished.checkpoint = op.checkpoint;
+  if (op.retryAfterSeconds !== undefined) finished.retryAfterSeconds = op.retryAfterSeconds;
+  if (op.instanceUsable !== undefined) finished.instanceUsable = op.instanceUsable;
+  if (op.updateRepeatable !== undefined) finished.updateRepeatable = op.updateRepeatable;
+  if (op.haltRequested !== undefined) finished.haltRequested = op.haltRequested;
+  if (op.deadline !== undefined) finished.deadline = op.deadline;
+  if (op.transientFailures !== undefined) finished.transientFailures = op.transientFailures;
+  return finished;
+}
+
 /** The record after the operation succeeded with the broker's `value`. */
 export function applySuccess(record: AnyRecord, op: OperationRecord, value: unknown, now: number): AnyRecord {
-  const at = new Date(now).toISOString();
-  // Progress notes such as "step 2 of 3" would read wrongly once the operation is done.
-  const { checkpoint: _done, owner: _owner, leaseUntil: _lease, description: _note, ...rest } = op;
-  const finished: OperationRecord = { ...rest, state: 'succeeded', updatedAt: at };
+  const at = isoTime(now);
+  const finished = finishedOperation(op, 'succeeded', at, false);
   switch (op.kind) {
     case 'provision': {
       const result = (value ?? {}) as ProvisionResult;
-      return {
-        ...(record as InstanceRecord),
-        state: 'provisioned',
-        dashboardUrl: result.dashboardUrl ?? null,
-        ...(result.metadata ? { metadata: result.metadata } : {}),
-        ...(result.data !== undefined ? { data: result.data } : {}),
-        operation: finished,
-        updatedAt: at,
-      };
+      const done = copyInstanceRecord(record as InstanceRecord);
+      done.state = 'provisioned';
+      done.dashboardUrl = result.dashboardUrl ?? null;
+      done.operation = finished;
+      done.updatedAt = at;
+      if (result.metadata) done.metadata = result.metadata;
+      if (result.data !== undefined) done.data = result.data;
+      return done;
     }
     case 'update': {
       const rec = record as InstanceRecord;
@@ -191,21 +207,28 @@ export function applySuccess(record: AnyRecord, op: OperationRecord, value: unkn
       };
     }
     case 'bind': {
-      const { data, ...bindingResult } = (value ?? {}) as BindResult;
-      return {
-        ...(record as BindingRecord),
-        state: 'bound',
-        result: bindingResult as BindingResult,
-        ...(data !== undefined ? { data } : {}),
-        operation: finished,
-        updatedAt: at,
-      };
+      // The broker's private `data` is kept apart from what the platform is shown. A plain
+      // clone (no rest pattern) keeps this cheap in the common case without `data`.
+      const bound = (value ?? {}) as BindResult;
+      const bindingResult: BindResult = { ...bound };
+      delete bindingResult.data;
+      const done = copyBindingRecord(record as BindingRecord);
+      done.state = 'bound';
+      done.result = bindingResult;
+      done.operation = finished;
+      done.updatedAt = at;
+      if (bound.data !== undefined) done.data = bound.data;
+      return done;
     }
     case 'deprovision':
     case 'unbind': {
+      const done = 'bindingId' in record ? copyBindingRecord(record) : copyInstanceRecord(record);
+      done.state = 'deleted';
+      done.operation = finished;
+      done.updatedAt = at;
       // Credentials are dropped from the store as soon as they are revoked.
-      const { result: _revoked, ...rest2 } = record as BindingRecord;
-      return { ...(rest2 as AnyRecord), state: 'deleted', operation: finished, updatedAt: at } as AnyRecord;
+      if ('bindingId' in done) done.result = undefined;
+      return done;
     }
   }
 }
@@ -217,19 +240,12 @@ export interface FailureDetails {
 }
 
 export function applyFailure(record: AnyRecord, op: OperationRecord, failure: FailureDetails, now: number): AnyRecord {
-  const at = new Date(now).toISOString();
-  const { owner: _owner, leaseUntil: _lease, ...rest } = op;
-  const finished: OperationRecord = {
-    ...rest,
-    state: 'failed',
-    description: failure.description,
-    // The spec allows these flags only on failed updates (both) and deprovisions (usable).
-    ...((op.kind === 'update' || op.kind === 'deprovision') && failure.instanceUsable !== undefined
-      ? { instanceUsable: failure.instanceUsable }
-      : {}),
-    ...(op.kind === 'update' && failure.updateRepeatable !== undefined ? { updateRepeatable: failure.updateRepeatable } : {}),
-    updatedAt: at,
-  };
+  const at = isoTime(now);
+  const finished = finishedOperation(op, 'failed', at, true);
+  finished.description = failure.description;
+  // The spec allows these flags only on failed updates (both) and deprovisions (usable).
+  if ((op.kind === 'update' || op.kind === 'deprovision') && failure.instanceUsable !== undefined) finished.instanceUsable = failure.instanceUsable;
+  if (op.kind === 'update' && failure.updateRepeatable !== undefined) finished.updateRepeatable = failure.updateRepeatable;
   // A create that failed, or a delete that failed after halting a create, leaves a broken
   // resource the platform must clean up: it reads as failed, never as half-made.
   const unfinished = record.state === 'provisioning' || record.state === 'binding';
