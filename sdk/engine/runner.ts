@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { isInProgress, type StepContext } from '../broker';
 import { isOsbError, type OsbError } from '../errors';
 import type { InstanceRecord, OperationRecord, StateStore, Versioned } from '../store/types';
+import type { JsonValue } from '../json';
 import type { OperationMetrics } from '../metrics';
 import { describeTarget, replaceHistoryEntry, type AnyRecord, type TargetRef } from './records';
 import { applyFailure, applySuccess, callBroker, checkBindResult, type StepDeps } from './steps';
@@ -43,7 +44,7 @@ export class Runner {
    * Steps running in this process, by operation id, from the broker call until the outcome is
    * stored: their abort handle, and what the lease ticker needs to keep their lease.
    */
-  private readonly stepsInFlight = new Map<string, { abort: LazyAbort; ref: TargetRef; since: number }>();
+  private readonly stepsInFlight = new Map<string, StepRun>();
   private readonly driving = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private scanTimer: NodeJS.Timeout | undefined;
@@ -102,23 +103,8 @@ export class Runner {
     const op = current?.record.operation;
     if (!current || !op || op.id !== opId || op.state !== 'in progress' || op.owner !== this.owner) return { kind: 'lost' };
 
-    const controller = new LazyAbort();
-    this.holdLeaseDuringStep(opId, { abort: controller, ref, since: Date.now() });
-    // Most steps never log; building a child logger only on first use keeps the hot path lean.
-    let scoped: Logger | undefined;
-    const parent = this.logger;
-    const scopedLogger = (): Logger => (scoped ??= parent.child({ operation: opId, kind: op.kind, ...refFields(ref) }));
-    const ctx: StepContext = {
-      ...(op.checkpoint !== undefined ? { checkpoint: op.checkpoint } : {}),
-      get signal() {
-        return controller.signal;
-      },
-      operationId: opId,
-      step: op.attempts + 1,
-      get logger() {
-        return scopedLogger();
-      },
-    };
+    const ctx = new StepRun(this.logger, ref, op, Date.now());
+    this.holdLeaseDuringStep(opId, ctx);
     let value: unknown;
     let thrown: unknown;
     let threw = false;
@@ -129,7 +115,7 @@ export class Runner {
       threw = true;
     }
     try {
-      return await this.persistStep(ref, opId, op, current, controller, scopedLogger, threw, thrown, value);
+      return await this.persistStep(ref, opId, op, current, ctx, threw, thrown, value);
     } finally {
       this.stepsInFlight.delete(opId);
     }
@@ -140,15 +126,14 @@ export class Runner {
     opId: string,
     op: OperationRecord,
     current: Versioned<AnyRecord>,
-    controller: LazyAbort,
-    scopedLogger: () => Logger,
+    run: StepRun,
     threwInitially: boolean,
     thrownInitially: unknown,
     value: unknown,
   ): Promise<StepOutcome> {
     let threw = threwInitially;
     let thrown = thrownInitially;
-    if (threw && this.closed && controller.aborted) {
+    if (threw && this.closed && run.aborted) {
       // Shutting down: the step gave up because we asked it to. Record nothing; the
       // operation stays in progress and resumes once its lease runs out.
       return { kind: 'lost' };
@@ -242,10 +227,9 @@ export class Runner {
     }, current);
     if (!saved || !outcome) return { kind: 'lost' };
 
-    const stepLogger = scopedLogger;
-    if (outcome.kind === 'succeeded' && outcome.gone) stepLogger().info('the broker found the resource already gone');
-    else if (threw && !isOsbError(thrown)) stepLogger().error({ err: thrown }, 'broker step failed unexpectedly');
-    else if (threw) stepLogger().warn({ status: (thrown as OsbError).status, description: (thrown as OsbError).description }, 'broker step refused');
+    if (outcome.kind === 'succeeded' && outcome.gone) run.logger.info('the broker found the resource already gone');
+    else if (threw && !isOsbError(thrown)) run.logger.error({ err: thrown }, 'broker step failed unexpectedly');
+    else if (threw) run.logger.warn({ status: (thrown as OsbError).status, description: (thrown as OsbError).description }, 'broker step refused');
     if (outcome.kind === 'succeeded' || outcome.kind === 'failed') this.deps.metrics?.finished(op.kind, outcome.kind);
     return outcome;
   }
@@ -256,7 +240,7 @@ export class Runner {
    * path. A step is renewed at the first tick after it has run a whole period, so its lease
    * is renewed at most two periods (two thirds of the lease) after it began.
    */
-  private holdLeaseDuringStep(opId: string, step: { abort: LazyAbort; ref: TargetRef; since: number }): void {
+  private holdLeaseDuringStep(opId: string, step: StepRun): void {
     this.stepsInFlight.set(opId, step);
     if (this.leaseTicker || this.closed) return;
     const periodMs = Math.max(50, this.options.leaseMs / 3);
@@ -363,7 +347,7 @@ export class Runner {
 
   /** Marks a create as halted, aborting its in-flight step when it runs in this process. */
   abortLocal(opId: string): void {
-    this.stepsInFlight.get(opId)?.abort.abort(new Error('halted by a delete request'));
+    this.stepsInFlight.get(opId)?.abort(new Error('halted by a delete request'));
   }
 
   async failOperation(ref: TargetRef, opId: string, description: string): Promise<void> {
@@ -436,7 +420,7 @@ export class Runner {
     if (this.scanTimer) clearInterval(this.scanTimer);
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    for (const step of this.stepsInFlight.values()) step.abort.abort(new Error('the broker is shutting down'));
+    for (const step of this.stepsInFlight.values()) step.abort(new Error('the broker is shutting down'));
     const deadline = Date.now() + 5000;
     while (this.stepsInFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     if (this.leaseTicker) clearInterval(this.leaseTicker);
@@ -448,10 +432,32 @@ export class Runner {
  * An abort signal made only when a step asks for it: most steps never look, and an
  * AbortController per step is measurable on the hot path.
  */
-class LazyAbort {
+/**
+ * One step in flight: the StepContext the broker sees, the abort handle a delete or a
+ * shutdown uses, and what the lease ticker needs. A class rather than an object literal with
+ * getters, which V8 builds slowly; the AbortController and the scoped logger are made only
+ * when a step asks for them, which most never do.
+ */
+class StepRun implements StepContext {
+  declare checkpoint?: JsonValue;
+  readonly operationId: string;
+  readonly step: number;
+  aborted = false;
   private controller: AbortController | undefined;
   private reason: unknown;
-  aborted = false;
+  private scoped: Logger | undefined;
+
+  constructor(
+    private readonly parentLogger: Logger,
+    readonly ref: TargetRef,
+    private readonly op: OperationRecord,
+    readonly since: number,
+  ) {
+    this.operationId = op.id;
+    this.step = op.attempts + 1;
+    // Absent rather than undefined on a first step, as the broker API documents.
+    if (op.checkpoint !== undefined) this.checkpoint = op.checkpoint;
+  }
 
   get signal(): AbortSignal {
     if (!this.controller) {
@@ -459,6 +465,10 @@ class LazyAbort {
       if (this.aborted) this.controller.abort(this.reason);
     }
     return this.controller.signal;
+  }
+
+  get logger(): Logger {
+    return (this.scoped ??= this.parentLogger.child({ operation: this.op.id, kind: this.op.kind, ...refFields(this.ref) }));
   }
 
   abort(reason: unknown): void {

@@ -6,17 +6,15 @@ import type { Logger } from 'pino';
 import type { ServiceBroker } from '../broker';
 import { Catalog } from '../catalog/catalog';
 import { Engine, type EngineOptions } from '../engine/engine';
-import { OsbError, errors, toOsbError } from '../errors';
+import { OsbError, errors } from '../errors';
 import { createLogger } from '../logging';
 import { BrokerMetrics } from '../metrics';
 import type { StateStore } from '../store/types';
 import { MemoryStore } from '../store/memory';
 import { createAuthenticator, type AuthOption } from './auth';
-import type { HandlerContext, HandlerResult, RouteSpec } from './context';
 import { ROUTES } from './handlers';
-import { readJsonBody, sendJson, splitUrl } from './http';
-import { checkApiVersion, readCaller } from './preconditions';
-import type { StoredCaller } from '../engine/steps';
+import { sendJson, splitUrl } from './http';
+import { Exchange, type ExchangeDeps, type RouteTarget } from './exchange';
 import { checkBrokerAgainstCatalog } from './capabilities';
 
 export interface CreateBrokerOptions {
@@ -63,11 +61,6 @@ const DEFAULT_ENGINE: EngineOptions = {
   defaultRetryAfterSeconds: 2,
 };
 
-type RouteStore = { spec: RouteSpec } | { metrics: true };
-
-function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
-  return typeof (value as Promise<T> | undefined)?.then === 'function';
-}
 
 export function createBroker(options: CreateBrokerOptions): BrokerApp {
   const logger = options.logger ?? createLogger();
@@ -85,8 +78,8 @@ export function createBroker(options: CreateBrokerOptions): BrokerApp {
   const bodyLimit = options.bodyLimitBytes ?? 1024 * 1024;
 
   const router = FindMyWay({ ignoreTrailingSlash: true, maxParamLength: 4096 });
-  for (const spec of ROUTES) router.on(spec.method, spec.path, () => undefined, { spec } satisfies RouteStore);
-  if (metrics) router.on('GET', '/metrics', () => undefined, { metrics: true } satisfies RouteStore);
+  for (const spec of ROUTES) router.on(spec.method, spec.path, () => undefined, { spec } satisfies RouteTarget);
+  if (metrics) router.on('GET', '/metrics', () => undefined, { metrics: true } satisfies RouteTarget);
 
   let started: Promise<void> | undefined;
   let ready = false;
@@ -107,6 +100,19 @@ export function createBroker(options: CreateBrokerOptions): BrokerApp {
     return started;
   };
 
+  const exchangeDeps: ExchangeDeps = {
+    logger,
+    metrics,
+    metricsPublic: options.metricsPublic === true,
+    store,
+    authenticate,
+    engine,
+    catalog,
+    bodyLimit,
+    pendingStart: () => (ready ? undefined : start()),
+    isClosed: () => closed,
+  };
+
   const handle = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): void => {
     const began = process.hrtime.bigint();
     const { path, query } = splitUrl(req.url ?? '/');
@@ -122,104 +128,7 @@ export function createBroker(options: CreateBrokerOptions): BrokerApp {
       sendJson(res, err.status, err.toBody(), echoed ? { 'x-broker-api-request-identity': echoed } : {});
       return;
     }
-    const route = found.store as RouteStore;
-    const log: HandlerContext['log'] = {};
-    const endpoint = 'spec' in route ? route.spec.endpoint : 'metrics';
-    const finish = (status: number, error?: OsbError): void => {
-      const durationMs = Number(process.hrtime.bigint() - began) / 1e6;
-      metrics?.observeRequest(endpoint, status, durationMs / 1000);
-      const line = {
-        requestId: echoed,
-        method: req.method,
-        endpoint,
-        ...log,
-        status,
-        durationMs: Math.round(durationMs * 1000) / 1000,
-      };
-      if (error && status >= 500) logger.error({ ...line, err: error.cause ?? error }, 'request failed');
-      else logger.info(line, 'request');
-    };
-    // An answer about a change goes out only once the change is durable.
-    const mustSync = req.method !== 'GET' && store.sync !== undefined;
-    const respond = (result: HandlerResult): void => {
-      if (mustSync) {
-        store.sync!().then(() => send(result), (error: unknown) => sendError(errors.internal(error)));
-        return;
-      }
-      send(result);
-    };
-    const send = (result: HandlerResult): void => {
-      const headers: Record<string, string> = {};
-      if (echoed) headers['x-broker-api-request-identity'] = echoed;
-      if ('raw' in result) sendJson(res, result.status, result.raw, headers);
-      else {
-        if (result.retryAfter !== undefined) headers['retry-after'] = String(result.retryAfter);
-        sendJson(res, result.status, result.body, headers);
-      }
-      finish(result.status);
-    };
-    const fail = (thrown: unknown): void => {
-      const error = toOsbError(thrown);
-      if (mustSync) {
-        store.sync!().then(() => sendError(error), (syncError: unknown) => sendError(errors.internal(syncError)));
-        return;
-      }
-      sendError(error);
-    };
-    const sendError = (error: OsbError): void => {
-      const headers: Record<string, string> = {};
-      if (echoed) headers['x-broker-api-request-identity'] = echoed;
-      if (error.status === 401 && authenticate.kind === 'basic') headers['www-authenticate'] = 'Basic realm="osbkit"';
-      if (!res.headersSent) sendJson(res, error.status, error.toBody(), headers);
-      else res.end();
-      finish(error.status, error);
-    };
-
-    // The common case runs without a single await (a started broker, Basic auth, a handler
-    // that answers from memory); anything asynchronous falls back to promises.
-    const serveMetrics = async (): Promise<void> => {
-      const text = await metrics!.registry.metrics();
-      res.writeHead(200, { 'content-type': metrics!.registry.contentType });
-      res.end(text);
-      finish(200);
-    };
-    const dispatch = (spec: RouteSpec, body: unknown): void | Promise<void> => {
-      const result = spec.handler({ req, params: found.params, query, caller: callerOf(spec), body, engine, catalog, log });
-      if (isPromise(result)) return result.then(respond);
-      respond(result);
-    };
-    let caller: StoredCaller | undefined;
-    const callerOf = (spec: RouteSpec): StoredCaller => (caller ??= readCaller(req, checkApiVersion(req, spec.minMinor)));
-    const afterAuth = (): void | Promise<void> => {
-      if ('metrics' in route) return serveMetrics();
-      const spec = route.spec;
-      callerOf(spec);
-      if (spec.readsBody) return readJsonBody(req, bodyLimit).then((body) => dispatch(spec, body));
-      return dispatch(spec, undefined);
-    };
-    const afterStart = (): void | Promise<void> => {
-      if ('metrics' in route && options.metricsPublic) return afterAuth();
-      const allowed = authenticate(req);
-      if (isPromise(allowed)) {
-        return allowed.then((ok) => {
-          if (!ok) throw errors.unauthorized();
-          return afterAuth();
-        });
-      }
-      if (!allowed) throw errors.unauthorized();
-      return afterAuth();
-    };
-    try {
-      if (closed) throw errors.unavailable('The service broker is shutting down.');
-      const pending = ready
-        ? afterStart()
-        : start().then(afterStart, (error: unknown) => {
-            throw errors.unavailable('The service broker cannot reach its state store or backing service yet; try again later.', error);
-          });
-      if (isPromise(pending)) pending.catch(fail);
-    } catch (error) {
-      fail(error);
-    }
+    new Exchange(exchangeDeps, req, res, found.store as RouteTarget, found.params, query, echoed, began).run();
   };
 
   const app: BrokerApp = {

@@ -51,8 +51,11 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(payload);
 }
 
+/** Shared by every request without a query string; handlers only read their query. */
+const NO_QUERY = new URLSearchParams();
+
 export function splitUrl(url: string): { path: string; query: URLSearchParams } {
   const mark = url.indexOf('?');
-  if (mark < 0) return { path: url, query: new URLSearchParams() };
+  if (mark < 0) return { path: url, query: NO_QUERY };
   return { path: url.slice(0, mark), query: new URLSearchParams(url.slice(mark + 1)) };
 }

@@ -5,7 +5,7 @@ import {
 } from '../preconditions';
 
 /** PUT /v2/service_instances/:instance_id/service_bindings/:binding_id */
-export const bindBinding: Handler = async (ctx) => {
+export const bindBinding: Handler = (ctx) => {
   const instanceId = checkId('instance_id', ctx.params.instance_id);
   const bindingId = checkId('binding_id', ctx.params.binding_id);
   ctx.log.instanceId = instanceId;

@@ -5,7 +5,7 @@ import {
 } from '../preconditions';
 
 /** PUT /v2/service_instances/:instance_id */
-export const provisionInstance: Handler = async (ctx) => {
+export const provisionInstance: Handler = (ctx) => {
   const instanceId = checkId('instance_id', ctx.params.instance_id);
   ctx.log.instanceId = instanceId;
   const acceptsIncomplete = readAcceptsIncomplete(ctx.query);

@@ -1,0 +1,175 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { Catalog } from '../catalog/catalog';
+import type { Engine } from '../engine/engine';
+import type { StoredCaller } from '../engine/steps';
+import { errors, toOsbError, type OsbError } from '../errors';
+import type { BrokerMetrics } from '../metrics';
+import type { StateStore } from '../store/types';
+import type { Authenticator } from './auth';
+import type { HandlerContext, HandlerResult, RouteSpec } from './context';
+import { readJsonBody, sendJson } from './http';
+import { checkApiVersion, readCaller } from './preconditions';
+
+/** What every request of one broker shares. */
+export interface ExchangeDeps {
+  logger: Logger;
+  metrics: BrokerMetrics | undefined;
+  metricsPublic: boolean;
+  store: StateStore;
+  authenticate: Authenticator;
+  engine: Engine;
+  catalog: Catalog;
+  bodyLimit: number;
+  /** Resolves once the store and the broker are started; undefined once they are. */
+  pendingStart(): Promise<void> | undefined;
+  isClosed(): boolean;
+}
+
+export type RouteTarget = { spec: RouteSpec } | { metrics: true };
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as Promise<T> | undefined)?.then === 'function';
+}
+
+/**
+ * One request, from a matched route to its answer and log line. A class rather than a
+ * handful of closures made per request: the common case (a started broker, Basic auth, a
+ * handler that answers from memory) then allocates one object and awaits nothing until the
+ * handler does.
+ */
+export class Exchange {
+  private caller: StoredCaller | undefined;
+  private readonly log: HandlerContext['log'] = {};
+  private readonly endpoint: string;
+  /** An answer about a change goes out only once the change is durable. */
+  private readonly mustSync: boolean;
+
+  constructor(
+    private readonly deps: ExchangeDeps,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly route: RouteTarget,
+    private readonly params: Record<string, string | undefined>,
+    private readonly query: URLSearchParams,
+    private readonly requestId: string | undefined,
+    private readonly began: bigint,
+  ) {
+    this.endpoint = 'spec' in route ? route.spec.endpoint : 'metrics';
+    this.mustSync = req.method !== 'GET' && deps.store.sync !== undefined;
+  }
+
+  run(): void {
+    try {
+      if (this.deps.isClosed()) throw errors.unavailable('The service broker is shutting down.');
+      const starting = this.deps.pendingStart();
+      const pending = starting
+        ? starting.then(
+            () => this.afterStart(),
+            (error: unknown) => {
+              throw errors.unavailable('The service broker cannot reach its state store or backing service yet; try again later.', error);
+            },
+          )
+        : this.afterStart();
+      if (isPromise(pending)) pending.catch((error: unknown) => this.fail(error));
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private afterStart(): void | Promise<void> {
+    if ('metrics' in this.route && this.deps.metricsPublic) return this.afterAuth();
+    const allowed = this.deps.authenticate(this.req);
+    if (isPromise(allowed)) {
+      return allowed.then((ok) => {
+        if (!ok) throw errors.unauthorized();
+        return this.afterAuth();
+      });
+    }
+    if (!allowed) throw errors.unauthorized();
+    return this.afterAuth();
+  }
+
+  private afterAuth(): void | Promise<void> {
+    if ('metrics' in this.route) return this.serveMetrics();
+    const spec = this.route.spec;
+    // Headers are checked before the body is read, so a bad header never waits for a body.
+    this.caller = readCaller(this.req, checkApiVersion(this.req, spec.minMinor));
+    if (spec.readsBody) return readJsonBody(this.req, this.deps.bodyLimit).then((body) => this.dispatch(spec, body));
+    return this.dispatch(spec, undefined);
+  }
+
+  private dispatch(spec: RouteSpec, body: unknown): void | Promise<void> {
+    const { engine, catalog } = this.deps;
+    const result = spec.handler({ req: this.req, params: this.params, query: this.query, caller: this.caller!, body, engine, catalog, log: this.log });
+    if (isPromise(result)) return result.then((answer) => this.respond(answer));
+    this.respond(result);
+  }
+
+  private async serveMetrics(): Promise<void> {
+    const registry = this.deps.metrics!.registry;
+    const text = await registry.metrics();
+    this.res.writeHead(200, { 'content-type': registry.contentType });
+    this.res.end(text);
+    this.finish(200);
+  }
+
+  private respond(result: HandlerResult): void {
+    if (this.mustSync) {
+      this.deps.store.sync!().then(
+        () => this.send(result),
+        (error: unknown) => this.sendError(errors.internal(error)),
+      );
+      return;
+    }
+    this.send(result);
+  }
+
+  private send(result: HandlerResult): void {
+    const headers: Record<string, string> = {};
+    if (this.requestId) headers['x-broker-api-request-identity'] = this.requestId;
+    if ('raw' in result) sendJson(this.res, result.status, result.raw, headers);
+    else {
+      if (result.retryAfter !== undefined) headers['retry-after'] = String(result.retryAfter);
+      sendJson(this.res, result.status, result.body, headers);
+    }
+    this.finish(result.status);
+  }
+
+  private fail(thrown: unknown): void {
+    const error = toOsbError(thrown);
+    if (this.mustSync) {
+      this.deps.store.sync!().then(
+        () => this.sendError(error),
+        (syncError: unknown) => this.sendError(errors.internal(syncError)),
+      );
+      return;
+    }
+    this.sendError(error);
+  }
+
+  private sendError(error: OsbError): void {
+    const headers: Record<string, string> = {};
+    if (this.requestId) headers['x-broker-api-request-identity'] = this.requestId;
+    if (error.status === 401 && this.deps.authenticate.kind === 'basic') headers['www-authenticate'] = 'Basic realm="osbkit"';
+    if (!this.res.headersSent) sendJson(this.res, error.status, error.toBody(), headers);
+    else this.res.end();
+    this.finish(error.status, error);
+  }
+
+  private finish(status: number, error?: OsbError): void {
+    const durationMs = Number(process.hrtime.bigint() - this.began) / 1e6;
+    this.deps.metrics?.observeRequest(this.endpoint, status, durationMs / 1000);
+    const line = {
+      requestId: this.requestId,
+      method: this.req.method,
+      endpoint: this.endpoint,
+      instanceId: this.log.instanceId,
+      bindingId: this.log.bindingId,
+      status,
+      durationMs: Math.round(durationMs * 1000) / 1000,
+    };
+    if (error && status >= 500) this.deps.logger.error({ ...line, err: error.cause ?? error }, 'request failed');
+    else this.deps.logger.info(line, 'request');
+  }
+}
