@@ -5,7 +5,7 @@ import type {
 import type { Catalog } from '../catalog/catalog';
 import { parseOriginatingIdentity } from '../identity';
 import { isPlainObject, type JsonObject, type JsonValue } from '../json';
-import type { BindingRecord, BindingResult, InstanceRecord, OperationRecord, StateStore } from '../store/types';
+import type { BindingRecord, InstanceRecord, OperationRecord, StateStore } from '../store/types';
 import { bindingView, copyBindingRecord, copyInstanceRecord, instanceView, isoTime, type AnyRecord } from './records';
 
 /** How one step of each operation kind calls the broker, and how its answer changes the record. */
