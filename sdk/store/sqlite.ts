@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { BindingRecord, InstanceRecord, PendingTarget, StateStore, Versioned } from './types';
+import { WalCheckpointer } from './sqlite-checkpointer';
 
 export interface SqliteStoreOptions {
   /** File path, or ':memory:'. */
@@ -11,7 +12,14 @@ export interface SqliteStoreOptions {
    * also survives power loss at the cost of an fsync per write.
    */
   synchronous?: 'NORMAL' | 'FULL';
+  /**
+   * How often a background thread copies committed pages from the WAL into the main file
+   * (default 200 ms; 0 leaves it to SQLite's automatic checkpoints inside commits).
+   */
+  checkpointIntervalMs?: number;
 }
+
+const AUTOMATIC_CHECKPOINT_PAGES = 1000;
 
 const SCHEMA_VERSION = 1;
 
@@ -22,6 +30,7 @@ const openStores = new Map<string, Set<SqliteStore>>();
 export class SqliteStore implements StateStore {
   private readonly db: Database.Database;
   private statements!: ReturnType<SqliteStore['prepare']>;
+  private checkpointer: WalCheckpointer | undefined;
 
   constructor(private readonly options: SqliteStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -39,6 +48,19 @@ export class SqliteStore implements StateStore {
     this.db.pragma(`synchronous = ${this.options.synchronous ?? 'NORMAL'}`);
     // Another replica may hold the write lock briefly; wait instead of failing.
     this.db.pragma('busy_timeout = 5000');
+    const intervalMs = this.options.checkpointIntervalMs ?? 200;
+    if (this.options.path !== ':memory:' && intervalMs > 0 && !this.checkpointer) {
+      this.db.pragma('wal_autocheckpoint = 0');
+      this.checkpointer = new WalCheckpointer({
+        file: this.options.path,
+        intervalMs,
+        // Without its thread the WAL would grow for ever: SQLite takes the job back.
+        onFailure: () => {
+          this.checkpointer = undefined;
+          if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${AUTOMATIC_CHECKPOINT_PAGES}`);
+        },
+      });
+    }
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS osb_schema (version INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS osb_instances (
@@ -99,6 +121,10 @@ export class SqliteStore implements StateStore {
   }
 
   async close(): Promise<void> {
+    if (!this.db.open) return;
+    const checkpointer = this.checkpointer;
+    this.checkpointer = undefined;
+    await checkpointer?.stop();
     if (!this.db.open) return;
     this.commit();
     openStores.get(this.options.path)?.delete(this);

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -76,6 +76,41 @@ describe('SqliteStore on a file', () => {
       await a.close();
       await b.close();
     }
+  });
+
+  /**
+   * Writes enough rows for a few hundred KB of WAL and reports how much the main file grew
+   * while the store stayed open: only a checkpoint copies pages into it, and SQLite's own
+   * threshold (1,000 pages, about 4 MB) is far off.
+   */
+  async function mainFileGrowth(checkpointIntervalMs: number, waitMs: number): Promise<number> {
+    const path = freshFile();
+    const store = new SqliteStore({ path, checkpointIntervalMs });
+    await store.init();
+    try {
+      const before = statSync(path).size;
+      const padding = 'x'.repeat(800);
+      for (let i = 0; i < 400; i++) {
+        await store.putInstance(instance(`i-${i}`, { parameters: { padding } }), null);
+        if (i % 50 === 49) await store.sync!();
+      }
+      await store.sync!();
+      // Bounded wait: the checkpoint thread runs every few milliseconds in this test.
+      const deadline = Date.now() + waitMs;
+      while (statSync(path).size - before < 200_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      return statSync(path).size - before;
+    } finally {
+      await store.close();
+    }
+  }
+
+  it('a background thread copies the WAL into the main file while the store serves writes', async () => {
+    expect(await mainFileGrowth(10, 3_000)).toBeGreaterThanOrEqual(200_000);
+  });
+
+  it('with the background thread off, the WAL waits for SQLite\'s own threshold (the control for the test above)', async () => {
+    // Thirty checkpoint intervals of the test above.
+    expect(await mainFileGrowth(0, 300)).toBeLessThan(200_000);
   });
 
   it('refuses a file written by a newer schema', async () => {
