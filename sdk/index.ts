@@ -26,7 +26,8 @@ export {
 export { Catalog, CatalogError, readCatalogFile, type PlanEntry, type ServiceOffering, type ServicePlan } from './catalog/catalog';
 export { OsbError, errors, isOsbError, type OsbErrorCode } from './errors';
 export { parseOriginatingIdentity, formatOriginatingIdentity, type OriginatingIdentity } from './identity';
-export { createLogger, REDACTED_PATHS, type Logger } from './logging';
+export { createLogger, REDACTED_PATHS, type CreateLoggerOptions, type Logger } from './logging';
+export { createLogDestination, LogDestination, type LogDestinationOptions } from './log-destination';
 export { MemoryStore } from './store/memory';
 export { SqliteStore, type SqliteStoreOptions } from './store/sqlite';
 export type * from './store/types';

@@ -1,4 +1,5 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
+import { createLogDestination } from './log-destination';
 
 /**
  * Paths that may hold secrets. The SDK never logs request or response bodies, but broker
@@ -24,12 +25,22 @@ export const REDACTED_PATHS = [
   '*.jdbcUrl',
 ];
 
-export function createLogger(options: { level?: string; name?: string } = {}): Logger {
-  return pino({
-    name: options.name ?? 'osbkit',
-    level: options.level ?? process.env.OSBKIT_LOG_LEVEL ?? 'info',
-    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-  });
+export interface CreateLoggerOptions {
+  level?: string;
+  name?: string;
+  /** Where lines go: by default stdout, written in batches (see createLogDestination). */
+  destination?: DestinationStream;
+}
+
+export function createLogger(options: CreateLoggerOptions = {}): Logger {
+  return pino(
+    {
+      name: options.name ?? 'osbkit',
+      level: options.level ?? process.env.OSBKIT_LOG_LEVEL ?? 'info',
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    },
+    options.destination ?? createLogDestination(),
+  );
 }
 
 export type { Logger };

@@ -1,12 +1,11 @@
 import { createServer } from 'node:http';
 import express from 'express';
-import pino from 'pino';
-import { createBroker, SqliteStore, type ServiceBroker } from '../../sdk';
+import { createBroker, createLogDestination, createLogger, SqliteStore, type ServiceBroker } from '../../sdk';
 import { BENCH_CATALOG, arg, portArg, ready } from './common';
 
 /**
  * A trivial broker on the SDK with the durable SQLite store, logging one line per request
- * (to a file, as a production broker would to its log). `--mode router` mounts the SDK's
+ * (to a file, as a production broker would to its log) with the SDK's default logger. `--mode router` mounts the SDK's
  * express Router in an express app instead of serving the node:http handler directly.
  */
 const broker: ServiceBroker = {
@@ -28,7 +27,8 @@ const broker: ServiceBroker = {
 };
 
 async function main(): Promise<void> {
-  const logger = pino({ level: 'info' }, pino.destination({ dest: arg('log') ?? '/dev/null', sync: false, minLength: 4096 }));
+  // The logger an SDK broker gets by default (redaction included), writing to a file.
+  const logger = createLogger({ name: 'bench', destination: createLogDestination({ path: arg('log') ?? '/dev/null' }) });
   const app = createBroker({
     catalog: BENCH_CATALOG,
     broker,

@@ -102,6 +102,7 @@ export function createBroker(options: CreateBrokerOptions): BrokerApp {
 
   const exchangeDeps: ExchangeDeps = {
     logger,
+    requestLogger: logger.child({}, { redact: { paths: [] } }),
     metrics,
     metricsPublic: options.metricsPublic === true,
     store,

@@ -1,0 +1,135 @@
+import { closeSync, openSync, writeSync } from 'node:fs';
+
+/**
+ * Where a broker's log lines go: a file descriptor (stdout by default) or a file, written in
+ * batches. A busy broker logs a line per request; one write call per line costs more than
+ * making the line, and sonic-boom's buffered mode measures the length of its whole buffer on
+ * every line. Here lines wait in an array until 64 KiB are queued or 100 ms have passed,
+ * and go out in one synchronous write. Exiting flushes them; a SIGKILL loses at most that
+ * last interval.
+ *
+ * It never throws at the caller: a log consumer that went away (EPIPE) must not take the
+ * broker down, so the lines are dropped and counted instead.
+ */
+
+export interface LogDestinationOptions {
+  /** A file descriptor to write to; 1 (stdout) unless `path` is given. */
+  fd?: number;
+  /** A file to append to, created when missing. */
+  path?: string;
+  /** The longest a line waits before it is written (default 100 ms). */
+  flushIntervalMs?: number;
+  /** Write as soon as this much is queued (default 64 KiB). */
+  bufferBytes?: number;
+}
+
+/** Destinations holding unwritten lines, flushed when the process exits. */
+const pending = new Set<LogDestination>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const destination of pending) destination.flushSync();
+  });
+}
+
+/** How long to wait for a non-blocking descriptor (a full pipe) before trying again. */
+const RETRY_PAUSE_MS = 1;
+const MAX_RETRIES = 1_000;
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+export class LogDestination {
+  private lines: string[] = [];
+  private queuedBytes = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly fd: number;
+  private readonly ownsFd: boolean;
+  private readonly flushIntervalMs: number;
+  private readonly bufferBytes: number;
+  private broken = false;
+  /** Lines that could not be written (the descriptor failed). */
+  dropped = 0;
+
+  constructor(options: LogDestinationOptions = {}) {
+    this.ownsFd = options.path !== undefined;
+    this.fd = options.path !== undefined ? openSync(options.path, 'a') : (options.fd ?? 1);
+    this.flushIntervalMs = options.flushIntervalMs ?? 100;
+    this.bufferBytes = options.bufferBytes ?? 64 * 1024;
+    installExitHook();
+  }
+
+  /** The method pino calls with each finished line. */
+  write(line: string): boolean {
+    if (this.broken) {
+      this.dropped++;
+      return true;
+    }
+    this.lines.push(line);
+    // Characters, not bytes: exact enough to decide when to write, and free to compute.
+    this.queuedBytes += line.length;
+    if (this.queuedBytes >= this.bufferBytes) this.flushSync();
+    else if (this.timer === undefined) {
+      pending.add(this);
+      this.timer = setTimeout(() => this.flushSync(), this.flushIntervalMs);
+      // A quiet broker must still be able to exit.
+      this.timer.unref();
+    }
+    return true;
+  }
+
+  /** pino calls this from `logger.flush(cb)`. */
+  flush(callback?: (error?: Error) => void): void {
+    this.flushSync();
+    callback?.();
+  }
+
+  flushSync(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    pending.delete(this);
+    if (this.lines.length === 0) return;
+    const lines = this.lines;
+    this.lines = [];
+    this.queuedBytes = 0;
+    if (this.broken) {
+      this.dropped += lines.length;
+      return;
+    }
+    const chunk = Buffer.from(lines.join(''), 'utf8');
+    let offset = 0;
+    let retries = 0;
+    while (offset < chunk.length) {
+      try {
+        offset += writeSync(this.fd, chunk, offset);
+        retries = 0;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN' && retries++ < MAX_RETRIES) {
+          Atomics.wait(pause, 0, 0, RETRY_PAUSE_MS);
+          continue;
+        }
+        // EPIPE, EBADF, a pipe that stays full: give up on this destination for good.
+        this.broken = true;
+        this.dropped += lines.length;
+        return;
+      }
+    }
+  }
+
+  /** Writes what is queued and closes the file if this destination opened it. */
+  end(): void {
+    this.flushSync();
+    if (this.ownsFd && !this.broken) {
+      this.broken = true;
+      closeSync(this.fd);
+    }
+  }
+}
+
+export function createLogDestination(options: LogDestinationOptions = {}): LogDestination {
+  return new LogDestination(options);
+}
