@@ -102,7 +102,12 @@ export function createBroker(options: CreateBrokerOptions): BrokerApp {
 
   const exchangeDeps: ExchangeDeps = {
     logger,
-    requestLogger: logger.child({}, { redact: { paths: [] } }),
+    requestLoggers: new Map(
+      [...ROUTES.map((r) => [r.endpoint, r.method] as const), ['metrics', 'GET'] as const].map(([endpoint, method]) => [
+        endpoint,
+        logger.child({ method, endpoint }, { redact: { paths: [] } }),
+      ]),
+    ),
     metrics,
     metricsPublic: options.metricsPublic === true,
     store,
@@ -115,7 +120,7 @@ export function createBroker(options: CreateBrokerOptions): BrokerApp {
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): void => {
-    const began = process.hrtime.bigint();
+    const began = performance.now();
     const { path, query } = splitUrl(req.url ?? '/');
     const found = router.find(req.method as 'GET', path);
     const requestId = req.headers['x-broker-api-request-identity'];

@@ -15,10 +15,11 @@ import { checkApiVersion, readCaller } from './preconditions';
 export interface ExchangeDeps {
   logger: Logger;
   /**
-   * The same logger without redaction, for the request lines: their fields are the SDK's own
-   * and hold no secrets, and pino's redaction costs several times the rest of a line.
+   * Loggers for the request lines, one per endpoint with its method and name bound (pino
+   * serialises bindings once). Without redaction: the lines' fields are the SDK's own and
+   * hold no secrets, and pino's redaction costs several times the rest of a line.
    */
-  requestLogger: Logger;
+  requestLoggers: ReadonlyMap<string, Logger>;
   metrics: BrokerMetrics | undefined;
   metricsPublic: boolean;
   store: StateStore;
@@ -58,7 +59,8 @@ export class Exchange {
     private readonly params: Record<string, string | undefined>,
     private readonly query: URLSearchParams,
     private readonly requestId: string | undefined,
-    private readonly began: bigint,
+    /** performance.now() when the request arrived. */
+    private readonly began: number,
   ) {
     this.endpoint = 'spec' in route ? route.spec.endpoint : 'metrics';
     this.mustSync = req.method !== 'GET' && deps.store.sync !== undefined;
@@ -163,18 +165,22 @@ export class Exchange {
   }
 
   private finish(status: number, error?: OsbError): void {
-    const durationMs = Number(process.hrtime.bigint() - this.began) / 1e6;
+    const durationMs = performance.now() - this.began;
     this.deps.metrics?.observeRequest(this.endpoint, status, durationMs / 1000);
     const line = {
       requestId: this.requestId,
-      method: this.req.method,
-      endpoint: this.endpoint,
       instanceId: this.log.instanceId,
       bindingId: this.log.bindingId,
       status,
       durationMs: Math.round(durationMs * 1000) / 1000,
     };
-    if (error && status >= 500) this.deps.logger.error({ ...line, err: error.cause ?? error }, 'request failed');
-    else this.deps.requestLogger.info(line, 'request');
+    if (error && status >= 500) {
+      this.deps.logger.error({ method: this.req.method, endpoint: this.endpoint, ...line, err: error.cause ?? error }, 'request failed');
+    } else {
+      const logger = this.deps.requestLoggers.get(this.endpoint)!;
+      // The endpoint's method is bound; a HEAD routed to a GET endpoint says so itself.
+      if (this.req.method !== ('spec' in this.route ? this.route.spec.method : 'GET')) logger.info({ method: this.req.method, ...line }, 'request');
+      else logger.info(line, 'request');
+    }
   }
 }
