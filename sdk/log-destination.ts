@@ -9,7 +9,8 @@ import { closeSync, openSync, writeSync } from 'node:fs';
  * last interval.
  *
  * It never throws at the caller: a log consumer that went away (EPIPE) must not take the
- * broker down, so the lines are dropped and counted instead.
+ * broker down, so the lines are dropped and counted instead. A pipe that stays full for a
+ * second costs the batch being written, and later batches are tried again.
  */
 
 export interface LogDestinationOptions {
@@ -108,11 +109,16 @@ export class LogDestination {
         retries = 0;
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'EAGAIN' && retries++ < MAX_RETRIES) {
-          Atomics.wait(pause, 0, 0, RETRY_PAUSE_MS);
-          continue;
+        if (code === 'EAGAIN') {
+          if (retries++ < MAX_RETRIES) {
+            Atomics.wait(pause, 0, 0, RETRY_PAUSE_MS);
+            continue;
+          }
+          // A reader that stays behind for a second costs this batch, not the broker.
+          this.dropped += lines.length;
+          return;
         }
-        // EPIPE, EBADF, a pipe that stays full: give up on this destination for good.
+        // EPIPE, EBADF: the reader or the file is gone for good.
         this.broken = true;
         this.dropped += lines.length;
         return;

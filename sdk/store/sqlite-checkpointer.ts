@@ -44,6 +44,8 @@ export interface CheckpointerOptions {
 export class WalCheckpointer {
   private readonly worker: Worker;
   private stopping = false;
+  private exited = false;
+  private failed = false;
 
   constructor(options: CheckpointerOptions) {
     this.worker = new Worker(WORKER_SOURCE, {
@@ -53,11 +55,16 @@ export class WalCheckpointer {
     });
     // The checkpointer must never keep a process alive that has nothing else to do.
     this.worker.unref();
-    this.worker.on('error', (error) => {
-      if (!this.stopping) options.onFailure(error);
-    });
+    const fail = (error: unknown): void => {
+      if (this.stopping || this.failed) return;
+      this.failed = true;
+      options.onFailure(error);
+    };
+    // A thread that throws emits 'error' and then 'exit': the caller hears of it once.
+    this.worker.on('error', fail);
     this.worker.on('exit', (code) => {
-      if (!this.stopping) options.onFailure(new Error(`the WAL checkpoint thread exited with code ${code}`));
+      this.exited = true;
+      fail(new Error(`the WAL checkpoint thread exited with code ${code}`));
     });
   }
 
@@ -65,6 +72,7 @@ export class WalCheckpointer {
   async stop(timeoutMs = 2_000): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    if (this.exited) return;
     const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
     this.worker.postMessage('stop');
     const timer = setTimeout(() => void this.worker.terminate(), timeoutMs);

@@ -50,16 +50,18 @@ export class SqliteStore implements StateStore {
     this.db.pragma('busy_timeout = 5000');
     const intervalMs = this.options.checkpointIntervalMs ?? 200;
     if (this.options.path !== ':memory:' && intervalMs > 0 && !this.checkpointer) {
-      this.db.pragma('wal_autocheckpoint = 0');
-      this.checkpointer = new WalCheckpointer({
-        file: this.options.path,
-        intervalMs,
-        // Without its thread the WAL would grow for ever: SQLite takes the job back.
-        onFailure: () => {
-          this.checkpointer = undefined;
-          if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${AUTOMATIC_CHECKPOINT_PAGES}`);
-        },
-      });
+      // Without its thread the WAL would grow for ever: SQLite takes the job back.
+      const fallBack = (): void => {
+        this.checkpointer = undefined;
+        if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${AUTOMATIC_CHECKPOINT_PAGES}`);
+      };
+      try {
+        this.checkpointer = new WalCheckpointer({ file: this.options.path, intervalMs, onFailure: fallBack });
+        this.db.pragma('wal_autocheckpoint = 0');
+      } catch {
+        // A process that may not start threads keeps SQLite's own checkpoints.
+        fallBack();
+      }
     }
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS osb_schema (version INTEGER NOT NULL);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { MemoryStore, SqliteStore } from '../../../sdk';
+import { WalCheckpointer } from '../../../sdk/store/sqlite-checkpointer';
 import { describeStateStoreContract } from '../../support/store-contract';
 import { binding, instance, operation } from '../../support/store-records';
 
@@ -111,6 +112,18 @@ describe('SqliteStore on a file', () => {
   it('with the background thread off, the WAL waits for SQLite\'s own threshold (the control for the test above)', async () => {
     // Thirty checkpoint intervals of the test above.
     expect(await mainFileGrowth(0, 300)).toBeLessThan(200_000);
+  });
+
+  it('the checkpoint thread reports its failure, so the store can hand checkpoints back to SQLite', async () => {
+    const failures: unknown[] = [];
+    const checkpointer = new WalCheckpointer({ file: join(dir, 'no-such-dir', 'state.db'), intervalMs: 10, onFailure: (error) => failures.push(error) });
+    const deadline = Date.now() + 5_000;
+    while (failures.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(String(failures[0])).toMatch(/directory does not exist|unable to open|cannot open/i);
+    // Reported once, although the thread both threw and exited; stopping a dead thread returns.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(failures).toHaveLength(1);
+    await checkpointer.stop();
   });
 
   it('refuses a file written by a newer schema', async () => {
