@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { BindingView, InstanceView, OsbContext } from '../broker';
-import type { Catalog } from '../catalog/catalog';
+import type { Catalog, PlanEntry } from '../catalog/catalog';
 import type { JsonObject } from '../json';
 import type { BindingRecord, InstanceRecord, OperationKind, OperationRecord } from '../store/types';
 
@@ -129,9 +129,15 @@ export function isLive(record: AnyRecord | undefined): boolean {
   return record !== undefined && record.state !== 'deleted';
 }
 
-export function instanceView(record: InstanceRecord, catalog: Catalog): InstanceView {
+/** The catalog entry of a stored instance's plan; a plan that left the catalog is a broker bug. */
+export function storedPlan(record: InstanceRecord, catalog: Catalog): PlanEntry {
   const entry = catalog.plan(record.planId);
   if (!entry) throw new Error(`stored instance ${record.instanceId} has plan ${record.planId}, which is not in the catalog`);
+  return entry;
+}
+
+export function instanceView(record: InstanceRecord, catalog: Catalog): InstanceView {
+  const entry = storedPlan(record, catalog);
   // Built by assignment rather than conditional spreads: this runs on every step.
   const view: InstanceView = { instanceId: record.instanceId, offering: entry.offering, plan: entry.plan, parameters: record.parameters };
   if (record.context) view.context = record.context as OsbContext;

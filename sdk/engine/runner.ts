@@ -429,10 +429,6 @@ export class Runner {
 }
 
 /**
- * An abort signal made only when a step asks for it: most steps never look, and an
- * AbortController per step is measurable on the hot path.
- */
-/**
  * One step in flight: the StepContext the broker sees, the abort handle a delete or a
  * shutdown uses, and what the lease ticker needs. A class rather than an object literal with
  * getters, which V8 builds slowly; the AbortController and the scoped logger are made only

@@ -61,7 +61,6 @@ const DEFAULT_ENGINE: EngineOptions = {
   defaultRetryAfterSeconds: 2,
 };
 
-
 export function createBroker(options: CreateBrokerOptions): BrokerApp {
   const logger = options.logger ?? createLogger();
   const catalog = options.catalog instanceof Catalog
@@ -100,14 +99,14 @@ export function createBroker(options: CreateBrokerOptions): BrokerApp {
     return started;
   };
 
+  const requestLoggers = new Map<string, Logger>();
+  const requestLine = (method: string, endpoint: string): Logger => logger.child({ method, endpoint }, { redact: { paths: [] } });
+  for (const spec of ROUTES) requestLoggers.set(spec.endpoint, requestLine(spec.method, spec.endpoint));
+  requestLoggers.set('metrics', requestLine('GET', 'metrics'));
+
   const exchangeDeps: ExchangeDeps = {
     logger,
-    requestLoggers: new Map(
-      [...ROUTES.map((r) => [r.endpoint, r.method] as const), ['metrics', 'GET'] as const].map(([endpoint, method]) => [
-        endpoint,
-        logger.child({ method, endpoint }, { redact: { paths: [] } }),
-      ]),
-    ),
+    requestLoggers,
     metrics,
     metricsPublic: options.metricsPublic === true,
     store,
