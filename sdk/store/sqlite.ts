@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { BindingRecord, InstanceRecord, PendingTarget, StateStore, Versioned } from './types';
@@ -33,7 +33,12 @@ export class SqliteStore implements StateStore {
   private checkpointer: WalCheckpointer | undefined;
 
   constructor(private readonly options: SqliteStoreOptions) {
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    if (options.path !== ':memory:') {
+      mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
+      // The file holds every binding's credentials: a new one is readable by its owner only,
+      // and SQLite gives its WAL and shared-memory files the same mode.
+      closeSync(openSync(options.path, 'a', 0o600));
+    }
     this.db = new Database(options.path);
   }
 

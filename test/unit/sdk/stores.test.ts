@@ -47,6 +47,19 @@ describe('SqliteStore on a file', () => {
     }
   });
 
+  it('a new state file, which holds credentials, is readable by its owner only, and so are its WAL files', async () => {
+    const path = freshFile();
+    const store = new SqliteStore({ path });
+    await store.init();
+    try {
+      await store.putBinding(binding('i-1', 'b-1'), null);
+      await store.sync!();
+      for (const file of [path, `${path}-wal`, `${path}-shm`]) expect((statSync(file).mode & 0o777).toString(8)).toBe('600');
+    } finally {
+      await store.close();
+    }
+  });
+
   it('close commits writes that were still queued', async () => {
     const path = freshFile();
     const store = new SqliteStore({ path });
