@@ -4,8 +4,8 @@ import { closeSync, openSync, writeSync } from 'node:fs';
  * Where a broker's log lines go: a file descriptor (stdout by default) or a file, written in
  * batches. A busy broker logs a line per request; one write call per line costs more than
  * making the line, and sonic-boom's buffered mode measures the length of its whole buffer on
- * every line. Here lines wait in an array until 64 KiB are queued or 100 ms have passed,
- * and go out in one synchronous write. Exiting flushes them; a SIGKILL loses at most that
+ * every line. Here each line is encoded into a 64 KiB buffer at once, and the buffer goes out
+ * in one synchronous write when the next line would not fit or 100 ms after its first line. Exiting flushes them; a SIGKILL loses at most that
  * last interval.
  *
  * It never throws at the caller: a log consumer that went away (EPIPE) must not take the
@@ -20,7 +20,7 @@ export interface LogDestinationOptions {
   path?: string;
   /** The longest a line waits before it is written (default 100 ms). */
   flushIntervalMs?: number;
-  /** Write as soon as this much is queued (default 64 KiB). */
+  /** The buffer's size: it is written when the next line would not fit (default 64 KiB). */
   bufferBytes?: number;
 }
 
@@ -42,22 +42,22 @@ const MAX_RETRIES = 1_000;
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
 export class LogDestination {
-  private lines: string[] = [];
-  private queuedBytes = 0;
+  /** Lines are encoded straight into this buffer, so no string outlives its line. */
+  private readonly buffer: Buffer;
+  private queued = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly fd: number;
   private readonly ownsFd: boolean;
   private readonly flushIntervalMs: number;
-  private readonly bufferBytes: number;
   private broken = false;
-  /** Lines that could not be written (the descriptor failed). */
+  /** Write calls that could not be completed (the descriptor failed): lines or whole batches. */
   dropped = 0;
 
   constructor(options: LogDestinationOptions = {}) {
     this.ownsFd = options.path !== undefined;
     this.fd = options.path !== undefined ? openSync(options.path, 'a') : (options.fd ?? 1);
     this.flushIntervalMs = options.flushIntervalMs ?? 100;
-    this.bufferBytes = options.bufferBytes ?? 64 * 1024;
+    this.buffer = Buffer.allocUnsafe(options.bufferBytes ?? 64 * 1024);
     installExitHook();
   }
 
@@ -67,11 +67,17 @@ export class LogDestination {
       this.dropped++;
       return true;
     }
-    this.lines.push(line);
-    // Characters, not bytes: exact enough to decide when to write, and free to compute.
-    this.queuedBytes += line.length;
-    if (this.queuedBytes >= this.bufferBytes) this.flushSync();
-    else if (this.timer === undefined) {
+    // A UTF-16 unit never takes more than 3 bytes: the exact length is needed only near the end.
+    if (line.length * 3 > this.buffer.length - this.queued) {
+      const bytes = Buffer.byteLength(line);
+      if (bytes > this.buffer.length - this.queued) this.flushSync();
+      if (bytes > this.buffer.length) {
+        this.writeAll(Buffer.from(line, 'utf8'));
+        return true;
+      }
+    }
+    this.queued += this.buffer.write(line, this.queued);
+    if (this.timer === undefined) {
       pending.add(this);
       this.timer = setTimeout(() => this.flushSync(), this.flushIntervalMs);
       // A quiet broker must still be able to exit.
@@ -92,15 +98,17 @@ export class LogDestination {
       this.timer = undefined;
     }
     pending.delete(this);
-    if (this.lines.length === 0) return;
-    const lines = this.lines;
-    this.lines = [];
-    this.queuedBytes = 0;
+    if (this.queued === 0) return;
+    const length = this.queued;
+    this.queued = 0;
+    this.writeAll(this.buffer.subarray(0, length));
+  }
+
+  private writeAll(chunk: Buffer): void {
     if (this.broken) {
-      this.dropped += lines.length;
+      this.dropped++;
       return;
     }
-    const chunk = Buffer.from(lines.join(''), 'utf8');
     let offset = 0;
     let retries = 0;
     while (offset < chunk.length) {
@@ -115,12 +123,12 @@ export class LogDestination {
             continue;
           }
           // A reader that stays behind for a second costs this batch, not the broker.
-          this.dropped += lines.length;
+          this.dropped++;
           return;
         }
         // EPIPE, EBADF: the reader or the file is gone for good.
         this.broken = true;
-        this.dropped += lines.length;
+        this.dropped++;
         return;
       }
     }

@@ -27,22 +27,31 @@ describe('createLogDestination', () => {
     destination.end();
   });
 
-  it('writes at once when the queued lines reach bufferBytes', () => {
+  it('writes the buffer at once when the next line would not fit, and a line bigger than the buffer by itself', () => {
     const path = freshFile();
     const destination = createLogDestination({ path, flushIntervalMs: 60_000, bufferBytes: 100 });
-    destination.write(`${'a'.repeat(59)}\n`);
+    const a = `${'a'.repeat(59)}\n`;
+    const b = `${'b'.repeat(59)}\n`;
+    const huge = `${'h'.repeat(299)}\n`;
+    destination.write(a);
     expect(read(path)).toBe('');
-    destination.write(`${'b'.repeat(59)}\n`);
-    expect(read(path)).toBe(`${'a'.repeat(59)}\n${'b'.repeat(59)}\n`);
+    destination.write(b);
+    expect(read(path)).toBe(a);
+    destination.write(huge);
+    expect(read(path)).toBe(a + b + huge);
+    destination.flushSync();
+    expect(read(path)).toBe(a + b + huge);
     destination.end();
   });
 
-  it('writes multi-byte characters whole', () => {
+  it('writes multi-byte characters whole, also where the buffer ends', () => {
     const path = freshFile();
-    const destination = createLogDestination({ path });
-    destination.write('{"msg":"héllo ✓ 日本"}\n');
+    const destination = createLogDestination({ path, flushIntervalMs: 60_000, bufferBytes: 20 });
+    destination.write('ééééé\n'); // 11 bytes
+    destination.write('日本✓\n'); // 10 bytes: does not fit behind the first
+    expect(read(path)).toBe('ééééé\n');
     destination.flushSync();
-    expect(read(path)).toBe('{"msg":"héllo ✓ 日本"}\n');
+    expect(read(path)).toBe('ééééé\n日本✓\n');
     destination.end();
   });
 
@@ -55,6 +64,7 @@ describe('createLogDestination', () => {
     expect(() => destination.flushSync()).not.toThrow();
     destination.write('also lost\n');
     destination.flushSync();
+    // The failed batch, then the line written after the descriptor was known to be gone.
     expect(destination.dropped).toBe(2);
   });
 });
