@@ -135,10 +135,17 @@ export class Exchange {
   private send(result: HandlerResult): void {
     const headers: Record<string, string> = {};
     if (this.requestId) headers['x-broker-api-request-identity'] = this.requestId;
-    if ('raw' in result) sendJson(this.res, result.status, result.raw, headers);
-    else {
-      if (result.retryAfter !== undefined) headers['retry-after'] = String(result.retryAfter);
-      sendJson(this.res, result.status, result.body, headers);
+    try {
+      if ('raw' in result) sendJson(this.res, result.status, result.raw, headers);
+      else {
+        if (result.retryAfter !== undefined) headers['retry-after'] = String(result.retryAfter);
+        sendJson(this.res, result.status, result.body, headers);
+      }
+    } catch (error) {
+      // A body that cannot be serialised: send runs in a promise callback after the sync, where
+      // a throw would be an unhandled rejection, so it becomes a 500 here.
+      this.sendError(errors.internal(error));
+      return;
     }
     this.finish(result.status);
   }

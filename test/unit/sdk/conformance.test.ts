@@ -1,5 +1,6 @@
-import { errors, formatOriginatingIdentity, OsbError } from '../../../sdk';
-import type { InstanceRecord } from '../../../sdk';
+import pino from 'pino';
+import { createBroker, errors, formatOriginatingIdentity, OsbError } from '../../../sdk';
+import type { BindingRecord, InstanceRecord, StateStore, Versioned } from '../../../sdk';
 import { ConformanceBroker } from '../../support/conformance-broker';
 import {
   OTHER_PLAN, OTHER_SERVICE_ID, PLAN_ASYNC, PLAN_FIXED, PLAN_LARGE, PLAN_NOBIND, PLAN_SMALL, SERVICE_ID, testCatalog,
@@ -1080,7 +1081,65 @@ describe('authentication', () => {
   });
 });
 
+/** A store that keeps the records it is given as they are (a third-party store may). */
+class ByReferenceStore implements StateStore {
+  private readonly instances = new Map<string, Versioned<InstanceRecord>>();
+  private readonly bindings = new Map<string, Versioned<BindingRecord>>();
+  async init(): Promise<void> {}
+  async close(): Promise<void> {}
+  async sync(): Promise<void> {}
+  async getInstance(id: string) {
+    return this.instances.get(id);
+  }
+  async putInstance(record: InstanceRecord, expected: number | null) {
+    const current = this.instances.get(record.instanceId);
+    if ((current?.version ?? null) !== expected) return undefined;
+    const version = (expected ?? 0) + 1;
+    this.instances.set(record.instanceId, { record, version });
+    return version;
+  }
+  async getBinding(instanceId: string, bindingId: string) {
+    return this.bindings.get(`${instanceId}/${bindingId}`);
+  }
+  async putBinding(record: BindingRecord, expected: number | null) {
+    const key = `${record.instanceId}/${record.bindingId}`;
+    const current = this.bindings.get(key);
+    if ((current?.version ?? null) !== expected) return undefined;
+    const version = (expected ?? 0) + 1;
+    this.bindings.set(key, { record, version });
+    return version;
+  }
+  async listBindings(instanceId: string) {
+    return [...this.bindings.values()].filter((entry) => entry.record.instanceId === instanceId);
+  }
+  async listPending() {
+    return [];
+  }
+  async purgeDeleted() {
+    return 0;
+  }
+}
+
 describe('unexpected errors', () => {
+  it('an answer that cannot be serialised becomes a 500 after the change is durable, not an unhandled rejection', async () => {
+    // Not through startBroker: its counting wrapper has no sync(), and this is about the
+    // answer that waits for one.
+    const broker = new ConformanceBroker();
+    // A JavaScript broker can return what JSON cannot hold; this store does not serialise it.
+    broker.provision = async () => ({ metadata: { labels: { count: 1n } } }) as never;
+    const app = createBroker({ catalog: testCatalog(), broker, store: new ByReferenceStore(), auth: CREDENTIALS, logger: pino({ level: 'silent' }) });
+    const osb = new Osb(app.handler);
+    try {
+      const res = await osb.put(paths.instance('inst-bigint'), provisionBody());
+      expect(res.status).toBe(500);
+      expect(res.body).toEqual({ error: 'InternalError', description: 'An internal error occurred in the service broker.' });
+      // The server still answers.
+      expect((await osb.get(paths.catalog)).status).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('500 with a generic description: no message, no stack; the error is logged with the request identity', async () => {
     const logs = captureLogs();
     const t = startBroker({ logger: logs.logger });
