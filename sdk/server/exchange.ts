@@ -122,19 +122,27 @@ export class Exchange {
   }
 
   private respond(result: HandlerResult): void {
-    if (this.mustSync) {
-      this.deps.store.sync!().then(
-        () => this.send(result),
-        (error: unknown) => this.sendError(errors.internal(error)),
-      );
-      return;
-    }
-    this.send(result);
+    this.whenDurable(() => this.send(result));
+  }
+
+  private fail(thrown: unknown): void {
+    const error = toOsbError(thrown);
+    this.whenDurable(() => this.sendError(error));
+  }
+
+  /** Runs `answer` once every change this request made is durable; a failed sync is a 500. */
+  private whenDurable(answer: () => void): void {
+    if (!this.mustSync) return answer();
+    this.deps.store.sync!().then(answer, (error: unknown) => this.sendError(errors.internal(error)));
+  }
+
+  /** Every answer echoes the request identity, errors included. */
+  private answerHeaders(): Record<string, string> {
+    return this.requestId ? { 'x-broker-api-request-identity': this.requestId } : {};
   }
 
   private send(result: HandlerResult): void {
-    const headers: Record<string, string> = {};
-    if (this.requestId) headers['x-broker-api-request-identity'] = this.requestId;
+    const headers = this.answerHeaders();
     try {
       if ('raw' in result) sendJson(this.res, result.status, result.raw, headers);
       else {
@@ -150,21 +158,8 @@ export class Exchange {
     this.finish(result.status);
   }
 
-  private fail(thrown: unknown): void {
-    const error = toOsbError(thrown);
-    if (this.mustSync) {
-      this.deps.store.sync!().then(
-        () => this.sendError(error),
-        (syncError: unknown) => this.sendError(errors.internal(syncError)),
-      );
-      return;
-    }
-    this.sendError(error);
-  }
-
   private sendError(error: OsbError): void {
-    const headers: Record<string, string> = {};
-    if (this.requestId) headers['x-broker-api-request-identity'] = this.requestId;
+    const headers = this.answerHeaders();
     if (error.status === 401 && this.deps.authenticate.kind === 'basic') headers['www-authenticate'] = 'Basic realm="osbkit"';
     if (!this.res.headersSent) sendJson(this.res, error.status, error.toBody(), headers);
     else this.res.end();
