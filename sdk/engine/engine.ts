@@ -342,18 +342,13 @@ export class Engine {
       const record: BindingRecord = {
         instanceId: input.instanceId,
         bindingId: input.bindingId,
-        serviceId: draft.serviceId,
-        planId: draft.planId,
+        ...draft,
         state: 'binding',
-        parameters: draft.parameters,
         operation: op,
         history: [],
         createdAt: at,
         updatedAt: at,
       };
-      if (draft.bindResource) record.bindResource = draft.bindResource;
-      if (draft.appGuid) record.appGuid = draft.appGuid;
-      if (draft.predecessorBindingId) record.predecessorBindingId = draft.predecessorBindingId;
       if (input.context) record.context = input.context;
       const version = await this.store.putBinding(record, existing?.version ?? null);
       if (version === undefined) continue;

@@ -5,7 +5,7 @@ import { isOsbError, type OsbError } from '../errors';
 import type { InstanceRecord, OperationRecord, StateStore, Versioned } from '../store/types';
 import type { JsonValue } from '../json';
 import type { OperationMetrics } from '../metrics';
-import { describeTarget, replaceHistoryEntry, type AnyRecord, type TargetRef } from './records';
+import { describeTarget, isoTime, replaceHistoryEntry, type AnyRecord, type TargetRef } from './records';
 import { applyFailure, applySuccess, callBroker, checkBindResult, type StepDeps } from './steps';
 
 /**
@@ -186,7 +186,7 @@ export class Runner {
               retryAfterSeconds: Math.ceil(retryAfterMs / 1000),
               description: error.description,
               leaseUntil: now + this.options.leaseMs,
-              updatedAt: iso(now),
+              updatedAt: isoTime(now),
             },
           };
         }
@@ -213,10 +213,10 @@ export class Runner {
           ...(value.retryAfterSeconds !== undefined ? { retryAfterSeconds: value.retryAfterSeconds } : {}),
           ...(value.description !== undefined ? { description: value.description } : {}),
           leaseUntil: now + this.options.leaseMs,
-          updatedAt: iso(now),
+          updatedAt: isoTime(now),
         };
         const dashboard = live.kind === 'provision' && value.dashboardUrl ? { dashboardUrl: value.dashboardUrl } : {};
-        const updated = { ...record, ...dashboard, operation: next, updatedAt: iso(now) };
+        const updated = { ...record, ...dashboard, operation: next, updatedAt: isoTime(now) };
         const retryAfterMs = value.retryAfterSeconds !== undefined ? value.retryAfterSeconds * 1000 : this.options.stepIntervalMs;
         outcome = { kind: 'in progress', record: updated, retryAfterMs };
         return updated;
@@ -493,7 +493,7 @@ function withHaltFinished(record: AnyRecord, entry: OperationRecord, now: number
     ...rest,
     state: 'failed',
     description: `Halted: a ${entry.kind === 'provision' ? 'deprovision' : 'unbind'} request arrived before it finished.`,
-    updatedAt: iso(now),
+    updatedAt: isoTime(now),
   };
   const op = record.operation;
   // Hand the last checkpoint to the delete so it knows what the create had made.
@@ -501,10 +501,6 @@ function withHaltFinished(record: AnyRecord, entry: OperationRecord, now: number
     ? { ...op, request: { ...op.request, haltedCheckpoint: entry.checkpoint } }
     : op;
   return { ...replaceHistoryEntry(record, finished), ...(operation ? { operation } : {}) };
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
 }
 
 function refFields(ref: TargetRef): Record<string, string> {
