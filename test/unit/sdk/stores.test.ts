@@ -139,6 +139,21 @@ describe('SqliteStore on a file', () => {
     await checkpointer.stop();
   });
 
+  it('the purge of deleted records finds them through an index instead of reading every live record', async () => {
+    const path = freshFile();
+    const store = new SqliteStore({ path });
+    await store.init();
+    await store.close();
+    const db = new Database(path);
+    for (const table of ['osb_instances', 'osb_bindings']) {
+      const plan = db
+        .prepare(`EXPLAIN QUERY PLAN DELETE FROM ${table} WHERE state = 'deleted' AND updated_at < ?`)
+        .all('2026-01-01T00:00:00.000Z') as Array<{ detail: string }>;
+      expect(plan.map((step) => step.detail)).toEqual([`SEARCH ${table} USING INDEX ${table}_deleted (updated_at<?)`]);
+    }
+    db.close();
+  });
+
   it('refuses a file written by a newer schema', async () => {
     const path = freshFile();
     const store = new SqliteStore({ path });
