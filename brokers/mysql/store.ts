@@ -28,10 +28,17 @@ export interface MysqlStoreOptions {
 
 export const MYSQL_STORE_SCHEMA_VERSION = 1;
 
+/**
+ * The hourly purge deletes deleted records by age. Without an index InnoDB would read, and
+ * lock, every row of the table while it looks for them, holding up every replica's writes.
+ */
+const PURGE_INDEX = { instances: 'osb_instances_purge', bindings: 'osb_bindings_purge' } as const;
+
 const UNAVAILABLE = 'The broker state database is unreachable; try again later.';
 
 export class MysqlStore implements StateStore {
   private readonly pool: Pool;
+  private readonly database: string;
   private readonly schema: string;
   private readonly instances: string;
   private readonly bindings: string;
@@ -46,6 +53,7 @@ export class MysqlStore implements StateStore {
   constructor(options: MysqlStoreOptions) {
     if (!/^[A-Za-z0-9_]{1,64}$/.test(options.database)) throw new Error('the state database name must be 1 to 64 characters from A-Z a-z 0-9 _');
     this.pool = createMysqlPool(options.connection, options.connectTimeoutMs ?? 5_000, options.poolSize ?? 8);
+    this.database = options.database;
     this.schema = quoteIdentifier(options.database);
     this.instances = `${this.schema}.${quoteIdentifier('osb_instances')}`;
     this.bindings = `${this.schema}.${quoteIdentifier('osb_bindings')}`;
@@ -75,7 +83,8 @@ export class MysqlStore implements StateStore {
         op_state VARCHAR(32) NULL,
         updated_at VARCHAR(40) NOT NULL,
         doc LONGTEXT NOT NULL,
-        KEY osb_instances_op_state (op_state)
+        KEY osb_instances_op_state (op_state),
+        KEY ${PURGE_INDEX.instances} (state, updated_at)
       ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
     );
     await this.send(
@@ -89,14 +98,35 @@ export class MysqlStore implements StateStore {
         updated_at VARCHAR(40) NOT NULL,
         doc LONGTEXT NOT NULL,
         PRIMARY KEY (instance_id, binding_id),
-        KEY osb_bindings_op_state (op_state)
+        KEY osb_bindings_op_state (op_state),
+        KEY ${PURGE_INDEX.bindings} (state, updated_at)
       ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
     );
+    await this.addPurgeIndex('osb_instances', PURGE_INDEX.instances);
+    await this.addPurgeIndex('osb_bindings', PURGE_INDEX.bindings);
     await this.send('record schema version', `INSERT IGNORE INTO ${this.schemaTable} (id, version) VALUES (1, ?)`, [MYSQL_STORE_SCHEMA_VERSION]);
     const rows = await this.rows('read schema version', `SELECT version FROM ${this.schemaTable} WHERE id = 1`);
     const version = numberColumn(rows[0], 'version');
     if (version > MYSQL_STORE_SCHEMA_VERSION) {
       throw new Error(`the state database was written by a newer osbkit (schema ${version} > ${MYSQL_STORE_SCHEMA_VERSION})`);
+    }
+  }
+
+  /**
+   * Tables an earlier osbkit made lack the purge's index; an additive index needs no schema
+   * version. Replicas starting together may race to add it, and the losers' duplicate is fine.
+   */
+  private async addPurgeIndex(table: string, index: string): Promise<void> {
+    const found = await this.rows(
+      'find purge index',
+      'SELECT 1 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME = ?',
+      [this.database, table, index],
+    );
+    if (found.length > 0) return;
+    try {
+      await this.send('add purge index', `ALTER TABLE ${this.schema}.${quoteIdentifier(table)} ADD KEY ${index} (state, updated_at)`);
+    } catch (error) {
+      if (!(error instanceof MysqlFailure && error.code === 'ER_DUP_KEYNAME')) throw error;
     }
   }
 
