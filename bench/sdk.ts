@@ -1,5 +1,5 @@
-import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -11,6 +11,10 @@ import autocannon from 'autocannon';
  * writes per create (bench/servers/durable-floor.ts). Rounds interleave the servers so that
  * drift on the machine hits all of them alike. Each server runs in its own process;
  * autocannon runs here.
+ *
+ * Beside req/s it reports the CPU time each server process spent per request (all its
+ * threads, from /proc). autocannon shares the machine, so a fast server can be held to the
+ * load generator's pace; its CPU per request still shows what each answer costs.
  *
  * Options (env): BENCH_ROUNDS (5), BENCH_SECONDS (3), BENCH_CONNECTIONS (16).
  */
@@ -33,10 +37,35 @@ interface Sample {
   p50: number;
   p99: number;
   errors: number;
+  /** Server CPU microseconds per answered request; NaN where /proc is not there. */
+  cpuPerRequest: number;
 }
 
 const work = mkdtempSync(join(tmpdir(), 'osbkit-bench-'));
 const children: ChildProcess[] = [];
+const pids = new Map<ServerName, number>();
+
+/** User plus system CPU time of a process so far, in microseconds (Linux /proc). */
+function cpuMicros(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which may itself hold spaces: utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return NaN;
+  }
+}
+
+/** The unit of /proc's CPU times (USER_HZ); 100 wherever getconf is missing. */
+const CLOCK_TICKS_PER_SECOND = ((): number => {
+  try {
+    const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+    return ticks > 0 ? ticks : 100;
+  } catch {
+    return 100;
+  }
+})();
 
 async function startServer(name: ServerName, port: number): Promise<void> {
   const script = { 'node:http': 'node-http.js', express: 'express.js', 'durable floor': 'durable-floor.js', sdk: 'sdk.js', 'sdk-router': 'sdk.js' }[name];
@@ -46,6 +75,7 @@ async function startServer(name: ServerName, port: number): Promise<void> {
   if (name === 'sdk-router') args.push('--mode', 'router');
   const child = fork(join(__dirname, 'servers', script), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   children.push(child);
+  if (child.pid !== undefined) pids.set(name, child.pid);
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());
     child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
@@ -74,14 +104,23 @@ function requestsFor(scenario: Scenario): autocannon.Request[] {
   ];
 }
 
-async function measure(port: number, scenario: Scenario): Promise<Sample> {
+async function measure(name: ServerName, port: number, scenario: Scenario): Promise<Sample> {
+  const pid = pids.get(name);
+  const cpuBefore = pid === undefined ? NaN : cpuMicros(pid);
   const result = await autocannon({
     url: `http://127.0.0.1:${port}`,
     connections: CONNECTIONS,
     duration: SECONDS,
     requests: requestsFor(scenario),
   });
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx };
+  const cpuAfter = pid === undefined ? NaN : cpuMicros(pid);
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.non2xx,
+    cpuPerRequest: (cpuAfter - cpuBefore) / result.requests.total,
+  };
 }
 
 /** Catalog reads change nothing, so the durable floor has nothing to show there. */
@@ -116,21 +155,27 @@ async function main(): Promise<void> {
   for (let round = 1; round <= ROUNDS; round++) {
     for (const scenario of SCENARIOS) {
       for (const name of serversFor(scenario)) {
-        const sample = await measure(ports.get(name)!, scenario);
+        const sample = await measure(name, ports.get(name)!, scenario);
         const key = `${name}|${scenario}`;
         samples.set(key, [...(samples.get(key) ?? []), sample]);
-        console.error(`round ${round} ${scenario.padEnd(9)} ${name.padEnd(13)} ${sample.rps.toFixed(0).padStart(7)} req/s  p50 ${sample.p50} ms  p99 ${sample.p99} ms${sample.errors ? `  errors ${sample.errors}` : ''}`);
+        console.error(`round ${round} ${scenario.padEnd(9)} ${name.padEnd(13)} ${sample.rps.toFixed(0).padStart(7)} req/s  p50 ${sample.p50} ms  p99 ${sample.p99} ms  cpu ${sample.cpuPerRequest.toFixed(1)} µs/req${sample.errors ? `  errors ${sample.errors}` : ''}`);
       }
     }
   }
 
   const summary = (name: ServerName, scenario: Scenario): Sample => {
     const list = samples.get(`${name}|${scenario}`)!;
-    return { rps: median(list.map((s) => s.rps)), p50: median(list.map((s) => s.p50)), p99: median(list.map((s) => s.p99)), errors: list.reduce((n, s) => n + s.errors, 0) };
+    return {
+      rps: median(list.map((s) => s.rps)),
+      p50: median(list.map((s) => s.p50)),
+      p99: median(list.map((s) => s.p99)),
+      errors: list.reduce((n, s) => n + s.errors, 0),
+      cpuPerRequest: median(list.map((s) => s.cpuPerRequest)),
+    };
   };
   const lines: string[] = [];
-  lines.push(`| scenario | server | req/s (median) | p50 ms | p99 ms | errors | ratio |`);
-  lines.push(`|---|---|---:|---:|---:|---:|---|`);
+  lines.push(`| scenario | server | req/s (median) | p50 ms | p99 ms | server CPU µs/req | errors | ratio |`);
+  lines.push(`|---|---|---:|---:|---:|---:|---:|---|`);
   const targets = { catalog: 0.8, provision: 0.4, bind: 0.4 } as const;
   const verdicts: string[] = [];
   for (const scenario of SCENARIOS) {
@@ -144,7 +189,8 @@ async function main(): Promise<void> {
       if (name === 'durable floor') ratio = `${(s.rps / node.rps).toFixed(2)}× node:http`;
       if (name === 'sdk-router') ratio = `${(s.rps / exp.rps).toFixed(2)}× express`;
       if (name === 'express') ratio = `${(s.rps / node.rps).toFixed(2)}× node:http`;
-      lines.push(`| ${scenario} | ${name} | ${s.rps.toFixed(0)} | ${s.p50} | ${s.p99} | ${s.errors} | ${ratio} |`);
+      const cpu = Number.isNaN(s.cpuPerRequest) ? 'n/a' : s.cpuPerRequest.toFixed(1);
+      lines.push(`| ${scenario} | ${name} | ${s.rps.toFixed(0)} | ${s.p50} | ${s.p99} | ${cpu} | ${s.errors} | ${ratio} |`);
     }
     const sdkRatio = summary('sdk', scenario).rps / node.rps;
     const routerRatio = summary('sdk-router', scenario).rps / exp.rps;
