@@ -52,14 +52,23 @@ export class OsbError extends Error {
     this.emptyBody = options.emptyBody ?? false;
   }
 
-  /** The response body; the same shape for every error so clients can rely on it. */
-  toBody(): Record<string, unknown> {
+  /**
+   * The response body; the same shape for every error so clients can rely on it. Given the
+   * endpoint that failed, it leaves out the flags the spec forbids there: `instance_usable`
+   * belongs to failed updates and deprovisions only, `update_repeatable` to failed updates
+   * only. A broker may throw either anywhere, and an empty description, which the spec also
+   * forbids, is left out too.
+   */
+  toBody(endpoint?: string): Record<string, unknown> {
     if (this.emptyBody) return {};
     const body: Record<string, unknown> = {};
     if (this.code !== undefined) body.error = this.code;
-    body.description = this.description;
-    if (this.instanceUsable !== undefined) body.instance_usable = this.instanceUsable;
-    if (this.updateRepeatable !== undefined) body.update_repeatable = this.updateRepeatable;
+    if (this.description !== '') body.description = this.description;
+    const anywhere = endpoint === undefined;
+    if (this.instanceUsable !== undefined && (anywhere || endpoint === 'update' || endpoint === 'deprovision')) {
+      body.instance_usable = this.instanceUsable;
+    }
+    if (this.updateRepeatable !== undefined && (anywhere || endpoint === 'update')) body.update_repeatable = this.updateRepeatable;
     return body;
   }
 }

@@ -161,7 +161,7 @@ export class Exchange {
   private sendError(error: OsbError): void {
     const headers = this.answerHeaders();
     if (error.status === 401 && this.deps.authenticate.kind === 'basic') headers['www-authenticate'] = 'Basic realm="osbkit"';
-    if (!this.res.headersSent) sendJson(this.res, error.status, error.toBody(), headers);
+    if (!this.res.headersSent) sendJson(this.res, error.status, error.toBody(this.endpoint), headers);
     else this.res.end();
     this.finish(error.status, error);
   }

@@ -1120,6 +1120,48 @@ class ByReferenceStore implements StateStore {
   }
 }
 
+describe('error bodies a broker shapes', () => {
+  // The spec: instance_usable only on failed updates and deprovisions, update_repeatable only
+  // on failed updates, and a description is non-empty when present.
+  const flagged = (): OsbError => errors.unprocessable('The quota is used up.', { instanceUsable: false, updateRepeatable: false });
+
+  it('a provision or bind refusal drops instance_usable and update_repeatable', async () => {
+    const t = startBroker();
+    t.broker.failOn('provision', flagged());
+    const refused = await t.osb.put(paths.instance('inst-flags'), provisionBody());
+    expect(refused.status).toBe(422);
+    expect(refused.body).toEqual({ error: 'UnprocessableEntity', description: 'The quota is used up.' });
+
+    await provisioned(t, 'inst-flags-2');
+    t.broker.failOn('bind', flagged());
+    const bindRefused = await t.osb.put(paths.binding('inst-flags-2', 'bind-flags'), bindBody());
+    expect(bindRefused.status).toBe(422);
+    expect(bindRefused.body).toEqual({ error: 'UnprocessableEntity', description: 'The quota is used up.' });
+  });
+
+  it('an update refusal keeps both flags, a deprovision refusal keeps instance_usable only', async () => {
+    const t = startBroker();
+    await provisioned(t, 'inst-flags-3');
+    t.broker.failOn('update', flagged());
+    const update = await t.osb.patch(paths.instance('inst-flags-3'), { service_id: SERVICE_ID, parameters: { size: 4 } });
+    expect(update.status).toBe(422);
+    expect(update.body).toEqual({ error: 'UnprocessableEntity', description: 'The quota is used up.', instance_usable: false, update_repeatable: false });
+
+    t.broker.failOn('deprovision', flagged());
+    const remove = await t.osb.delete(paths.instance('inst-flags-3', deleteQuery()));
+    expect(remove.status).toBe(422);
+    expect(remove.body).toEqual({ error: 'UnprocessableEntity', description: 'The quota is used up.', instance_usable: false });
+  });
+
+  it('an empty description is left out instead of sent empty', async () => {
+    const t = startBroker();
+    t.broker.failOn('provision', new OsbError(400, '', { code: 'BadRequest' }));
+    const res = await t.osb.put(paths.instance('inst-empty'), provisionBody());
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: 'BadRequest' });
+  });
+});
+
 describe('unexpected errors', () => {
   it('an answer that cannot be serialised becomes a 500 after the change is durable, not an unhandled rejection', async () => {
     // Not through startBroker: its counting wrapper has no sync(), and this is about the
