@@ -116,6 +116,13 @@ export class Engine {
       if (existing && (existing.record.state === 'provisioning' || existing.record.state === 'provisioned')) {
         return this.answerRepeatedProvision(existing.record, input, input.acceptsIncomplete);
       }
+      // A failed instance still exists for the platform, which owes it a delete: only a retry
+      // of the same request may start over, anything else would hide what the failure left.
+      if (existing?.record.state === 'failed' && instanceFingerprint(existing.record) !== instanceFingerprint(input)) {
+        throw errors.conflict(
+          `Service instance ${input.instanceId} exists with different attributes (its provision failed); delete it before creating it with others.`,
+        );
+      }
       const now = Date.now();
       const op = this.newOp('provision', undefined, { caller: input.caller as unknown as JsonValue }, input.acceptsIncomplete, now, entry.plan.maximum_polling_duration);
       const at = isoTime(now);
@@ -134,7 +141,7 @@ export class Engine {
       };
       if (input.context) record.context = input.context;
       if (input.maintenanceInfoVersion !== undefined) record.maintenanceInfoVersion = input.maintenanceInfoVersion;
-      // A failed or deleted record with this id is replaced: the new provision starts afresh.
+      // A deleted record, or a failed one retried as it was, is replaced: the provision starts afresh.
       const version = await this.store.putInstance(record, existing?.version ?? null);
       if (version === undefined) continue;
       // The claim must survive a crash before the broker creates anything: otherwise a
@@ -335,6 +342,11 @@ export class Engine {
       }
       if (existing && (existing.record.state === 'binding' || existing.record.state === 'bound')) {
         return this.answerRepeatedBind(existing.record, draft, input.acceptsIncomplete);
+      }
+      if (existing?.record.state === 'failed' && bindingFingerprint(existing.record) !== bindingFingerprint(draft)) {
+        throw errors.conflict(
+          `Service binding ${input.bindingId} exists with different attributes (its creation failed); delete it before creating it with others.`,
+        );
       }
       const now = Date.now();
       const op = this.newOp('bind', undefined, { caller: input.caller as unknown as JsonValue }, input.acceptsIncomplete, now, entry.plan.maximum_polling_duration);

@@ -217,6 +217,20 @@ describe('PUT /v2/service_instances/:instance_id (provision)', () => {
     expect(record!.operation!.id).not.toBe(failedRecord!.operation!.id);
   });
 
+  it('409 for different attributes on an id whose provision failed: the failed instance still exists', async () => {
+    const t = startBroker();
+    t.broker.failOn('provision', new Error('backend down'));
+    expect((await t.osb.put(paths.instance('inst-f'), provisionBody())).status).toBe(500);
+    const failed = await t.store.getInstance('inst-f');
+    expect(failed!.record).toMatchObject({ state: 'failed', planId: PLAN_SMALL });
+
+    const other = await t.osb.put(paths.instance('inst-f'), provisionBody({ plan_id: PLAN_LARGE, parameters: { size: 9 } }));
+    expect(other.status).toBe(409);
+    expect(other.body).toEqual({ error: 'Conflict', description: expect.stringMatching(/inst-f exists with different attributes \(its provision failed\)/) });
+    expect(t.broker.callsOf('provision')).toEqual(['provision:inst-f:1']);
+    expect(await t.store.getInstance('inst-f')).toEqual(failed);
+  });
+
   it('a retry after a failed async provision gets a new operation that succeeds', async () => {
     const t = startBroker();
     t.broker.failOn('provision', new OsbError(500, 'the storage pool is full'), 2);
@@ -691,6 +705,25 @@ describe('PUT /v2/service_instances/:instance_id/service_bindings/:binding_id (b
     expect(res.body).toEqual({ error: 'Conflict', description: 'Service binding bind-1 already exists with different attributes.' });
     expect(t.broker.callsOf('bind')).toHaveLength(1);
     expect(await t.store.getBinding('inst-b', 'bind-1')).toEqual(before);
+  });
+
+  it('409 for different parameters on a binding id whose creation failed; the same request may retry', async () => {
+    const t = startBroker();
+    await provisioned(t, 'inst-b');
+    t.broker.failOn('bind', new Error('backend down'));
+    expect((await t.osb.put(paths.binding('inst-b', 'bind-f'), bindBody())).status).toBe(500);
+    const failed = await t.store.getBinding('inst-b', 'bind-f');
+    expect(failed!.record).toMatchObject({ state: 'failed' });
+
+    const other = await t.osb.put(paths.binding('inst-b', 'bind-f'), bindBody({ parameters: { read_only: false } }));
+    expect(other.status).toBe(409);
+    expect(other.body).toEqual({ error: 'Conflict', description: expect.stringMatching(/bind-f exists with different attributes \(its creation failed\)/) });
+    expect(t.broker.callsOf('bind')).toHaveLength(1);
+    expect(await t.store.getBinding('inst-b', 'bind-f')).toEqual(failed);
+
+    const retry = await t.osb.put(paths.binding('inst-b', 'bind-f'), bindBody());
+    expect(retry.status).toBe(201);
+    expect(t.broker.callsOf('bind')).toHaveLength(2);
   });
 
   it('422: the plan is not bindable', async () => {
