@@ -162,8 +162,8 @@ export interface InProgress {
   /** Shown to the platform in last_operation. */
   description?: string;
   /**
-   * Provision only: a broker that uses dashboards must return the URL in the first, async
-   * answer already; it is stored and sent with the 202.
+   * Provision and update: the spec wants a dashboard URL in the first answer even when the
+   * work goes on asynchronously; it is stored and sent with the 202.
    */
   dashboardUrl?: string;
 }

@@ -511,7 +511,10 @@ export class Engine {
     let outcome = await this.runner.runStep(ref, op.id, written, instanceHint);
     if (outcome.kind === 'in progress' && op.async) {
       this.runner.drive(ref, op.id, outcome.retryAfterMs);
-      const dashboardUrl = op.kind === 'provision' && 'dashboardUrl' in outcome.record ? outcome.record.dashboardUrl : undefined;
+      // An update sends a dashboard URL only when its first step gave a new one; without one the platform keeps the old.
+      const shown = 'dashboardUrl' in outcome.record ? outcome.record.dashboardUrl : undefined;
+      const previous = written && 'dashboardUrl' in written.record ? written.record.dashboardUrl : undefined;
+      const dashboardUrl = op.kind === 'provision' || (op.kind === 'update' && shown !== previous) ? shown : undefined;
       return { status: 202, body: { operation: op.id, ...(dashboardUrl ? { dashboard_url: dashboardUrl } : {}) } };
     }
     if (outcome.kind === 'in progress') outcome = await this.driveInline(ref, op.id, outcome);

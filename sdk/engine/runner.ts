@@ -215,7 +215,7 @@ export class Runner {
           leaseUntil: now + this.options.leaseMs,
           updatedAt: isoTime(now),
         };
-        const dashboard = live.kind === 'provision' && value.dashboardUrl ? { dashboardUrl: value.dashboardUrl } : {};
+        const dashboard = (live.kind === 'provision' || live.kind === 'update') && value.dashboardUrl ? { dashboardUrl: value.dashboardUrl } : {};
         const updated = { ...record, ...dashboard, operation: next, updatedAt: isoTime(now) };
         const retryAfterMs = value.retryAfterSeconds !== undefined ? value.retryAfterSeconds * 1000 : this.options.stepIntervalMs;
         outcome = { kind: 'in progress', record: updated, retryAfterMs };

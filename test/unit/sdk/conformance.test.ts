@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { createBroker, errors, formatOriginatingIdentity, OsbError } from '../../../sdk';
+import { createBroker, errors, formatOriginatingIdentity, inProgress, OsbError } from '../../../sdk';
 import type { BindingRecord, InstanceRecord, StateStore, Versioned } from '../../../sdk';
 import { ConformanceBroker } from '../../support/conformance-broker';
 import {
@@ -398,6 +398,19 @@ describe('PATCH /v2/service_instances/:instance_id (update)', () => {
     expect(res.body).toEqual({ error: 'UnprocessableEntity', description: expect.stringMatching(/"other" does not allow context updates/) });
     expect(t.broker.callsOf('update')).toEqual([]);
     expect(await t.store.getInstance('inst-o')).toEqual(before);
+  });
+
+  it('202 for an async update carries the dashboard URL its first step gave, and the instance keeps it', async () => {
+    const t = startBroker();
+    await provisioned(t, 'inst-dash');
+    // The spec: a new dashboard URL comes with the first answer, even when the update runs on.
+    t.broker.update = async (_request, ctx) => (ctx.step === 1 ? inProgress({ dashboardUrl: 'https://dash.example/inst-dash/v2', retryAfterSeconds: 0 }) : {});
+    const res = await t.osb.patch(paths.instance('inst-dash', { accepts_incomplete: true }), { service_id: SERVICE_ID, parameters: { size: 4 } });
+    expect(res.status).toBe(202);
+    expect(res.body).toEqual({ operation: expect.stringMatching(/^update-/), dashboard_url: 'https://dash.example/inst-dash/v2' });
+    const done = await pollLastOperation(t.osb, paths.instanceLastOperation('inst-dash', { operation: res.body.operation }));
+    expect(done.body).toEqual({ state: 'succeeded' });
+    expect(await instanceRecord(t, 'inst-dash')).toMatchObject({ dashboardUrl: 'https://dash.example/inst-dash/v2', parameters: { size: 4 } });
   });
 
   it('a 4xx from the broker leaves the stored plan and parameters unchanged', async () => {
