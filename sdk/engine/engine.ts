@@ -534,9 +534,10 @@ export class Engine {
         if (op.async) return { status: 202, body: { operation: op.id } };
         throw errors.concurrency(`The ${describeTarget(ref)} was deleted while this request ran.`);
       case 'in progress':
-        this.runner.drive(ref, op.id, 0);
+        // The next step may be due later than the limit allows: then this answer comes at once.
+        this.runner.drive(ref, op.id, outcome.retryAfterMs);
         throw errors.unavailable(
-          `The operation is still running after ${Math.round(this.options.syncTimeoutMs / 1000)} s; repeat the request with accepts_incomplete=true to follow it.`,
+          `The operation is still running and cannot finish within the ${this.options.syncTimeoutMs / 1000} s a request without accepts_incomplete=true may take; repeat the request with accepts_incomplete=true to follow it.`,
         );
       case 'lost':
         throw errors.concurrency(`The ${describeTarget(ref)} was changed by another request.`);

@@ -413,6 +413,25 @@ describe('PATCH /v2/service_instances/:instance_id (update)', () => {
     expect(await instanceRecord(t, 'inst-dash')).toMatchObject({ dashboardUrl: 'https://dash.example/inst-dash/v2', parameters: { size: 4 } });
   });
 
+  it('503 when the work outlasts what a request without accepts_incomplete may take; the update goes on and a repeat follows it', async () => {
+    const t = startBroker({ engine: { syncTimeoutMs: 300 } });
+    await provisioned(t, 'inst-slow');
+    // The next step is due after the limit, so the request cannot wait for it.
+    t.broker.update = async (_request, ctx) => (ctx.step === 1 ? inProgress({ retryAfterSeconds: 1 }) : {});
+    const update = { service_id: SERVICE_ID, parameters: { size: 5 } };
+    const res = await t.osb.patch(paths.instance('inst-slow'), update);
+    expect(res.status).toBe(503);
+    expect(res.body).toEqual({
+      error: 'ServiceUnavailable',
+      description: expect.stringMatching(/still running and cannot finish within the 0\.3 s .*repeat the request with accepts_incomplete=true/),
+    });
+    const repeat = await t.osb.patch(paths.instance('inst-slow', { accepts_incomplete: true }), update);
+    expect(repeat.status).toBe(202);
+    const done = await pollLastOperation(t.osb, paths.instanceLastOperation('inst-slow', { operation: repeat.body.operation }));
+    expect(done.body).toEqual({ state: 'succeeded' });
+    expect(await instanceRecord(t, 'inst-slow')).toMatchObject({ parameters: { size: 5 } });
+  });
+
   it('a 4xx from the broker leaves the stored plan and parameters unchanged', async () => {
     const t = startBroker();
     await provisioned(t, 'inst-u');
