@@ -1,6 +1,13 @@
 import { createPool, type Pool, type PoolConnection, type ResultSetHeader, type RowDataPacket } from 'mysql2/promise';
-import type { MysqlServerAddress } from './config';
 import { toMysqlFailure } from './mysql-errors';
+
+/** Where a MySQL server listens, and the account to use there. */
+export interface MysqlServerAddress {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+}
 
 /**
  * The one door to the admin connection. Every statement is named by its kind, so listeners,

@@ -1,15 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { Registry } from 'prom-client';
-import type { StatementListener } from './admin-sql';
+import type { MysqlServerAddress, StatementListener } from './admin-sql';
+
+export type { MysqlServerAddress } from './admin-sql';
 
 /** How the broker reaches the MySQL server it carves databases from. */
-export interface MysqlServerAddress {
-  host: string;
-  port: number;
-  user: string;
-  password: string;
-}
-
 export interface MysqlQuotaConfig {
   /** Pause between enforcer passes when it runs inside the broker (default 10 s). */
   intervalMs?: number;

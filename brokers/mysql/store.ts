@@ -7,8 +7,7 @@ import {
   type StateStore,
   type Versioned,
 } from '../../sdk';
-import { createMysqlPool, numberColumn, textColumn, type Row, type SqlValue } from './admin-sql';
-import type { MysqlServerAddress } from './config';
+import { createMysqlPool, numberColumn, textColumn, type MysqlServerAddress, type Row, type SqlValue } from './admin-sql';
 import { MysqlFailure, toMysqlFailure } from './mysql-errors';
 import { quoteIdentifier } from './naming';
 
