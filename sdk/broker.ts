@@ -26,8 +26,14 @@ export interface Caller {
 /** A stored instance as the broker sees it. */
 export interface InstanceView {
   instanceId: string;
+  /**
+   * From the catalog. When the plan (or its offering) has since left the catalog, these are
+   * stand-ins holding only the stored ids, and `planRemoved` is true: such an instance can
+   * still be deleted, unbound, fetched and polled, but not bound or updated.
+   */
   offering: ServiceOffering;
   plan: ServicePlan;
+  planRemoved?: true;
   parameters: JsonObject;
   context?: OsbContext;
   organizationGuid?: string;

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ServiceBroker } from '../broker';
 import type { Catalog } from '../catalog/catalog';
-import { errors } from '../errors';
+import { errors, type OsbError } from '../errors';
 import { canonicalJson, type JsonObject, type JsonValue } from '../json';
 import type { OperationMetrics } from '../metrics';
 import type { BindingRecord, InstanceRecord, OperationKind, OperationRecord, StateStore, Versioned } from '../store/types';
@@ -21,6 +21,19 @@ export interface Outcome {
   body: Record<string, unknown>;
   /** Seconds, for the Retry-After header of last_operation. */
   retryAfter?: number;
+}
+
+/**
+ * Ids that name something the catalog does not have. On the endpoints that delete or read
+ * what exists, this is not final: the spec lets a broker drop a plan (or an offering) while
+ * instances of it live on, and the platform still names it when it deletes or polls them.
+ * The handler accepts such ids only when they are the stored instance's (requireStoredIds).
+ */
+export interface UnknownIds {
+  serviceId?: string;
+  planId?: string;
+  /** The answer when the stored instance does not carry these ids. */
+  refusal: OsbError;
 }
 
 export interface EngineOptions extends RunnerOptions {
@@ -460,6 +473,19 @@ export class Engine {
     }
     const shown = await this.broker.getBinding(bindingView(record), view);
     return { status: 200, body: { ...(shown as Record<string, unknown>) } };
+  }
+
+  /**
+   * Ids the catalog no longer has are accepted on the endpoints that delete or read what
+   * exists when they are those of the stored instance; otherwise the catalog's refusal stands.
+   * Rare (a plan removed while instances of it live on), so the extra read is no burden.
+   */
+  async requireStoredIds(instanceId: string, unknown: UnknownIds): Promise<void> {
+    const record = (await this.store.getInstance(instanceId))?.record;
+    const stored = record !== undefined
+      && (unknown.serviceId === undefined || unknown.serviceId === record.serviceId)
+      && (unknown.planId === undefined || unknown.planId === record.planId);
+    if (!stored) throw unknown.refusal;
   }
 
   async lastOperation(ref: TargetRef, operationId: string | undefined): Promise<Outcome> {

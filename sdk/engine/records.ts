@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { BindingView, InstanceView, OsbContext } from '../broker';
-import type { Catalog, PlanEntry } from '../catalog/catalog';
+import type { Catalog, PlanEntry, ServiceOffering, ServicePlan } from '../catalog/catalog';
 import type { JsonObject } from '../json';
 import type { BindingRecord, InstanceRecord, OperationKind, OperationRecord } from '../store/types';
 
@@ -136,10 +136,30 @@ export function storedPlan(record: InstanceRecord, catalog: Catalog): PlanEntry 
   return entry;
 }
 
+/**
+ * The catalog entry of a stored instance's plan, or stand-ins with the stored ids when a
+ * broker's catalog dropped the plan while instances of it were left: the spec lets brokers
+ * remove plans, and platforms then still delete those instances.
+ */
+function planOrStandIn(record: InstanceRecord, catalog: Catalog): { offering: ServiceOffering; plan: ServicePlan; removed: boolean } {
+  const entry = catalog.plan(record.planId);
+  if (entry) return { offering: entry.offering, plan: entry.plan, removed: false };
+  const plan: ServicePlan = { id: record.planId, name: record.planId, description: 'This plan is no longer in the catalog.' };
+  const offering = catalog.offering(record.serviceId) ?? {
+    id: record.serviceId,
+    name: record.serviceId,
+    description: 'This service offering is no longer in the catalog.',
+    bindable: false,
+    plans: [],
+  };
+  return { offering, plan, removed: true };
+}
+
 export function instanceView(record: InstanceRecord, catalog: Catalog): InstanceView {
-  const entry = storedPlan(record, catalog);
+  const entry = planOrStandIn(record, catalog);
   // Built by assignment rather than conditional spreads: this runs on every step.
   const view: InstanceView = { instanceId: record.instanceId, offering: entry.offering, plan: entry.plan, parameters: record.parameters };
+  if (entry.removed) view.planRemoved = true;
   if (record.context) view.context = record.context as OsbContext;
   if (record.organizationGuid !== undefined) view.organizationGuid = record.organizationGuid;
   if (record.spaceGuid !== undefined) view.spaceGuid = record.spaceGuid;

@@ -4,6 +4,7 @@ import { errors } from '../errors';
 import { parseOriginatingIdentity } from '../identity';
 import { isPlainObject, type JsonObject } from '../json';
 import type { StoredCaller } from '../engine/steps';
+import type { UnknownIds } from '../engine/engine';
 export { checkMaintenanceInfo } from '../catalog/maintenance';
 
 /**
@@ -138,25 +139,42 @@ export function resolveOffering(catalog: Catalog, serviceId: string): void {
   if (!catalog.offering(serviceId)) throw errors.badRequest(`service_id ${JSON.stringify(serviceId)} is not in the catalog.`);
 }
 
+
+/**
+ * Checks ids that may be absent against the catalog: throws when the catalog knows both and
+ * they do not belong together; returns what it does not know.
+ */
+function catalogIds(catalog: Catalog, serviceId: string | undefined, planId: string | undefined): UnknownIds | undefined {
+  const knownService = serviceId === undefined || catalog.offering(serviceId) !== undefined;
+  const entry = planId === undefined ? undefined : catalog.plan(planId);
+  if (serviceId !== undefined && !knownService) {
+    return { serviceId, ...(planId !== undefined ? { planId } : {}), refusal: errors.badRequest(`service_id ${JSON.stringify(serviceId)} is not in the catalog.`) };
+  }
+  if (planId !== undefined && !entry) {
+    return { ...(serviceId !== undefined ? { serviceId } : {}), planId, refusal: errors.badRequest(`plan_id ${JSON.stringify(planId)} is not in the catalog.`) };
+  }
+  if (entry && serviceId !== undefined && entry.offering.id !== serviceId) {
+    throw errors.badRequest(`plan_id ${JSON.stringify(planId)} does not belong to service_id ${JSON.stringify(serviceId)}.`);
+  }
+  return undefined;
+}
+
 /** The optional service_id/plan_id hints of GET requests: checked when present. */
-export function checkQueryHints(catalog: Catalog, query: URLSearchParams): void {
+export function checkQueryHints(catalog: Catalog, query: URLSearchParams): UnknownIds | undefined {
   const serviceId = query.get('service_id');
   const planId = query.get('plan_id');
   if (serviceId === '') throw errors.badRequest('service_id must not be empty when present.');
   if (planId === '') throw errors.badRequest('plan_id must not be empty when present.');
-  if (serviceId !== null && planId !== null) resolvePlan(catalog, serviceId, planId);
-  else if (serviceId !== null) resolveOffering(catalog, serviceId);
-  else if (planId !== null && !catalog.plan(planId)) throw errors.badRequest(`plan_id ${JSON.stringify(planId)} is not in the catalog.`);
+  return catalogIds(catalog, serviceId ?? undefined, planId ?? undefined);
 }
 
 /** Required service_id and plan_id query parameters of the DELETE endpoints. */
-export function requiredQueryPlan(catalog: Catalog, query: URLSearchParams): { serviceId: string; planId: string } {
+export function requiredQueryPlan(catalog: Catalog, query: URLSearchParams): { serviceId: string; planId: string; unknown: UnknownIds | undefined } {
   const serviceId = query.get('service_id');
   const planId = query.get('plan_id');
   if (!serviceId) throw errors.badRequest('The service_id query parameter is required.');
   if (!planId) throw errors.badRequest('The plan_id query parameter is required.');
-  resolvePlan(catalog, serviceId, planId);
-  return { serviceId, planId };
+  return { serviceId, planId, unknown: catalogIds(catalog, serviceId, planId) };
 }
 
 export function checkParameters(catalog: Catalog, entry: PlanEntry, slot: 'instance.create' | 'binding.create', parameters: JsonObject): void {

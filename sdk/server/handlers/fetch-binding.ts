@@ -7,6 +7,7 @@ export const fetchBinding: Handler = async (ctx) => {
   const bindingId = checkId('binding_id', ctx.params.binding_id);
   ctx.log.instanceId = instanceId;
   ctx.log.bindingId = bindingId;
-  checkQueryHints(ctx.catalog, ctx.query);
+  const unknown = checkQueryHints(ctx.catalog, ctx.query);
+  if (unknown) await ctx.engine.requireStoredIds(instanceId, unknown);
   return ctx.engine.fetchBinding(instanceId, bindingId);
 };

@@ -5,6 +5,7 @@ import { checkId, checkQueryHints } from '../preconditions';
 export const fetchInstance: Handler = async (ctx) => {
   const instanceId = checkId('instance_id', ctx.params.instance_id);
   ctx.log.instanceId = instanceId;
-  checkQueryHints(ctx.catalog, ctx.query);
+  const unknown = checkQueryHints(ctx.catalog, ctx.query);
+  if (unknown) await ctx.engine.requireStoredIds(instanceId, unknown);
   return ctx.engine.fetchInstance(instanceId);
 };

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { createBroker, errors, formatOriginatingIdentity, inProgress, OsbError } from '../../../sdk';
+import { createBroker, errors, formatOriginatingIdentity, inProgress, MemoryStore, OsbError } from '../../../sdk';
 import type { BindingRecord, InstanceRecord, StateStore, Versioned } from '../../../sdk';
 import { ConformanceBroker } from '../../support/conformance-broker';
 import {
@@ -1184,6 +1184,54 @@ class ByReferenceStore implements StateStore {
     return 0;
   }
 }
+
+describe('a plan that left the catalog while instances of it live on', () => {
+  // The spec lets a broker remove plans; the platform still deletes and polls the instances
+  // it made of them, naming the old plan_id.
+  function catalogWithout(planId: string): Record<string, unknown> {
+    const catalog = testCatalog() as { services: Array<{ plans: Array<{ id: string }> }> };
+    for (const service of catalog.services) service.plans = service.plans.filter((plan) => plan.id !== planId);
+    return catalog;
+  }
+
+  it('its bindings and the instance can still be fetched, polled, unbound and deleted; the broker is told the plan is gone', async () => {
+    const store = new MemoryStore();
+    const before = startBroker({ store });
+    await provisioned(before, 'inst-old', { plan_id: PLAN_LARGE, parameters: {} });
+    await bound(before, 'inst-old', 'bind-old', { plan_id: PLAN_LARGE });
+
+    const t = startBroker({ store, catalog: catalogWithout(PLAN_LARGE) });
+    const hints = { service_id: SERVICE_ID, plan_id: PLAN_LARGE };
+    expect((await t.osb.get(paths.instanceLastOperation('inst-old', hints))).body).toEqual({ state: 'succeeded' });
+    expect((await t.osb.get(paths.instance('inst-old', hints))).body).toMatchObject({ service_id: SERVICE_ID, plan_id: PLAN_LARGE });
+    expect((await t.osb.get(paths.binding('inst-old', 'bind-old', hints))).status).toBe(200);
+
+    // Binding to it or updating it needs the plan, so those stay refused.
+    const bind = await t.osb.put(paths.binding('inst-old', 'bind-new'), bindBody({ plan_id: PLAN_LARGE }));
+    expect(bind.status).toBe(400);
+    expect(bind.body).toEqual({ error: 'BadRequest', description: `plan_id "${PLAN_LARGE}" is not in the catalog.` });
+
+    expect((await t.osb.delete(paths.binding('inst-old', 'bind-old', deleteQuery(PLAN_LARGE)))).status).toBe(200);
+    expect(t.broker.received.unbind[0]!.request.instance).toMatchObject({ instanceId: 'inst-old', plan: { id: PLAN_LARGE }, planRemoved: true });
+    expect((await t.osb.delete(paths.instance('inst-old', deleteQuery(PLAN_LARGE)))).status).toBe(200);
+    expect(t.broker.received.deprovision[0]!.request.instance).toMatchObject({ instanceId: 'inst-old', plan: { id: PLAN_LARGE }, planRemoved: true });
+    expect(await instanceRecord(t, 'inst-old')).toMatchObject({ state: 'deleted' });
+  });
+
+  it('an id the catalog does not have is still refused unless it is the stored instance\'s', async () => {
+    const t = startBroker();
+    await provisioned(t, 'inst-cur');
+    const wrongPlan = await t.osb.delete(paths.instance('inst-cur', deleteQuery('plan-gone')));
+    expect(wrongPlan.status).toBe(400);
+    expect(wrongPlan.body).toEqual({ error: 'BadRequest', description: 'plan_id "plan-gone" is not in the catalog.' });
+    const missing = await t.osb.delete(paths.instance('inst-none', deleteQuery('plan-gone')));
+    expect(missing.status).toBe(400);
+    const hint = await t.osb.get(paths.instanceLastOperation('inst-cur', { plan_id: 'plan-gone' }));
+    expect(hint.status).toBe(400);
+    expect(t.broker.calls).toEqual(['provision:inst-cur:1']);
+    expect(await instanceRecord(t, 'inst-cur')).toMatchObject({ state: 'provisioned' });
+  });
+});
 
 describe('error bodies a broker shapes', () => {
   // The spec: instance_usable only on failed updates and deprovisions, update_repeatable only
