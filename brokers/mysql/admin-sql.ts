@@ -1,7 +1,7 @@
 import { createPool, type Pool, type PoolConnection, type ResultSetHeader, type RowDataPacket } from 'mysql2/promise';
 import { toMysqlFailure } from './mysql-errors';
 
-/** Where a MySQL server listens, and the account to use there. */
+/** How the broker reaches the MySQL server it carves databases from: where it listens, and the account to use. */
 export interface MysqlServerAddress {
   host: string;
   port: number;

@@ -4,7 +4,6 @@ import type { MysqlServerAddress, StatementListener } from './admin-sql';
 
 export type { MysqlServerAddress } from './admin-sql';
 
-/** How the broker reaches the MySQL server it carves databases from. */
 export interface MysqlQuotaConfig {
   /** Pause between enforcer passes when it runs inside the broker (default 10 s). */
   intervalMs?: number;
