@@ -8,6 +8,18 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 }
 
 /**
+ * Freezes a JSON value and everything in it, for values several readers share. A value that
+ * is already frozen is taken to be frozen all through, which keeps a second call cheap.
+ */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+/**
  * Key-order independent serialisation, so two requests that differ only in key order are
  * recognised as identical repeats.
  */

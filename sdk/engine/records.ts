@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { BindingView, InstanceView, OsbContext } from '../broker';
 import type { Catalog, PlanEntry, ServiceOffering, ServicePlan } from '../catalog/catalog';
-import type { JsonObject } from '../json';
+import { deepFreeze, type JsonObject } from '../json';
 import type { BindingRecord, InstanceRecord, OperationKind, OperationRecord } from '../store/types';
 
 /** Pure helpers over stored records: no I/O here, so the rules are easy to read and test. */
@@ -155,29 +155,35 @@ function planOrStandIn(record: InstanceRecord, catalog: Catalog): { offering: Se
   return { offering, plan, removed: true };
 }
 
+/**
+ * A stored instance as a broker sees it. What it holds of the record is frozen whatever the
+ * store: a store may share its records between readers (SqliteStore does), so a broker that
+ * changed them would change what every later request reads.
+ */
 export function instanceView(record: InstanceRecord, catalog: Catalog): InstanceView {
   const entry = planOrStandIn(record, catalog);
   // Built by assignment rather than conditional spreads: this runs on every step.
-  const view: InstanceView = { instanceId: record.instanceId, offering: entry.offering, plan: entry.plan, parameters: record.parameters };
+  const view: InstanceView = { instanceId: record.instanceId, offering: entry.offering, plan: entry.plan, parameters: deepFreeze(record.parameters) };
   if (entry.removed) view.planRemoved = true;
-  if (record.context) view.context = record.context as OsbContext;
+  if (record.context) view.context = deepFreeze(record.context) as OsbContext;
   if (record.organizationGuid !== undefined) view.organizationGuid = record.organizationGuid;
   if (record.spaceGuid !== undefined) view.spaceGuid = record.spaceGuid;
   if (record.maintenanceInfoVersion !== undefined) view.maintenanceInfoVersion = record.maintenanceInfoVersion;
   if (record.dashboardUrl !== undefined) view.dashboardUrl = record.dashboardUrl;
-  if (record.metadata !== undefined) view.metadata = record.metadata;
-  if (record.data !== undefined) view.data = record.data;
+  if (record.metadata !== undefined) view.metadata = deepFreeze(record.metadata);
+  if (record.data !== undefined) view.data = deepFreeze(record.data);
   return view;
 }
 
+/** A stored binding as a broker sees it, frozen as instanceView is. */
 export function bindingView(record: BindingRecord): BindingView {
-  const view: BindingView = { instanceId: record.instanceId, bindingId: record.bindingId, parameters: record.parameters };
-  if (record.context) view.context = record.context as OsbContext;
-  if (record.bindResource) view.bindResource = record.bindResource;
+  const view: BindingView = { instanceId: record.instanceId, bindingId: record.bindingId, parameters: deepFreeze(record.parameters) };
+  if (record.context) view.context = deepFreeze(record.context) as OsbContext;
+  if (record.bindResource) view.bindResource = deepFreeze(record.bindResource);
   if (record.appGuid !== undefined) view.appGuid = record.appGuid;
   if (record.predecessorBindingId !== undefined) view.predecessorBindingId = record.predecessorBindingId;
-  if (record.result) view.result = record.result;
-  if (record.data !== undefined) view.data = record.data;
+  if (record.result) view.result = deepFreeze(record.result);
+  if (record.data !== undefined) view.data = deepFreeze(record.data);
   return view;
 }
 

@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { deepFreeze } from '../json';
 import type { BindingRecord, InstanceRecord, PendingTarget, StateStore, Versioned } from './types';
 import { WalCheckpointer } from './sqlite-checkpointer';
 
@@ -21,6 +22,22 @@ export interface SqliteStoreOptions {
 
 const AUTOMATIC_CHECKPOINT_PAGES = 1000;
 
+/** How many decoded instance records a store keeps: a few MB at most. */
+const INSTANCE_CACHE_LIMIT = 1000;
+
+interface CachedInstance {
+  version: number;
+  updatedAt: string;
+  record: InstanceRecord;
+}
+
+interface InstanceProbeRow {
+  version: number;
+  updated_at: string;
+  /** NULL when the row still has the version and write time of the record kept in memory. */
+  doc: string | null;
+}
+
 const SCHEMA_VERSION = 1;
 
 /** The stores of this process, by file, so one never waits on another's open transaction. */
@@ -31,6 +48,14 @@ export class SqliteStore implements StateStore {
   private readonly db: Database.Database;
   private statements!: ReturnType<SqliteStore['prepare']>;
   private checkpointer: WalCheckpointer | undefined;
+  /**
+   * Every bind, unbind, update and last_operation poll reads its instance, and an instance
+   * changes far less often than it is read; decoding its document is the larger part of a
+   * read. Each read still asks SQLite, so a write by another process is seen at once: only
+   * the document is skipped while the row has the version and write time of the decoded
+   * record kept here. The record is frozen, since every reader then shares it.
+   */
+  private readonly instanceCache = new Map<string, CachedInstance>();
 
   constructor(private readonly options: SqliteStoreOptions) {
     if (options.path !== ':memory:') {
@@ -110,7 +135,11 @@ export class SqliteStore implements StateStore {
       begin: db.prepare('BEGIN IMMEDIATE'),
       commit: db.prepare('COMMIT'),
       rollback: db.prepare('ROLLBACK'),
-      getInstance: db.prepare('SELECT doc, version FROM osb_instances WHERE instance_id = ?'),
+      // The version alone cannot tell a record from one created afresh after a purge (both
+      // start at 1); with the write time it can.
+      probeInstance: db.prepare(
+        'SELECT version, updated_at, CASE WHEN version = ? AND updated_at = ? THEN NULL ELSE doc END AS doc FROM osb_instances WHERE instance_id = ?',
+      ),
       insertInstance: db.prepare(
         'INSERT OR IGNORE INTO osb_instances (instance_id, version, state, op_state, updated_at, doc) VALUES (?, 1, ?, ?, ?, ?)',
       ),
@@ -181,6 +210,8 @@ export class SqliteStore implements StateStore {
       if (this.db.inTransaction) this.statements.commit.run();
     } catch (error) {
       if (this.db.inTransaction) this.statements.rollback.run();
+      // Records read inside the lost transaction may be kept with versions that never were.
+      this.instanceCache.clear();
       waiters.forEach((waiter) => waiter.reject(error));
       return;
     }
@@ -196,13 +227,29 @@ export class SqliteStore implements StateStore {
     await new Promise<void>((resolve, reject) => this.commitWaiters.push({ resolve, reject }));
   }
 
+  /** The record it returns is frozen: it may be the one kept for later reads. */
   async getInstance(instanceId: string): Promise<Versioned<InstanceRecord> | undefined> {
-    return decode<InstanceRecord>(this.statements.getInstance.get(instanceId));
+    const cached = this.instanceCache.get(instanceId);
+    const row = this.statements.probeInstance.get(cached?.version ?? 0, cached?.updatedAt ?? '', instanceId) as InstanceProbeRow | undefined;
+    if (!row) {
+      if (cached) this.instanceCache.delete(instanceId);
+      return undefined;
+    }
+    if (row.doc === null && cached) return { record: cached.record, version: row.version };
+    const record = deepFreeze(JSON.parse(row.doc!) as InstanceRecord);
+    if (!cached && this.instanceCache.size >= INSTANCE_CACHE_LIMIT) {
+      // The oldest entry goes; an instance still in use is read again and comes back.
+      this.instanceCache.delete(this.instanceCache.keys().next().value!);
+    }
+    this.instanceCache.set(instanceId, { version: row.version, updatedAt: row.updated_at, record });
+    return { record, version: row.version };
   }
 
   async putInstance(record: InstanceRecord, expectedVersion: number | null): Promise<number | undefined> {
     const doc = JSON.stringify(record);
     const opState = record.operation?.state ?? null;
+    // The next read decodes the new document; keeping (and so freezing) the caller's object instead would surprise it.
+    this.instanceCache.delete(record.instanceId);
     return this.write(() => {
       if (expectedVersion === null) {
         const result = this.statements.insertInstance.run(record.instanceId, record.state, opState, record.updatedAt, doc);

@@ -73,11 +73,16 @@ export function describeStateStoreContract(name: string, make: () => Promise<Sta
       expect(await write).toBe(1);
     });
 
-    it('hands out copies: changing a record read does not change the store', async () => {
+    it('changing a record read does not change the store: it is a copy, or it is frozen', async () => {
       await store.putInstance(instance('i-1'), null);
       const read = (await store.getInstance('i-1'))!;
-      read.record.parameters.size = 99;
-      read.record.history.push(operation('failed'));
+      const change = (): void => {
+        read.record.parameters.size = 99;
+        read.record.history.push(operation('failed'));
+      };
+      // A frozen record refuses the change in strict code, which is all code here.
+      if (Object.isFrozen(read.record.parameters) && Object.isFrozen(read.record.history)) expect(change).toThrow(TypeError);
+      else change();
       expect((await store.getInstance('i-1'))!.record).toEqual(instance('i-1'));
     });
 

@@ -758,6 +758,18 @@ describe('PUT /v2/service_instances/:instance_id/service_bindings/:binding_id (b
     expect(t.broker.callsOf('bind')).toHaveLength(2);
   });
 
+  it('the instance a bind is given is frozen, whatever the store: a broker cannot change stored state through it', async () => {
+    const t = startBroker();
+    await provisioned(t, 'inst-fz');
+    t.broker.bind = async (request) => {
+      (request.instance.parameters as Record<string, unknown>).size = 99;
+      return { credentials: { username: 'u', password: 'p' }, data: { user: 'u' } };
+    };
+    const res = await t.osb.put(paths.binding('inst-fz', 'bind-fz'), bindBody());
+    expect(res.status).toBe(500);
+    expect((await instanceRecord(t, 'inst-fz'))!.parameters).toEqual({ size: 3, name: 'orders' });
+  });
+
   it('422: the plan is not bindable', async () => {
     const t = startBroker();
     await provisioned(t, 'inst-n', { plan_id: PLAN_NOBIND, parameters: {} });

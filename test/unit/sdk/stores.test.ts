@@ -92,6 +92,61 @@ describe('SqliteStore on a file', () => {
     }
   });
 
+  it('keeps decoded instances between reads, and still sees another store\'s write, even one that made the record afresh', async () => {
+    const path = freshFile();
+    const a = new SqliteStore({ path });
+    const b = new SqliteStore({ path });
+    await a.init();
+    await b.init();
+    try {
+      await a.putInstance(instance('i-1', { updatedAt: '2026-01-01T00:00:00.000Z' }), null);
+      await a.sync!();
+      const first = (await a.getInstance('i-1'))!;
+      const again = (await a.getInstance('i-1'))!;
+      // The same decoded record, frozen because every reader shares it.
+      expect(again.record).toBe(first.record);
+      expect(Object.isFrozen(first.record.parameters)).toBe(true);
+
+      expect(await b.putInstance(instance('i-1', { parameters: { by: 'b' }, updatedAt: '2026-01-01T00:00:01.000Z' }), 1)).toBe(2);
+      await b.sync!();
+      expect(await a.getInstance('i-1')).toEqual({ record: expect.objectContaining({ parameters: { by: 'b' } }), version: 2 });
+
+      // Deleted, purged and created again by b: version 1 again, but a new write time.
+      expect(await b.putInstance(instance('i-1', { state: 'deleted', updatedAt: '2026-01-01T00:00:02.000Z' }), 2)).toBe(3);
+      expect(await b.purgeDeleted(new Date('2026-02-01T00:00:00.000Z'))).toBe(1);
+      await b.sync!();
+      expect(await a.getInstance('i-1')).toBeUndefined();
+      expect(await b.putInstance(instance('i-1', { parameters: { round: 2 }, updatedAt: '2026-01-01T00:00:03.000Z' }), null)).toBe(1);
+      await b.sync!();
+      expect((await a.getInstance('i-1'))!.record.parameters).toEqual({ round: 2 });
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('a record created afresh by another store with the same version is told apart by its write time', async () => {
+    const path = freshFile();
+    const a = new SqliteStore({ path });
+    const b = new SqliteStore({ path });
+    await a.init();
+    await b.init();
+    try {
+      await a.putInstance(instance('i-2', { parameters: { round: 1 }, updatedAt: '2026-01-01T00:00:00.000Z' }), null);
+      await a.sync!();
+      expect((await a.getInstance('i-2'))!.record.parameters).toEqual({ round: 1 });
+      // Behind a's back: deleted and purged, then made again at version 1 before a reads.
+      await b.putInstance(instance('i-2', { state: 'deleted', updatedAt: '2026-01-01T00:00:01.000Z' }), 1);
+      await b.purgeDeleted(new Date('2026-02-01T00:00:00.000Z'));
+      await b.putInstance(instance('i-2', { parameters: { round: 2 }, updatedAt: '2026-01-01T00:00:02.000Z' }), null);
+      await b.sync!();
+      expect(await a.getInstance('i-2')).toEqual({ record: expect.objectContaining({ parameters: { round: 2 } }), version: 1 });
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   /**
    * Writes enough rows for a few hundred KB of WAL and reports how much the main file grew
    * while the store stayed open: only a checkpoint copies pages into it, and SQLite's own
