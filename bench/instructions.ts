@@ -8,11 +8,12 @@ import autocannon from 'autocannon';
  * npm run bench:instructions -- <catalog|provision|bind> [requests] [sdk|node-http|durable-floor]
  *
  * CPU instructions per request of a bench server (the SDK's by default), counted by
- * valgrind's callgrind. Counts are repeatable where req/s on a shared machine is not, so
- * this is how a change of a few per cent is told from noise. Only the server's user-space
+ * valgrind's callgrind. Counts move by a few per cent between runs, where req/s on a shared
+ * machine moves by tens of per cent, so this is how a change of some per cent is told from
+ * noise. Only the server's user-space
  * work counts (all its threads; system calls' kernel time does not), and valgrind runs it
  * about fifty times slower, so this measures work, not speed: bench:sdk remains the speed
- * figure. The server first answers BENCH_WARMUP requests (3,000) uncounted, so that V8 has
+ * figure. The server first answers BENCH_WARMUP requests (10,000) uncounted, so that V8 has
  * compiled the hot path; then counting starts and it answers the measured ones.
  */
 
@@ -28,7 +29,7 @@ type Scenario = 'catalog' | 'provision' | 'bind';
 
 const scenario = process.argv[2] as Scenario;
 const measured = Number(process.argv[3] ?? 4000);
-const warmup = Number(process.env.BENCH_WARMUP ?? 3000);
+const warmup = Number(process.env.BENCH_WARMUP ?? 10000);
 const serverName = process.argv[4] ?? 'sdk';
 
 let unique = 0;
