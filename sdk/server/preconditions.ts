@@ -139,7 +139,6 @@ export function resolveOffering(catalog: Catalog, serviceId: string): void {
   if (!catalog.offering(serviceId)) throw errors.badRequest(`service_id ${JSON.stringify(serviceId)} is not in the catalog.`);
 }
 
-
 /**
  * Checks ids that may be absent against the catalog: throws when the catalog knows both and
  * they do not belong together; returns what it does not know.
