@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { provisionBindTarget, requestsFor, SCENARIOS, type Scenario } from './load';
 
 /**
  * npm run bench:sdk — the SDK against two baselines that serve the same answers in the same
@@ -22,15 +23,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 
-const SERVICE = '3f6b2a8e-bench-4c1d-9e5f-000000000001';
-const PLAN = '3f6b2a8e-bench-4c1d-9e5f-000000000002';
-const AUTH = `Basic ${Buffer.from('bench:bench-secret').toString('base64')}`;
-const HEADERS = { 'x-broker-api-version': '2.17', authorization: AUTH, 'content-type': 'application/json' };
-
 type ServerName = 'node:http' | 'express' | 'durable floor' | 'sdk' | 'sdk-router';
-type Scenario = 'catalog' | 'provision' | 'bind';
 const SERVERS: ServerName[] = ['node:http', 'express', 'durable floor', 'sdk', 'sdk-router'];
-const SCENARIOS: Scenario[] = ['catalog', 'provision', 'bind'];
 
 interface Sample {
   rps: number;
@@ -82,28 +76,6 @@ async function startServer(name: ServerName, port: number): Promise<void> {
   });
 }
 
-let unique = 0;
-function requestsFor(scenario: Scenario): autocannon.Request[] {
-  if (scenario === 'catalog') return [{ method: 'GET', path: '/v2/catalog', headers: HEADERS }];
-  const body = scenario === 'provision'
-    ? JSON.stringify({ service_id: SERVICE, plan_id: PLAN, organization_guid: 'org', space_guid: 'space', parameters: { character_set: 'utf8mb4' } })
-    : JSON.stringify({ service_id: SERVICE, plan_id: PLAN, bind_resource: { app_guid: 'app' }, parameters: { read_only: false } });
-  return [
-    {
-      method: 'PUT',
-      headers: HEADERS,
-      body,
-      setupRequest: (req: autocannon.Request) => {
-        unique++;
-        const path = scenario === 'provision'
-          ? `/v2/service_instances/p-${process.pid}-${unique}`
-          : `/v2/service_instances/bind-target/service_bindings/b-${process.pid}-${unique}`;
-        return { ...req, path };
-      },
-    },
-  ];
-}
-
 async function measure(name: ServerName, port: number, scenario: Scenario): Promise<Sample> {
   const pid = pids.get(name);
   const cpuBefore = pid === undefined ? NaN : cpuMicros(pid);
@@ -141,15 +113,7 @@ async function main(): Promise<void> {
     ports.set(name, next);
     await startServer(name, next++);
   }
-  // Bind needs an instance to bind to; the baselines accept any path.
-  for (const name of ['sdk', 'sdk-router'] as const) {
-    const res = await fetch(`http://127.0.0.1:${ports.get(name)}/v2/service_instances/bind-target`, {
-      method: 'PUT',
-      headers: HEADERS,
-      body: JSON.stringify({ service_id: SERVICE, plan_id: PLAN, organization_guid: 'org', space_guid: 'space' }),
-    });
-    if (res.status !== 201) throw new Error(`could not provision the bind target on ${name}: ${res.status}`);
-  }
+  for (const name of ['sdk', 'sdk-router'] as const) await provisionBindTarget(ports.get(name)!);
 
   const samples = new Map<string, Sample[]>();
   for (let round = 1; round <= ROUNDS; round++) {
