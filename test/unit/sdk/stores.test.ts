@@ -22,6 +22,21 @@ describeStateStoreContract('MemoryStore', () => new MemoryStore());
 describeStateStoreContract('SqliteStore (:memory:)', () => new SqliteStore({ path: ':memory:' }));
 describeStateStoreContract('SqliteStore (file)', () => new SqliteStore({ path: freshFile() }));
 
+/** Two stores on one file, as two replicas would open it; both are closed afterwards. */
+async function withTwoStores(test: (a: SqliteStore, b: SqliteStore) => Promise<void>): Promise<void> {
+  const path = freshFile();
+  const a = new SqliteStore({ path });
+  const b = new SqliteStore({ path });
+  await a.init();
+  await b.init();
+  try {
+    await test(a, b);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+}
+
 describe('SqliteStore on a file', () => {
   it('creates missing parent directories, and a reopened store reads back everything', async () => {
     const path = freshFile();
@@ -74,31 +89,17 @@ describe('SqliteStore on a file', () => {
     await reopened.close();
   });
 
-  it('two stores on one file (two replicas) see each other and conflict correctly', async () => {
-    const path = freshFile();
-    const a = new SqliteStore({ path });
-    const b = new SqliteStore({ path });
-    await a.init();
-    await b.init();
-    try {
+  it('two stores on one file (two replicas) see each other and conflict correctly', () =>
+    withTwoStores(async (a, b) => {
       expect(await a.putInstance(instance('i-1'), null)).toBe(1);
       expect(await b.putInstance(instance('i-1'), null)).toBeUndefined();
       expect(await b.putInstance(instance('i-1', { parameters: { by: 'b' } }), 1)).toBe(2);
       expect(await a.putInstance(instance('i-1', { parameters: { by: 'a' } }), 1)).toBeUndefined();
       expect((await a.getInstance('i-1'))!.record.parameters).toEqual({ by: 'b' });
-    } finally {
-      await a.close();
-      await b.close();
-    }
-  });
+    }));
 
-  it('keeps decoded instances between reads, and still sees another store\'s write, even one that made the record afresh', async () => {
-    const path = freshFile();
-    const a = new SqliteStore({ path });
-    const b = new SqliteStore({ path });
-    await a.init();
-    await b.init();
-    try {
+  it('keeps decoded instances between reads, and still sees another store\'s write, even one that made the record afresh', () =>
+    withTwoStores(async (a, b) => {
       await a.putInstance(instance('i-1', { updatedAt: '2026-01-01T00:00:00.000Z' }), null);
       await a.sync!();
       const first = (await a.getInstance('i-1'))!;
@@ -119,19 +120,10 @@ describe('SqliteStore on a file', () => {
       expect(await b.putInstance(instance('i-1', { parameters: { round: 2 }, updatedAt: '2026-01-01T00:00:03.000Z' }), null)).toBe(1);
       await b.sync!();
       expect((await a.getInstance('i-1'))!.record.parameters).toEqual({ round: 2 });
-    } finally {
-      await a.close();
-      await b.close();
-    }
-  });
+    }));
 
-  it('a record created afresh by another store with the same version is told apart by its write time', async () => {
-    const path = freshFile();
-    const a = new SqliteStore({ path });
-    const b = new SqliteStore({ path });
-    await a.init();
-    await b.init();
-    try {
+  it('a record created afresh by another store with the same version is told apart by its write time', () =>
+    withTwoStores(async (a, b) => {
       await a.putInstance(instance('i-2', { parameters: { round: 1 }, updatedAt: '2026-01-01T00:00:00.000Z' }), null);
       await a.sync!();
       expect((await a.getInstance('i-2'))!.record.parameters).toEqual({ round: 1 });
@@ -141,11 +133,7 @@ describe('SqliteStore on a file', () => {
       await b.putInstance(instance('i-2', { parameters: { round: 2 }, updatedAt: '2026-01-01T00:00:02.000Z' }), null);
       await b.sync!();
       expect(await a.getInstance('i-2')).toEqual({ record: expect.objectContaining({ parameters: { round: 2 } }), version: 1 });
-    } finally {
-      await a.close();
-      await b.close();
-    }
-  });
+    }));
 
   /**
    * Writes enough rows for a few hundred KB of WAL and reports how much the main file grew
