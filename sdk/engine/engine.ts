@@ -4,7 +4,7 @@ import type { Catalog } from '../catalog/catalog';
 import { errors, type OsbError } from '../errors';
 import { canonicalJson, type JsonObject, type JsonValue } from '../json';
 import type { OperationMetrics } from '../metrics';
-import type { BindingRecord, InstanceRecord, OperationKind, OperationRecord, StateStore, Versioned } from '../store/types';
+import type { BindingRecord, InstanceRecord, OperationKind, OperationRecord, ReadIntent, StateStore, Versioned } from '../store/types';
 import { bindingView, describeTarget, findOperation, instanceView, isLive, isoTime, newOperation, withOperation, type AnyRecord, type TargetRef } from './records';
 import { Runner, type RunnerOptions, type StepOutcome } from './runner';
 import type { StoredCaller } from './steps';
@@ -93,6 +93,8 @@ export interface BindInput {
 export interface UnbindInput extends DeleteInput {
   bindingId: string;
 }
+
+const FOR_WRITE: ReadIntent = { forWrite: true };
 
 export class Engine {
   readonly runner: Runner;
@@ -262,7 +264,7 @@ export class Engine {
   async deprovision(input: DeleteInput): Promise<Outcome> {
     const ref: TargetRef = { type: 'instance', instanceId: input.instanceId };
     for (let attempt = 0; attempt < 5; attempt++) {
-      const existing = await this.store.getInstance(input.instanceId);
+      const existing = await this.store.getInstance(input.instanceId, FOR_WRITE);
       if (!existing || !isLive(existing.record)) throw errors.gone();
       const record = existing.record;
       if (record.serviceId !== input.serviceId) {
@@ -516,8 +518,9 @@ export class Engine {
     return newOperation({ kind, fingerprint, request, async, owner: this.runner.owner, leaseMs: this.options.leaseMs, now, maxDurationSeconds });
   }
 
+  /** The instance a bind or an update is about to change (or to add a binding to). */
   private async liveInstance(instanceId: string, action: string): Promise<Versioned<InstanceRecord>> {
-    const found = await this.store.getInstance(instanceId);
+    const found = await this.store.getInstance(instanceId, FOR_WRITE);
     if (!found || !isLive(found.record)) throw errors.notFound(`Service instance ${instanceId} does not exist; it cannot ${action === 'bind' ? 'be bound' : 'be updated'}.`);
     return found;
   }

@@ -2,7 +2,7 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { deepFreeze } from '../json';
-import type { BindingRecord, InstanceRecord, PendingTarget, StateStore, Versioned } from './types';
+import type { BindingRecord, InstanceRecord, PendingTarget, ReadIntent, StateStore, Versioned } from './types';
 import { WalCheckpointer } from './sqlite-checkpointer';
 
 export interface SqliteStoreOptions {
@@ -29,6 +29,8 @@ interface CachedInstance {
   version: number;
   updatedAt: string;
   record: InstanceRecord;
+  /** The store's epoch when the row was last seen to match, inside a write transaction; NaN when outside one. */
+  seenInEpoch: number;
 }
 
 interface InstanceProbeRow {
@@ -56,6 +58,15 @@ export class SqliteStore implements StateStore {
    * record kept here. The record is frozen, since every reader then shares it.
    */
   private readonly instanceCache = new Map<string, CachedInstance>();
+  /**
+   * Counts the times another connection may have changed the file since this one last
+   * looked: it moves on when a write transaction begins after another connection's commit,
+   * and after a rollback. Inside a write transaction no other connection can commit, so a
+   * record checked against its row in this epoch needs no statement until the epoch moves.
+   */
+  private epoch = 0;
+  /** PRAGMA data_version when the last write transaction began: it changes only with other connections' commits. */
+  private dataVersion: number | undefined;
 
   constructor(private readonly options: SqliteStoreOptions) {
     if (options.path !== ':memory:') {
@@ -133,6 +144,7 @@ export class SqliteStore implements StateStore {
     const db = this.db;
     return {
       begin: db.prepare('BEGIN IMMEDIATE'),
+      dataVersion: db.prepare('PRAGMA data_version').pluck(),
       commit: db.prepare('COMMIT'),
       rollback: db.prepare('ROLLBACK'),
       // The version alone cannot tell a record from one created afresh after a purge (both
@@ -185,21 +197,28 @@ export class SqliteStore implements StateStore {
   private readonly commitWaiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
 
   private write(run: () => number | undefined): number | undefined {
-    if (!this.db.inTransaction) {
-      // Another store on the same file in this process would hold the lock until its turn
-      // ends, which a blocking BEGIN here would never let come: commit it first.
-      for (const other of openStores.get(this.options.path) ?? []) if (other !== this) other.commit();
-      this.statements.begin.run();
-      if (!this.commitScheduled) {
-        this.commitScheduled = true;
-        // Writes made by the continuations of a commit (a request that just got its claim
-        // committed, writing its outcome) commit as soon as those continuations are done,
-        // in the same turn; waiting for the next turn would idle the loop meanwhile.
-        if (this.inCommitDrain) process.nextTick(() => this.commit());
-        else setImmediate(() => this.commit());
-      }
-    }
+    if (!this.db.inTransaction) this.beginWriting();
     return run();
+  }
+
+  private beginWriting(): void {
+    // Another store on the same file in this process would hold the lock until its turn
+    // ends, which a blocking BEGIN here would never let come: commit it first.
+    for (const other of openStores.get(this.options.path) ?? []) if (other !== this) other.commit();
+    this.statements.begin.run();
+    const dataVersion = this.statements.dataVersion.get() as number;
+    if (dataVersion !== this.dataVersion) {
+      this.dataVersion = dataVersion;
+      this.epoch++;
+    }
+    if (!this.commitScheduled) {
+      this.commitScheduled = true;
+      // Writes made by the continuations of a commit (a request that just got its claim
+      // committed, writing its outcome) commit as soon as those continuations are done,
+      // in the same turn; waiting for the next turn would idle the loop meanwhile.
+      if (this.inCommitDrain) process.nextTick(() => this.commit());
+      else setImmediate(() => this.commit());
+    }
   }
 
   /** Commits the open transaction now (also used by peers on the same file). */
@@ -212,6 +231,7 @@ export class SqliteStore implements StateStore {
       if (this.db.inTransaction) this.statements.rollback.run();
       // Records read inside the lost transaction may be kept with versions that never were.
       this.instanceCache.clear();
+      this.epoch++;
       waiters.forEach((waiter) => waiter.reject(error));
       return;
     }
@@ -227,21 +247,32 @@ export class SqliteStore implements StateStore {
     await new Promise<void>((resolve, reject) => this.commitWaiters.push({ resolve, reject }));
   }
 
-  /** The record it returns is frozen: it may be the one kept for later reads. */
-  async getInstance(instanceId: string): Promise<Versioned<InstanceRecord> | undefined> {
+  /**
+   * The record it returns is frozen: it may be the one kept for later reads. `forWrite` opens
+   * the write transaction first when a write will follow, so the read costs no lock of its own
+   * and a record checked earlier in this epoch is returned without a statement.
+   */
+  async getInstance(instanceId: string, intent?: ReadIntent): Promise<Versioned<InstanceRecord> | undefined> {
+    if (intent?.forWrite && !this.db.inTransaction) this.beginWriting();
     const cached = this.instanceCache.get(instanceId);
+    const writing = this.db.inTransaction;
+    if (writing && cached?.seenInEpoch === this.epoch) return { record: cached.record, version: cached.version };
     const row = this.statements.probeInstance.get(cached?.version ?? 0, cached?.updatedAt ?? '', instanceId) as InstanceProbeRow | undefined;
     if (!row) {
       if (cached) this.instanceCache.delete(instanceId);
       return undefined;
     }
-    if (row.doc === null && cached) return { record: cached.record, version: row.version };
+    const seenInEpoch = writing ? this.epoch : NaN;
+    if (row.doc === null && cached) {
+      cached.seenInEpoch = seenInEpoch;
+      return { record: cached.record, version: row.version };
+    }
     const record = deepFreeze(JSON.parse(row.doc!) as InstanceRecord);
     if (!cached && this.instanceCache.size >= INSTANCE_CACHE_LIMIT) {
       // The oldest entry goes; an instance still in use is read again and comes back.
       this.instanceCache.delete(this.instanceCache.keys().next().value!);
     }
-    this.instanceCache.set(instanceId, { version: row.version, updatedAt: row.updated_at, record });
+    this.instanceCache.set(instanceId, { version: row.version, updatedAt: row.updated_at, record, seenInEpoch });
     return { record, version: row.version };
   }
 

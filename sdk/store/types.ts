@@ -110,11 +110,21 @@ export type PendingTarget =
   | { type: 'instance'; instanceId: string }
   | { type: 'binding'; instanceId: string; bindingId: string };
 
+/** What the reader will do next, which a store may use to plan its locking. */
+export interface ReadIntent {
+  /**
+   * The caller will probably write this instance or one of its bindings next (a bind, an
+   * update, a delete). A store that batches writes in a transaction may open it before the
+   * read. It is a hint: it changes no result.
+   */
+  forWrite?: boolean;
+}
+
 export interface StateStore {
   /** Creates or migrates the schema. Safe to call from several replicas at once. */
   init(): Promise<void>;
   close(): Promise<void>;
-  getInstance(instanceId: string): Promise<Versioned<InstanceRecord> | undefined>;
+  getInstance(instanceId: string, intent?: ReadIntent): Promise<Versioned<InstanceRecord> | undefined>;
   /**
    * Writes the record when the stored version equals `expectedVersion` (null: must not exist).
    * Returns the new version, or undefined when another writer got there first.

@@ -73,6 +73,17 @@ export function describeStateStoreContract(name: string, make: () => Promise<Sta
       expect(await write).toBe(1);
     });
 
+    it('a read that announces a write returns what a plain read does, before and after writes', async () => {
+      expect(await store.getInstance('i-1', { forWrite: true })).toBeUndefined();
+      await store.putInstance(instance('i-1', { parameters: { size: 1 } }), null);
+      const plain = await store.getInstance('i-1');
+      expect(await store.getInstance('i-1', { forWrite: true })).toEqual(plain);
+      expect(await store.putInstance(instance('i-1', { parameters: { size: 2 } }), 1)).toBe(2);
+      expect(await store.getInstance('i-1', { forWrite: true })).toMatchObject({ record: { parameters: { size: 2 } }, version: 2 });
+      await store.sync?.();
+      expect(await store.getInstance('i-1', { forWrite: true })).toEqual(await store.getInstance('i-1'));
+    });
+
     it('changing a record read does not change the store: it is a copy, or it is frozen', async () => {
       await store.putInstance(instance('i-1'), null);
       const read = (await store.getInstance('i-1'))!;

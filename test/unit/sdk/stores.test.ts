@@ -122,6 +122,30 @@ describe('SqliteStore on a file', () => {
       expect((await a.getInstance('i-1'))!.record.parameters).toEqual({ round: 2 });
     }));
 
+  it('reads inside a write transaction trust a record checked in it, and still see what another store committed before it began', () =>
+    withTwoStores(async (a, b) => {
+      await a.putInstance(instance('i-3', { parameters: { by: 'a' } }), null);
+      await a.sync!();
+      const first = (await a.getInstance('i-3', { forWrite: true }))!;
+      expect((await a.getInstance('i-3', { forWrite: true }))!.record).toBe(first.record);
+      await a.sync!();
+
+      // b commits between a's transactions, at a's version plus one: a must notice.
+      expect(await b.putInstance(instance('i-3', { parameters: { by: 'b' } }), 1)).toBe(2);
+      await b.sync!();
+      expect(await a.getInstance('i-3', { forWrite: true })).toEqual({ record: expect.objectContaining({ parameters: { by: 'b' } }), version: 2 });
+      await a.sync!();
+
+      // And once more with b's write made while a held no transaction at all.
+      expect(await b.putInstance(instance('i-3', { parameters: { by: 'b', round: 2 } }), 2)).toBe(3);
+      await b.sync!();
+      expect(await a.getInstance('i-3')).toMatchObject({ record: { parameters: { round: 2 } }, version: 3 });
+      expect(await a.getInstance('i-3', { forWrite: true })).toMatchObject({ record: { parameters: { round: 2 } }, version: 3 });
+      // a's own writes replace what it kept.
+      expect(await a.putInstance(instance('i-3', { parameters: { by: 'a', round: 3 } }), 3)).toBe(4);
+      expect(await a.getInstance('i-3', { forWrite: true })).toMatchObject({ record: { parameters: { round: 3 } }, version: 4 });
+    }));
+
   it('a record created afresh by another store with the same version is told apart by its write time', () =>
     withTwoStores(async (a, b) => {
       await a.putInstance(instance('i-2', { parameters: { round: 1 }, updatedAt: '2026-01-01T00:00:00.000Z' }), null);
