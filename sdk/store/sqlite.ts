@@ -42,6 +42,8 @@ interface InstanceProbeRow {
 
 const SCHEMA_VERSION = 1;
 
+const COMMITTED = Promise.resolve();
+
 /** The stores of this process, by file, so one never waits on another's open transaction. */
 const openStores = new Map<string, Set<SqliteStore>>();
 
@@ -194,7 +196,8 @@ export class SqliteStore implements StateStore {
    */
   private commitScheduled = false;
   private inCommitDrain = false;
-  private readonly commitWaiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
+  /** What sync() hands out while a transaction is open: one promise for all its writers. */
+  private nextCommit: { done: Promise<void>; resolve: () => void; reject: (error: unknown) => void } | undefined;
 
   private write(run: () => number | undefined): number | undefined {
     if (!this.db.inTransaction) this.beginWriting();
@@ -224,7 +227,8 @@ export class SqliteStore implements StateStore {
   /** Commits the open transaction now (also used by peers on the same file). */
   commit(): void {
     this.commitScheduled = false;
-    const waiters = this.commitWaiters.splice(0);
+    const waiting = this.nextCommit;
+    this.nextCommit = undefined;
     try {
       if (this.db.inTransaction) this.statements.commit.run();
     } catch (error) {
@@ -232,19 +236,28 @@ export class SqliteStore implements StateStore {
       // Records read inside the lost transaction may be kept with versions that never were.
       this.instanceCache.clear();
       this.epoch++;
-      waiters.forEach((waiter) => waiter.reject(error));
+      waiting?.reject(error);
       return;
     }
     this.inCommitDrain = true;
-    waiters.forEach((waiter) => waiter.resolve());
+    waiting?.resolve();
     // This job runs after the continuations just released; the tick it queues runs once the
     // whole promise queue has drained, which ends the drain.
     void Promise.resolve().then(() => process.nextTick(() => (this.inCommitDrain = false)));
   }
 
-  async sync(): Promise<void> {
-    if (!this.db.inTransaction) return;
-    await new Promise<void>((resolve, reject) => this.commitWaiters.push({ resolve, reject }));
+  sync(): Promise<void> {
+    if (!this.db.inTransaction) return COMMITTED;
+    if (!this.nextCommit) {
+      let resolve!: () => void;
+      let reject!: (error: unknown) => void;
+      const done = new Promise<void>((ok, fail) => {
+        resolve = ok;
+        reject = fail;
+      });
+      this.nextCommit = { done, resolve, reject };
+    }
+    return this.nextCommit.done;
   }
 
   /**

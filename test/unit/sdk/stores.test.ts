@@ -146,6 +146,32 @@ describe('SqliteStore on a file', () => {
       expect(await a.getInstance('i-3', { forWrite: true })).toMatchObject({ record: { parameters: { round: 3 } }, version: 4 });
     }));
 
+  it('a commit that fails rejects every writer waiting on it, leaves nothing of it behind, and the store carries on', async () => {
+    const store = new SqliteStore({ path: freshFile() });
+    await store.init();
+    try {
+      await store.putInstance(instance('kept'), null);
+      await store.sync!();
+      expect((await store.getInstance('kept', { forWrite: true }))!.version).toBe(1);
+      // The disk refusing the commit (full, or an I/O error), stood in for by the statement.
+      const statements = (store as unknown as { statements: { commit: { run(): unknown } } }).statements;
+      const realCommit = statements.commit;
+      statements.commit = { run: () => { throw new Error('disk I/O error'); } };
+      await store.putInstance(instance('lost'), null);
+      await store.putInstance(instance('kept', { parameters: { changed: true } }), 1);
+      const settled = await Promise.allSettled([store.sync!(), store.sync!()]);
+      statements.commit = realCommit;
+      for (const result of settled) expect(result).toMatchObject({ status: 'rejected', reason: new Error('disk I/O error') });
+      expect(await store.getInstance('lost')).toBeUndefined();
+      expect(await store.getInstance('kept', { forWrite: true })).toMatchObject({ record: { parameters: {} }, version: 1 });
+      expect(await store.putInstance(instance('after'), null)).toBe(1);
+      await store.sync!();
+      expect((await store.getInstance('after'))!.version).toBe(1);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('a record created afresh by another store with the same version is told apart by its write time', () =>
     withTwoStores(async (a, b) => {
       await a.putInstance(instance('i-2', { parameters: { round: 1 }, updatedAt: '2026-01-01T00:00:00.000Z' }), null);
