@@ -3,39 +3,49 @@ import { errors } from '../errors';
 
 /** Low-level request and response helpers for node:http; nothing OSB-specific here. */
 
-export async function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {
+export function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {
   const preParsed = (req as IncomingMessage & { body?: unknown }).body;
   // Inside an express app that ran express.json() first, the stream is already consumed.
-  if (preParsed !== undefined && req.readableEnded) return preParsed;
+  if (preParsed !== undefined && req.readableEnded) return Promise.resolve(preParsed);
 
   const contentType = req.headers['content-type'];
   if (contentType !== undefined && !/^application\/([\w.+-]*\+)?json\b/i.test(contentType)) {
     drain(req);
-    throw errors.badRequest(`Content-Type must be application/json, not ${JSON.stringify(contentType)}.`);
+    return Promise.reject(errors.badRequest(`Content-Type must be application/json, not ${JSON.stringify(contentType)}.`));
   }
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limitBytes) {
     drain(req);
-    throw errors.payloadTooLarge(limitBytes);
+    return Promise.reject(errors.payloadTooLarge(limitBytes));
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let tooLarge = false;
-  await new Promise<void>((resolve, reject) => {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limitBytes) tooLarge = true;
-      else chunks.push(chunk);
+      if (size <= limitBytes) chunks.push(chunk);
     });
-    req.on('end', resolve);
+    req.on('end', () => {
+      if (size > limitBytes) reject(errors.payloadTooLarge(limitBytes));
+      else {
+        // A small body arrives in one chunk, which needs no copy.
+        const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)).toString('utf8');
+        try {
+          resolve(parseJson(text));
+        } catch (error) {
+          reject(error);
+        }
+      }
+    });
     req.on('error', reject);
   });
-  if (tooLarge) throw errors.payloadTooLarge(limitBytes);
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (text.trim() === '') throw errors.badRequest('The request body must be a JSON object, but it is empty.');
+}
+
+function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
+    if (text.trim() === '') throw errors.badRequest('The request body must be a JSON object, but it is empty.');
     throw errors.badRequest(`The request body is not valid JSON: ${(error as Error).message}.`);
   }
 }

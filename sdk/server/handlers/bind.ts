@@ -1,3 +1,4 @@
+import type { BindInput } from '../../engine/engine';
 import { errors } from '../../errors';
 import type { Handler } from '../context';
 import {
@@ -25,17 +26,12 @@ export const bindBinding: Handler = (ctx) => {
   if (predecessorBindingId !== undefined) checkId('predecessor_binding_id', predecessorBindingId);
   resolvePlan(ctx.catalog, serviceId, planId);
 
-  return ctx.engine.bind({
-    instanceId,
-    bindingId,
-    serviceId,
-    planId,
-    ...(parameters !== undefined ? { parameters } : {}),
-    ...(context ? { context } : {}),
-    ...(bindResource ? { bindResource } : {}),
-    ...(appGuid ? { appGuid } : {}),
-    ...(predecessorBindingId ? { predecessorBindingId } : {}),
-    acceptsIncomplete,
-    caller: ctx.caller,
-  });
+  // Assigned rather than spread in: this runs on every bind.
+  const input: BindInput = { instanceId, bindingId, serviceId, planId, acceptsIncomplete, caller: ctx.caller };
+  if (parameters !== undefined) input.parameters = parameters;
+  if (context) input.context = context;
+  if (bindResource) input.bindResource = bindResource;
+  if (appGuid) input.appGuid = appGuid;
+  if (predecessorBindingId) input.predecessorBindingId = predecessorBindingId;
+  return ctx.engine.bind(input);
 };
