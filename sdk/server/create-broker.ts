@@ -7,7 +7,7 @@ import type { ServiceBroker } from '../broker';
 import { Catalog } from '../catalog/catalog';
 import { Engine, type EngineOptions } from '../engine/engine';
 import { OsbError, errors } from '../errors';
-import { createLogger } from '../logging';
+import { createLogger, requestLineWriter, type RequestLineWriter } from '../logging';
 import { BrokerMetrics } from '../metrics';
 import type { StateStore } from '../store/types';
 import { MemoryStore } from '../store/memory';
@@ -100,13 +100,19 @@ export function createBroker(options: CreateBrokerOptions): BrokerApp {
   };
 
   const requestLoggers = new Map<string, Logger>();
-  const requestLine = (method: string, endpoint: string): Logger => logger.child({ method, endpoint }, { redact: { paths: [] } });
-  for (const spec of ROUTES) requestLoggers.set(spec.endpoint, requestLine(spec.method, spec.endpoint));
-  requestLoggers.set('metrics', requestLine('GET', 'metrics'));
+  const requestLines = new Map<string, RequestLineWriter>();
+  const addRequestLine = (method: string, endpoint: string): void => {
+    const lineLogger = logger.child({ method, endpoint }, { redact: { paths: [] } });
+    requestLoggers.set(endpoint, lineLogger);
+    requestLines.set(endpoint, requestLineWriter(logger, lineLogger, method, endpoint));
+  };
+  for (const spec of ROUTES) addRequestLine(spec.method, spec.endpoint);
+  addRequestLine('GET', 'metrics');
 
   const exchangeDeps: ExchangeDeps = {
     logger,
     requestLoggers,
+    requestLines,
     metrics,
     metricsPublic: options.metricsPublic === true,
     store,

@@ -4,6 +4,7 @@ import type { Catalog } from '../catalog/catalog';
 import type { Engine } from '../engine/engine';
 import type { StoredCaller } from '../engine/steps';
 import { errors, toOsbError, type OsbError } from '../errors';
+import type { RequestLine, RequestLineWriter } from '../logging';
 import type { BrokerMetrics } from '../metrics';
 import type { StateStore } from '../store/types';
 import type { Authenticator } from './auth';
@@ -20,6 +21,8 @@ export interface ExchangeDeps {
    * hold no secrets, and pino's redaction costs several times the rest of a line.
    */
   requestLoggers: ReadonlyMap<string, Logger>;
+  /** The same lines' writers, for the usual case of a request with the endpoint's own method. */
+  requestLines: ReadonlyMap<string, RequestLineWriter>;
   metrics: BrokerMetrics | undefined;
   metricsPublic: boolean;
   store: StateStore;
@@ -169,7 +172,7 @@ export class Exchange {
   private finish(status: number, error?: OsbError): void {
     const durationMs = performance.now() - this.began;
     this.deps.metrics?.observeRequest(this.endpoint, status, durationMs / 1000);
-    const line = {
+    const line: RequestLine = {
       requestId: this.requestId,
       instanceId: this.log.instanceId,
       bindingId: this.log.bindingId,
@@ -178,11 +181,11 @@ export class Exchange {
     };
     if (error && status >= 500) {
       this.deps.logger.error({ method: this.req.method, endpoint: this.endpoint, ...line, err: error.cause ?? error }, 'request failed');
-    } else {
-      const logger = this.deps.requestLoggers.get(this.endpoint)!;
+    } else if (this.req.method !== ('spec' in this.route ? this.route.spec.method : 'GET')) {
       // The endpoint's method is bound; a HEAD routed to a GET endpoint says so itself.
-      if (this.req.method !== ('spec' in this.route ? this.route.spec.method : 'GET')) logger.info({ method: this.req.method, ...line }, 'request');
-      else logger.info(line, 'request');
+      this.deps.requestLoggers.get(this.endpoint)!.info({ method: this.req.method, ...line }, 'request');
+    } else {
+      this.deps.requestLines.get(this.endpoint)!(line);
     }
   }
 }

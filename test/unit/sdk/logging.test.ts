@@ -2,6 +2,8 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBroker, createLogDestination, createLogger, LogDestination, MemoryStore, type ServiceBroker } from '../../../sdk';
+import { requestLineWriter, type RequestLine } from '../../../sdk/logging';
+import pino, { type DestinationStream } from 'pino';
 import { CREDENTIALS, Osb, paths, provisionBody } from '../../support/osb-harness';
 
 let dir: string;
@@ -107,5 +109,64 @@ describe('createLogger and the request line', () => {
     const error = lines.find((line) => line.msg === 'request failed' && line.instanceId === 'boom');
     expect(error).toMatchObject({ level: 50, status: 500, err: { message: 'database password=hunter2 refused' } });
     await app.close();
+  });
+
+  describe('the request line written without pino, for loggers made by createLogger', () => {
+    const fields: RequestLine[] = [
+      { requestId: 'req-1', instanceId: 'inst-1', bindingId: 'bind-1', status: 201, durationMs: 0.125 },
+      { requestId: undefined, instanceId: undefined, bindingId: undefined, status: 200, durationMs: 12 },
+      { requestId: 'quotes " back\\slash \n newline \u0001 ünïcödé 🙂 \ud800', instanceId: 'i', bindingId: undefined, status: 410, durationMs: 1e-7 },
+    ];
+    let now: jest.SpyInstance;
+    beforeEach(() => {
+      now = jest.spyOn(Date, 'now').mockReturnValue(1_795_000_000_123);
+    });
+    afterEach(() => now.mockRestore());
+
+    /** The lines of one logger, written both ways for each set of fields. */
+    function bothWays(options: { name?: string; destination?: DestinationStream } = {}, level?: string): { fast: string[]; pino: string[] } {
+      const written: string[] = [];
+      const logger = createLogger({ ...options, destination: options.destination ?? { write: (line: string) => void written.push(line) } });
+      const child = logger.child({ method: 'PUT', endpoint: 'bind' }, { redact: { paths: [] } });
+      if (level) logger.level = child.level = level;
+      const write = requestLineWriter(logger, child, 'PUT', 'bind');
+      const fast = fields.map((line) => {
+        write(line);
+        return written.splice(0).join('');
+      });
+      const viaPino = fields.map((line) => {
+        child.info(line, 'request');
+        return written.splice(0).join('');
+      });
+      return { fast, pino: viaPino };
+    }
+
+    it('is byte for byte the line pino writes', () => {
+      const { fast, pino: viaPino } = bothWays({ name: 'a "quoted" name' });
+      expect(fast).toEqual(viaPino);
+      expect(fast[0]).toContain('"requestId":"req-1","instanceId":"inst-1","bindingId":"bind-1","status":201,"durationMs":0.125,"msg":"request"}\n');
+      expect(fast[1]).not.toContain('requestId');
+    });
+
+    it('follows the logger\'s level', () => {
+      const { fast, pino: viaPino } = bothWays({}, 'warn');
+      expect(fast).toEqual(['', '', '']);
+      expect(viaPino).toEqual(['', '', '']);
+    });
+
+    it('leaves any other logger, and a multistream, to pino', () => {
+      const written: string[] = [];
+      const theirs = pino({ base: null, timestamp: false, messageKey: 'message' }, { write: (line: string) => void written.push(line) });
+      requestLineWriter(theirs, theirs, 'GET', 'catalog')(fields[0]!);
+      expect(JSON.parse(written[0]!)).toEqual({ level: 30, requestId: 'req-1', instanceId: 'inst-1', bindingId: 'bind-1', status: 201, durationMs: 0.125, message: 'request' });
+
+      const routed: string[] = [];
+      const multi = pino.multistream([{ level: 'info', stream: { write: (line: string) => void routed.push(line) } }]);
+      const { fast, pino: viaPino } = bothWays({ destination: multi });
+      expect(fast).toEqual(['', '', '']);
+      expect(viaPino).toEqual(['', '', '']);
+      expect(routed).toHaveLength(6);
+      expect(routed.slice(0, 3)).toEqual(routed.slice(3));
+    });
   });
 });
