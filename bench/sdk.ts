@@ -1,9 +1,10 @@
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { provisionBindTarget, requestsFor, SCENARIOS, type Scenario } from './load';
+import { cpuMicros } from './proc-cpu';
 
 /**
  * npm run bench:sdk — the SDK against two baselines that serve the same answers in the same
@@ -38,28 +39,6 @@ interface Sample {
 const work = mkdtempSync(join(tmpdir(), 'osbkit-bench-'));
 const children: ChildProcess[] = [];
 const pids = new Map<ServerName, number>();
-
-/** User plus system CPU time of a process so far, in microseconds (Linux /proc). */
-function cpuMicros(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name, which may itself hold spaces: utime and stime are the 12th and 13th.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return NaN;
-  }
-}
-
-/** The unit of /proc's CPU times (USER_HZ); 100 wherever getconf is missing. */
-const CLOCK_TICKS_PER_SECOND = ((): number => {
-  try {
-    const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
-    return ticks > 0 ? ticks : 100;
-  } catch {
-    return 100;
-  }
-})();
 
 async function startServer(name: ServerName, port: number): Promise<void> {
   const script = { 'node:http': 'node-http.js', express: 'express.js', 'durable floor': 'durable-floor.js', sdk: 'sdk.js', 'sdk-router': 'sdk.js' }[name];
