@@ -234,6 +234,43 @@ describe('bad input changes nothing', () => {
     }
   });
 
+  it('a body in many small chunks, with multi-byte characters split between them, is read whole', async () => {
+    const { url, server } = await t.app.listen(0);
+    try {
+      const context = { platform: 'cloudfoundry', note: 'grüße, 東京 🙂'.repeat(10) };
+      const bytes = Buffer.from(JSON.stringify(provisionBody({ context })));
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = httpRequest(`${url}${paths.instance(NEW)}`, {
+          method: 'PUT',
+          headers: {
+            authorization: `Basic ${Buffer.from('platform:correct-horse-battery').toString('base64')}`,
+            'x-broker-api-version': '2.17',
+            'content-type': 'application/json',
+            'transfer-encoding': 'chunked',
+          },
+        });
+        req.on('response', (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        // Seven bytes at a time: the two- to four-byte characters above are cut in the middle.
+        const send = (offset: number): void => {
+          if (offset >= bytes.length) {
+            req.end();
+            return;
+          }
+          req.write(bytes.subarray(offset, offset + 7), () => setImmediate(() => send(offset + 7)));
+        };
+        send(0);
+      });
+      expect(status).toBe(201);
+      expect((await t.store.getInstance(NEW))!.record.context).toEqual(context);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('null for an optional object field reads as absent (as brokerapi and Spring treat it), not as bad input', async () => {
     const res = await t.osb.patch(paths.instance(EXISTING), { service_id: SERVICE_ID, parameters: null, context: null, maintenance_info: null });
     expect(res.status).toBe(200);
