@@ -39,6 +39,36 @@ const patch = (body: unknown, description: RegExp, extra: Partial<BadInput> = {}
 const del = (path: string, description: RegExp): BadInput => ({ method: 'DELETE', path, status: 400, error: 'BadRequest', description });
 const get = (path: string, description: RegExp): BadInput => ({ method: 'GET', path, status: 400, error: 'BadRequest', description });
 
+/**
+ * A PUT without Content-Length whose body goes out `size` bytes at a time, each piece written
+ * only once the one before has left, so the server reads it in as many pieces.
+ */
+function putChunked(url: string, body: Buffer, size: number): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, {
+      method: 'PUT',
+      headers: {
+        authorization: `Basic ${Buffer.from('platform:correct-horse-battery').toString('base64')}`,
+        'x-broker-api-version': '2.17',
+        'content-type': 'application/json',
+        'transfer-encoding': 'chunked',
+      },
+    });
+    req.on('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    const send = (offset: number): void => {
+      if (offset >= body.length) req.end();
+      else req.write(body.subarray(offset, offset + size), () => setImmediate(() => send(offset + size)));
+    };
+    send(0);
+  });
+}
+
 const provisionPath = paths.instance(NEW);
 const bindPath = paths.binding(EXISTING, 'bind-new');
 
@@ -204,27 +234,8 @@ describe('bad input changes nothing', () => {
   it('a chunked body (no Content-Length) over the limit is refused with 413', async () => {
     const { url, server } = await t.app.listen(0);
     try {
-      const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-        const req = httpRequest(`${url}${paths.instance(NEW)}`, {
-          method: 'PUT',
-          headers: {
-            authorization: `Basic ${Buffer.from('platform:correct-horse-battery').toString('base64')}`,
-            'x-broker-api-version': '2.17',
-            'content-type': 'application/json',
-            'transfer-encoding': 'chunked',
-          },
-        });
-        req.on('response', (res) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => (body += chunk));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: body }));
-        });
-        req.on('error', reject);
-        const json = JSON.stringify(provisionBody({ parameters: tooLarge }));
-        for (let i = 0; i < json.length; i += 256) req.write(json.slice(i, i + 256));
-        req.end();
-      });
+      const json = Buffer.from(JSON.stringify(provisionBody({ parameters: tooLarge })));
+      const { status, text } = await putChunked(`${url}${paths.instance(NEW)}`, json, 256);
       expect(status).toBe(413);
       expect(JSON.parse(text)).toEqual({ error: 'PayloadTooLarge', description: expect.stringMatching(/limit of 2048 bytes/) });
       expect(t.broker.calls).toEqual([]);
@@ -239,31 +250,8 @@ describe('bad input changes nothing', () => {
     try {
       const context = { platform: 'cloudfoundry', note: 'grüße, 東京 🙂'.repeat(10) };
       const bytes = Buffer.from(JSON.stringify(provisionBody({ context })));
-      const status = await new Promise<number>((resolve, reject) => {
-        const req = httpRequest(`${url}${paths.instance(NEW)}`, {
-          method: 'PUT',
-          headers: {
-            authorization: `Basic ${Buffer.from('platform:correct-horse-battery').toString('base64')}`,
-            'x-broker-api-version': '2.17',
-            'content-type': 'application/json',
-            'transfer-encoding': 'chunked',
-          },
-        });
-        req.on('response', (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        });
-        req.on('error', reject);
-        // Seven bytes at a time: the two- to four-byte characters above are cut in the middle.
-        const send = (offset: number): void => {
-          if (offset >= bytes.length) {
-            req.end();
-            return;
-          }
-          req.write(bytes.subarray(offset, offset + 7), () => setImmediate(() => send(offset + 7)));
-        };
-        send(0);
-      });
+      // Seven bytes at a time: the two- to four-byte characters above are cut in the middle.
+      const { status } = await putChunked(`${url}${paths.instance(NEW)}`, bytes, 7);
       expect(status).toBe(201);
       expect((await t.store.getInstance(NEW))!.record.context).toEqual(context);
     } finally {

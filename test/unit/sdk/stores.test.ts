@@ -37,6 +37,15 @@ async function withTwoStores(test: (a: SqliteStore, b: SqliteStore) => Promise<v
   }
 }
 
+/** A fresh state file that a store has set up and closed, for tests that look at it with SQLite itself. */
+async function initialisedFile(): Promise<string> {
+  const path = freshFile();
+  const store = new SqliteStore({ path });
+  await store.init();
+  await store.close();
+  return path;
+}
+
 describe('SqliteStore on a file', () => {
   it('creates missing parent directories, and a reopened store reads back everything', async () => {
     const path = freshFile();
@@ -233,11 +242,7 @@ describe('SqliteStore on a file', () => {
   });
 
   it('the purge of deleted records finds them through an index instead of reading every live record', async () => {
-    const path = freshFile();
-    const store = new SqliteStore({ path });
-    await store.init();
-    await store.close();
-    const db = new Database(path);
+    const db = new Database(await initialisedFile());
     for (const table of ['osb_instances', 'osb_bindings']) {
       const plan = db
         .prepare(`EXPLAIN QUERY PLAN DELETE FROM ${table} WHERE state = 'deleted' AND updated_at < ?`)
@@ -248,10 +253,7 @@ describe('SqliteStore on a file', () => {
   });
 
   it('refuses a file written by a newer schema', async () => {
-    const path = freshFile();
-    const store = new SqliteStore({ path });
-    await store.init();
-    await store.close();
+    const path = await initialisedFile();
     const db = new Database(path);
     db.prepare('UPDATE osb_schema SET version = 99').run();
     db.close();
