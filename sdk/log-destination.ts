@@ -5,8 +5,8 @@ import { closeSync, openSync, writeSync } from 'node:fs';
  * batches. A busy broker logs a line per request; one write call per line costs more than
  * making the line, and sonic-boom's buffered mode measures the length of its whole buffer on
  * every line. Here each line is encoded into a 64 KiB buffer at once, and the buffer goes out
- * in one synchronous write when the next line would not fit or 100 ms after its first line. Exiting flushes them; a SIGKILL loses at most that
- * last interval.
+ * in one synchronous write when the next line would not fit or 100 ms after its first line.
+ * Exiting flushes it; a SIGKILL loses at most that last interval.
  *
  * It never throws at the caller: a log consumer that went away (EPIPE) must not take the
  * broker down, so the lines are dropped and counted instead. A pipe that stays full for a
