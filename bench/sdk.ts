@@ -1,6 +1,6 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { provisionBindTarget, requestsFor, SCENARIOS, type Scenario } from './load';
@@ -11,18 +11,26 @@ import { cpuMicros } from './proc-cpu';
  * run: bare node:http (the limit) and bare express. For provision and bind a third server
  * shows what durability alone costs: bare node:http making the same two committed SQLite
  * writes per create (bench/servers/durable-floor.ts). Rounds interleave the servers so that
- * drift on the machine hits all of them alike. Each server runs in its own process;
- * autocannon runs here.
+ * drift on the machine hits all of them alike, and each ratio is the median of the ratios
+ * taken within the rounds. Each server runs in its own process; autocannon runs here.
  *
  * Beside req/s it reports the CPU time each server process spent per request (all its
  * threads, from /proc). autocannon shares the machine, so a fast server can be held to the
  * load generator's pace; its CPU per request still shows what each answer costs.
  *
- * Options (env): BENCH_ROUNDS (5), BENCH_SECONDS (3), BENCH_CONNECTIONS (16).
+ * Options (env): BENCH_ROUNDS (5), BENCH_SECONDS (3), BENCH_CONNECTIONS (16), BENCH_PIN.
+ *
+ * BENCH_PIN=1 gives every server process (all its threads) CPU 0 and autocannon the other
+ * CPUs, with taskset. Unpinned, the two fight over both cores and the scheduler moves them
+ * about; on a two-core VM that swings one server's req/s by a third from round to round.
+ * Pinned, rounds agree to a few per cent, but a server's helper threads (GC, the SQLite
+ * checkpointer) then share its one core: the figures differ from unpinned ones, and the two
+ * are not to be mixed.
  */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const PIN = process.env.BENCH_PIN === '1';
 
 type ServerName = 'node:http' | 'express' | 'durable floor' | 'sdk' | 'sdk-router';
 const SERVERS: ServerName[] = ['node:http', 'express', 'durable floor', 'sdk', 'sdk-router'];
@@ -53,6 +61,15 @@ async function startServer(name: ServerName, port: number): Promise<void> {
     child.once('message', () => resolve());
     child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
   });
+  // -a: the threads the server has started by now (V8's, libuv's, the checkpointer) too.
+  if (PIN) execFileSync('taskset', ['-a', '-p', '-c', '0', String(child.pid)], { stdio: 'ignore' });
+}
+
+/** This process (autocannon) keeps off CPU 0, which the servers get. */
+function pinLoadGenerator(): void {
+  const cpus = availableParallelism();
+  if (cpus < 2) throw new Error('BENCH_PIN needs at least two CPUs');
+  execFileSync('taskset', ['-a', '-p', '-c', `1-${cpus - 1}`, String(process.pid)], { stdio: 'ignore' });
 }
 
 async function measure(name: ServerName, port: number, scenario: Scenario): Promise<Sample> {
@@ -86,6 +103,7 @@ function median(values: number[]): number {
 }
 
 async function main(): Promise<void> {
+  if (PIN) pinLoadGenerator();
   const ports = new Map<ServerName, number>();
   let next = 20000 + Math.floor(Math.random() * 20000);
   for (const name of SERVERS) {
@@ -97,7 +115,10 @@ async function main(): Promise<void> {
   const samples = new Map<string, Sample[]>();
   for (let round = 1; round <= ROUNDS; round++) {
     for (const scenario of SCENARIOS) {
-      for (const name of serversFor(scenario)) {
+      // The order turns each round, so no server always follows the same neighbour.
+      const order = serversFor(scenario);
+      const turned = [...order.slice((round - 1) % order.length), ...order.slice(0, (round - 1) % order.length)];
+      for (const name of turned) {
         const sample = await measure(name, ports.get(name)!, scenario);
         const key = `${name}|${scenario}`;
         samples.set(key, [...(samples.get(key) ?? []), sample]);
@@ -116,31 +137,42 @@ async function main(): Promise<void> {
       cpuPerRequest: median(list.map((s) => s.cpuPerRequest)),
     };
   };
+  /**
+   * A ratio of two servers is taken within each round, where both ran seconds apart, and the
+   * median of those is reported with their range. On a shared VM the whole machine drifts by
+   * tens of per cent over a run; a ratio of two medians can pair a fast minute with a slow one.
+   */
+  const paired = (name: ServerName, baseline: ServerName, scenario: Scenario): { median: number; low: number; high: number } => {
+    const ours = samples.get(`${name}|${scenario}`)!;
+    const theirs = samples.get(`${baseline}|${scenario}`)!;
+    const ratios = ours.map((sample, round) => sample.rps / theirs[round]!.rps);
+    return { median: median(ratios), low: Math.min(...ratios), high: Math.max(...ratios) };
+  };
+  const shown = (ratio: { median: number; low: number; high: number }, baseline: string): string =>
+    `${ratio.median.toFixed(2)}× ${baseline} (rounds ${ratio.low.toFixed(2)}–${ratio.high.toFixed(2)})`;
   const lines: string[] = [];
-  lines.push(`| scenario | server | req/s (median) | p50 ms | p99 ms | server CPU µs/req | errors | ratio |`);
+  lines.push(`| scenario | server | req/s (median) | p50 ms | p99 ms | server CPU µs/req | errors | ratio (median of the rounds' ratios) |`);
   lines.push(`|---|---|---:|---:|---:|---:|---:|---|`);
   const targets = { catalog: 0.8, provision: 0.4, bind: 0.4 } as const;
   const verdicts: string[] = [];
   for (const scenario of SCENARIOS) {
-    const node = summary('node:http', scenario);
-    const exp = summary('express', scenario);
-    const floor = scenario === 'catalog' ? undefined : summary('durable floor', scenario);
+    const floored = scenario !== 'catalog';
     for (const name of serversFor(scenario)) {
       const s = summary(name, scenario);
       let ratio = '';
-      if (name === 'sdk') ratio = `${(s.rps / node.rps).toFixed(2)}× node:http${floor ? ` (${(s.rps / floor.rps).toFixed(2)}× the durable floor)` : ''}`;
-      if (name === 'durable floor') ratio = `${(s.rps / node.rps).toFixed(2)}× node:http`;
-      if (name === 'sdk-router') ratio = `${(s.rps / exp.rps).toFixed(2)}× express`;
-      if (name === 'express') ratio = `${(s.rps / node.rps).toFixed(2)}× node:http`;
+      if (name === 'sdk') ratio = `${shown(paired('sdk', 'node:http', scenario), 'node:http')}${floored ? `; ${paired('sdk', 'durable floor', scenario).median.toFixed(2)}× the durable floor` : ''}`;
+      if (name === 'durable floor') ratio = shown(paired(name, 'node:http', scenario), 'node:http');
+      if (name === 'sdk-router') ratio = shown(paired(name, 'express', scenario), 'express');
+      if (name === 'express') ratio = shown(paired(name, 'node:http', scenario), 'node:http');
       const cpu = Number.isNaN(s.cpuPerRequest) ? 'n/a' : s.cpuPerRequest.toFixed(1);
       lines.push(`| ${scenario} | ${name} | ${s.rps.toFixed(0)} | ${s.p50} | ${s.p99} | ${cpu} | ${s.errors} | ${ratio} |`);
     }
-    const sdkRatio = summary('sdk', scenario).rps / node.rps;
-    const routerRatio = summary('sdk-router', scenario).rps / exp.rps;
+    const sdkRatio = paired('sdk', 'node:http', scenario).median;
+    const routerRatio = paired('sdk-router', 'express', scenario).median;
     verdicts.push(`${scenario}: sdk ${sdkRatio.toFixed(2)}× node:http (target ≥ ${targets[scenario]}) ${sdkRatio >= targets[scenario] ? 'met' : 'MISSED'}; router ${routerRatio.toFixed(2)}× express (target ≥ 0.9) ${routerRatio >= 0.9 ? 'met' : 'MISSED'}`);
   }
   const report = [
-    `rounds ${ROUNDS} × ${SECONDS} s per scenario and server, ${CONNECTIONS} connections, node ${process.version}`,
+    `rounds ${ROUNDS} × ${SECONDS} s per scenario and server, ${CONNECTIONS} connections, node ${process.version}${PIN ? ', servers pinned to CPU 0 and autocannon to the others' : ''}`,
     '',
     ...lines,
     '',
