@@ -5,6 +5,7 @@ import { parseOriginatingIdentity } from '../identity';
 import { isPlainObject, type JsonObject } from '../json';
 import type { StoredCaller } from '../engine/steps';
 import type { UnknownIds } from '../engine/engine';
+import type { HandlerContext } from './context';
 export { checkMaintenanceInfo } from '../catalog/maintenance';
 
 /**
@@ -158,22 +159,29 @@ function catalogIds(catalog: Catalog, serviceId: string | undefined, planId: str
   return undefined;
 }
 
-/** The optional service_id/plan_id hints of GET requests: checked when present. */
-export function checkQueryHints(catalog: Catalog, query: URLSearchParams): UnknownIds | undefined {
-  const serviceId = query.get('service_id');
-  const planId = query.get('plan_id');
+/**
+ * The optional service_id/plan_id hints of the GET endpoints, checked when present. Ids the
+ * catalog no longer has stand only when they are the stored instance's: the spec lets a
+ * broker drop a plan while instances of it live on, and the platform still names it.
+ */
+export async function checkQueryHints(ctx: HandlerContext, instanceId: string): Promise<void> {
+  const serviceId = ctx.query.get('service_id');
+  const planId = ctx.query.get('plan_id');
   if (serviceId === '') throw errors.badRequest('service_id must not be empty when present.');
   if (planId === '') throw errors.badRequest('plan_id must not be empty when present.');
-  return catalogIds(catalog, serviceId ?? undefined, planId ?? undefined);
+  const unknown = catalogIds(ctx.catalog, serviceId ?? undefined, planId ?? undefined);
+  if (unknown) await ctx.engine.requireStoredIds(instanceId, unknown);
 }
 
-/** Required service_id and plan_id query parameters of the DELETE endpoints. */
-export function requiredQueryPlan(catalog: Catalog, query: URLSearchParams): { serviceId: string; planId: string; unknown: UnknownIds | undefined } {
-  const serviceId = query.get('service_id');
-  const planId = query.get('plan_id');
+/** The required service_id and plan_id query parameters of the DELETE endpoints, checked the same way. */
+export async function requiredQueryPlan(ctx: HandlerContext, instanceId: string): Promise<{ serviceId: string; planId: string }> {
+  const serviceId = ctx.query.get('service_id');
+  const planId = ctx.query.get('plan_id');
   if (!serviceId) throw errors.badRequest('The service_id query parameter is required.');
   if (!planId) throw errors.badRequest('The plan_id query parameter is required.');
-  return { serviceId, planId, unknown: catalogIds(catalog, serviceId, planId) };
+  const unknown = catalogIds(ctx.catalog, serviceId, planId);
+  if (unknown) await ctx.engine.requireStoredIds(instanceId, unknown);
+  return { serviceId, planId };
 }
 
 export function checkParameters(catalog: Catalog, entry: PlanEntry, slot: 'instance.create' | 'binding.create', parameters: JsonObject): void {

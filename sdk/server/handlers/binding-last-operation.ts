@@ -8,8 +8,7 @@ export const getBindingLastOperation: Handler = async (ctx) => {
   const bindingId = checkId('binding_id', ctx.params.binding_id);
   ctx.log.instanceId = instanceId;
   ctx.log.bindingId = bindingId;
-  const unknown = checkQueryHints(ctx.catalog, ctx.query);
-  if (unknown) await ctx.engine.requireStoredIds(instanceId, unknown);
+  await checkQueryHints(ctx, instanceId);
   const operation = ctx.query.get('operation');
   if (operation === '') throw errors.badRequest('operation must not be empty when present.');
   return ctx.engine.lastOperation({ type: 'binding', instanceId, bindingId }, operation ?? undefined);

@@ -6,7 +6,6 @@ export const deprovisionInstance: Handler = async (ctx) => {
   const instanceId = checkId('instance_id', ctx.params.instance_id);
   ctx.log.instanceId = instanceId;
   const acceptsIncomplete = readAcceptsIncomplete(ctx.query);
-  const { serviceId, planId, unknown } = requiredQueryPlan(ctx.catalog, ctx.query);
-  if (unknown) await ctx.engine.requireStoredIds(instanceId, unknown);
+  const { serviceId, planId } = await requiredQueryPlan(ctx, instanceId);
   return ctx.engine.deprovision({ instanceId, serviceId, planId, acceptsIncomplete, caller: ctx.caller });
 };

@@ -7,7 +7,6 @@ export const fetchBinding: Handler = async (ctx) => {
   const bindingId = checkId('binding_id', ctx.params.binding_id);
   ctx.log.instanceId = instanceId;
   ctx.log.bindingId = bindingId;
-  const unknown = checkQueryHints(ctx.catalog, ctx.query);
-  if (unknown) await ctx.engine.requireStoredIds(instanceId, unknown);
+  await checkQueryHints(ctx, instanceId);
   return ctx.engine.fetchBinding(instanceId, bindingId);
 };

@@ -5,7 +5,6 @@ import { checkId, checkQueryHints } from '../preconditions';
 export const fetchInstance: Handler = async (ctx) => {
   const instanceId = checkId('instance_id', ctx.params.instance_id);
   ctx.log.instanceId = instanceId;
-  const unknown = checkQueryHints(ctx.catalog, ctx.query);
-  if (unknown) await ctx.engine.requireStoredIds(instanceId, unknown);
+  await checkQueryHints(ctx, instanceId);
   return ctx.engine.fetchInstance(instanceId);
 };

@@ -6,8 +6,7 @@ import { checkId, checkQueryHints } from '../preconditions';
 export const getInstanceLastOperation: Handler = async (ctx) => {
   const instanceId = checkId('instance_id', ctx.params.instance_id);
   ctx.log.instanceId = instanceId;
-  const unknown = checkQueryHints(ctx.catalog, ctx.query);
-  if (unknown) await ctx.engine.requireStoredIds(instanceId, unknown);
+  await checkQueryHints(ctx, instanceId);
   const operation = ctx.query.get('operation');
   if (operation === '') throw errors.badRequest('operation must not be empty when present.');
   return ctx.engine.lastOperation({ type: 'instance', instanceId }, operation ?? undefined);

@@ -8,7 +8,6 @@ export const unbindBinding: Handler = async (ctx) => {
   ctx.log.instanceId = instanceId;
   ctx.log.bindingId = bindingId;
   const acceptsIncomplete = readAcceptsIncomplete(ctx.query);
-  const { serviceId, planId, unknown } = requiredQueryPlan(ctx.catalog, ctx.query);
-  if (unknown) await ctx.engine.requireStoredIds(instanceId, unknown);
+  const { serviceId, planId } = await requiredQueryPlan(ctx, instanceId);
   return ctx.engine.unbind({ instanceId, bindingId, serviceId, planId, acceptsIncomplete, caller: ctx.caller });
 };

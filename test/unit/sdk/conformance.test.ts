@@ -1217,6 +1217,7 @@ describe('a plan that left the catalog while instances of it live on', () => {
     expect((await t.osb.get(paths.instanceLastOperation('inst-old', hints))).body).toEqual({ state: 'succeeded' });
     expect((await t.osb.get(paths.instance('inst-old', hints))).body).toMatchObject({ service_id: SERVICE_ID, plan_id: PLAN_LARGE });
     expect((await t.osb.get(paths.binding('inst-old', 'bind-old', hints))).status).toBe(200);
+    expect((await t.osb.get(paths.bindingLastOperation('inst-old', 'bind-old', hints))).body).toEqual({ state: 'succeeded' });
 
     // Binding to it or updating it needs the plan, so those stay refused.
     const bind = await t.osb.put(paths.binding('inst-old', 'bind-new'), bindBody({ plan_id: PLAN_LARGE }));
