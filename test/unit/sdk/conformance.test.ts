@@ -999,6 +999,21 @@ describe('GET /v2/service_instances/:instance_id/service_bindings/:binding_id (f
 });
 
 describe('headers', () => {
+  it('a version header accepted once is still held to each endpoint\'s minimum', async () => {
+    const t = startBroker();
+    await provisioned(t, 'inst-h');
+    const older = new Osb(t.app.handler, CREDENTIALS, '2.13');
+    expect((await older.get(paths.catalog)).status).toBe(200);
+    expect((await older.get(paths.instanceLastOperation('inst-h'))).status).toBe(200);
+    for (let i = 0; i < 2; i++) {
+      const fetched = await older.get(paths.instance('inst-h'));
+      expect(fetched.status).toBe(412);
+      expect(fetched.body).toEqual({ error: 'PreconditionFailed', description: expect.stringMatching(/2\.14 or later.*2\.13/) });
+    }
+    expect((await new Osb(t.app.handler, CREDENTIALS, ' 2.14 ').get(paths.instance('inst-h'))).status).toBe(200);
+    expect((await new Osb(t.app.handler, CREDENTIALS, '2.17').get(paths.instance('inst-h'))).status).toBe(200);
+  });
+
   it.each<[string, string | null, RegExp]>([
     ['missing', null, /missing/],
     ['garbage', 'latest', /"latest" is not supported/],
