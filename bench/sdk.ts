@@ -22,10 +22,9 @@ import { cpuMicros } from './proc-cpu';
  *
  * BENCH_PIN=1 gives every server process (all its threads) CPU 0 and autocannon the other
  * CPUs, with taskset. Unpinned, the two fight over both cores and the scheduler moves them
- * about; on a two-core VM that swings one server's req/s by a third from round to round.
- * Pinned, rounds agree to a few per cent, but a server's helper threads (GC, the SQLite
- * checkpointer) then share its one core: the figures differ from unpinned ones, and the two
- * are not to be mixed.
+ * about. Pinning removes that share of the noise, though not the host's own drift; and a
+ * server's helper threads (GC, the SQLite checkpointer) then share its one core, so pinned
+ * figures differ from unpinned ones and the two are not to be mixed.
  */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
