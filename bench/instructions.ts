@@ -6,7 +6,7 @@ import autocannon from 'autocannon';
 import { HEADERS, provisionBindTarget, requestsFor, SCENARIOS, type Scenario } from './load';
 
 /**
- * npm run bench:instructions -- <catalog|provision|bind> [requests] [sdk|node-http|durable-floor]
+ * npm run bench:instructions -- <catalog|provision|bind> [requests] [sdk|sdk-router|node-http|express|durable-floor]
  *
  * CPU instructions per request of a bench server (the SDK's by default), counted by
  * valgrind's callgrind. Counts move by a few per cent between runs, where req/s on a shared
@@ -21,6 +21,7 @@ const scenario = process.argv[2] as Scenario;
 const measured = Number(process.argv[3] ?? 4000);
 const warmup = Number(process.env.BENCH_WARMUP ?? 10000);
 const serverName = process.argv[4] ?? 'sdk';
+const SERVERS = ['sdk', 'sdk-router', 'node-http', 'express', 'durable-floor'];
 
 async function fire(port: number, amount: number): Promise<void> {
   const result = await autocannon({ url: `http://127.0.0.1:${port}`, connections: 16, amount, timeout: 120, requests: requestsFor(scenario) });
@@ -28,15 +29,18 @@ async function fire(port: number, amount: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  if (!SCENARIOS.includes(scenario) || !(measured > 0) || !['sdk', 'node-http', 'durable-floor'].includes(serverName)) {
-    throw new Error('usage: npm run bench:instructions -- <catalog|provision|bind> [requests] [sdk|node-http|durable-floor]');
+  if (!SCENARIOS.includes(scenario) || !(measured > 0) || !SERVERS.includes(serverName)) {
+    throw new Error(`usage: npm run bench:instructions -- <catalog|provision|bind> [requests] [${SERVERS.join('|')}]`);
   }
+  // sdk-router is the SDK's bench broker mounted with app.router() in an express app.
+  const script = serverName === 'sdk-router' ? 'sdk' : serverName;
   const work = mkdtempSync(join(tmpdir(), 'osbkit-instructions-'));
   const port = 20000 + Math.floor(Math.random() * 20000);
   const counts = join(work, 'callgrind.out');
   const server = spawn('valgrind', [
     '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${counts}`,
-    process.execPath, join(__dirname, 'servers', `${serverName}.js`), '--port', String(port), '--db', join(work, 'state.db'), '--log', join(work, 'broker.log'),
+    process.execPath, join(__dirname, 'servers', `${script}.js`), '--port', String(port), '--db', join(work, 'state.db'), '--log', join(work, 'broker.log'),
+    ...(serverName === 'sdk-router' ? ['--mode', 'router'] : []),
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   server.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

@@ -45,6 +45,21 @@ describe('mounted in express', () => {
     expect(unknown.text).toMatch(/Cannot GET \/osb\/not-osb/);
   });
 
+  it('runs the routes a user adds to the router it returns, after the OSB endpoints', async () => {
+    const t = startBroker();
+    const router = t.app.router();
+    router.get('/status', (_req, res) => {
+      res.json({ mounted: true });
+    });
+    const outer = express();
+    outer.use('/osb', router);
+    const url = await serve(outer);
+
+    expect((await new Osb(`${url}/osb`).get(paths.catalog)).status).toBe(200);
+    expect((await request(url).get('/osb/status')).body).toEqual({ mounted: true });
+    expect((await request(url).get('/osb/elsewhere')).status).toBe(404);
+  });
+
   it('without express.json() the broker reads the body itself and refuses bad JSON', async () => {
     const t = startBroker();
     const outer = express();
