@@ -105,19 +105,16 @@ export function createBroker(options: CreateBrokerOptions): BrokerApp {
     return started;
   };
 
-  const requestLoggers = new Map<string, Logger>();
-  const requestLines = new Map<string, RequestLineWriter>();
+  const requestLines = new Map<string, { logger: Logger; write: RequestLineWriter }>();
   const addRequestLine = (method: string, endpoint: string): void => {
     const lineLogger = logger.child({ method, endpoint }, { redact: { paths: [] } });
-    requestLoggers.set(endpoint, lineLogger);
-    requestLines.set(endpoint, requestLineWriter(logger, lineLogger, method, endpoint));
+    requestLines.set(endpoint, { logger: lineLogger, write: requestLineWriter(logger, lineLogger, method, endpoint) });
   };
   for (const spec of ROUTES) addRequestLine(spec.method, spec.endpoint);
   addRequestLine('GET', 'metrics');
 
   const exchangeDeps: ExchangeDeps = {
     logger,
-    requestLoggers,
     requestLines,
     metrics,
     metricsPublic: options.metricsPublic === true,

@@ -16,13 +16,12 @@ import { checkApiVersion, readCaller } from './preconditions';
 export interface ExchangeDeps {
   logger: Logger;
   /**
-   * Loggers for the request lines, one per endpoint with its method and name bound (pino
-   * serialises bindings once). Without redaction: the lines' fields are the SDK's own and
-   * hold no secrets, and pino's redaction costs several times the rest of a line.
+   * Each endpoint's request line: `logger` is a child with the method and endpoint bound
+   * (pino serialises bindings once), without redaction since the lines' fields are the SDK's
+   * own and hold no secrets; `write` writes the usual line, of a request with the endpoint's
+   * own method, through it.
    */
-  requestLoggers: ReadonlyMap<string, Logger>;
-  /** The same lines' writers, for the usual case of a request with the endpoint's own method. */
-  requestLines: ReadonlyMap<string, RequestLineWriter>;
+  requestLines: ReadonlyMap<string, { logger: Logger; write: RequestLineWriter }>;
   metrics: BrokerMetrics | undefined;
   metricsPublic: boolean;
   store: StateStore;
@@ -183,9 +182,9 @@ export class Exchange {
       this.deps.logger.error({ method: this.req.method, endpoint: this.endpoint, ...line, err: error.cause ?? error }, 'request failed');
     } else if (this.req.method !== ('spec' in this.route ? this.route.spec.method : 'GET')) {
       // The endpoint's method is bound; a HEAD routed to a GET endpoint says so itself.
-      this.deps.requestLoggers.get(this.endpoint)!.info({ method: this.req.method, ...line }, 'request');
+      this.deps.requestLines.get(this.endpoint)!.logger.info({ method: this.req.method, ...line }, 'request');
     } else {
-      this.deps.requestLines.get(this.endpoint)!(line);
+      this.deps.requestLines.get(this.endpoint)!.write(line);
     }
   }
 }
