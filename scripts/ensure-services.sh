@@ -4,12 +4,17 @@
 # Any missing piece is a hard failure: integration tests are never skipped silently.
 set -euo pipefail
 
-APT_PACKAGES=(tini mariadb-server mariadb-client util-linux)
+APT_PACKAGES=(tini mariadb-server mariadb-client util-linux nfs-ganesha nfs-ganesha-vfs rpcbind nfs-common libnfs-utils)
 missing=()
 command -v tini >/dev/null 2>&1 || missing+=(tini)
 command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
 command -v mariadb >/dev/null 2>&1 || missing+=(mariadb-client)
 command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
+command -v ganesha.nfsd >/dev/null 2>&1 || missing+=(nfs-ganesha)
+ls /usr/lib/*/ganesha/libfsalvfs.so >/dev/null 2>&1 || missing+=(nfs-ganesha-vfs)
+command -v rpcbind >/dev/null 2>&1 || [ -x /usr/sbin/rpcbind ] || missing+=(rpcbind)
+command -v showmount >/dev/null 2>&1 || [ -x /usr/sbin/showmount ] || missing+=(nfs-common)
+command -v nfs-cp >/dev/null 2>&1 || missing+=(libnfs-utils)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -36,3 +41,13 @@ if ! mysql_ping; then
   mysql_ping || { echo "ensure-services: MariaDB is not reachable at $MYSQL_HOST:$MYSQL_PORT" >&2; exit 1; }
 fi
 echo "ensure-services: tini $(command -v tini), MariaDB at $MYSQL_HOST:$MYSQL_PORT"
+
+# One shared NFS-Ganesha (NFSv3 on 127.0.0.1:2049, MOUNT 20048) for every run; the script is
+# idempotent and writes the export's whereabouts to $OSBKIT_NFS_STATE_DIR/server.json.
+NFS_STATE_DIR=${OSBKIT_NFS_STATE_DIR:-/var/lib/osbkit-nfs}
+if [ "$(id -u)" = 0 ]; then
+  PATH="$PATH:/usr/sbin:/sbin" bash "$(dirname "$0")/nfs/start-ganesha.sh" "$NFS_STATE_DIR"
+elif ! [ -f "$NFS_STATE_DIR/server.json" ] || ! /usr/sbin/rpcinfo -t 127.0.0.1 nfs 3 >/dev/null 2>&1; then
+  echo "ensure-services: NFS-Ganesha is not serving; as root run: bash scripts/nfs/start-ganesha.sh $NFS_STATE_DIR" >&2
+  exit 1
+fi
