@@ -8,6 +8,38 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 }
 
 /**
+ * How deeply the JSON osbkit reads may nest (objects and arrays; `{}` is one level). Far
+ * more than any catalog, parameters or context need, and far less than the few thousand
+ * levels at which the recursive JSON.stringify, canonicalJson and deepFreeze overflow the
+ * stack.
+ */
+export const DEFAULT_JSON_DEPTH_LIMIT = 64;
+
+/**
+ * Whether a parsed JSON value nests more than `limit` objects and arrays. Iterative, so a
+ * value a million levels deep is measured without overflowing the stack; it stops at the
+ * first container past the limit.
+ */
+export function exceedsJsonDepth(value: unknown, limit: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const pending: object[] = [value];
+  const depths: number[] = [1];
+  while (pending.length > 0) {
+    const container = pending.pop()!;
+    const depth = depths.pop()!;
+    if (depth > limit) return true;
+    const children = Array.isArray(container) ? (container as unknown[]) : Object.values(container);
+    for (const child of children) {
+      if (typeof child === 'object' && child !== null) {
+        pending.push(child);
+        depths.push(depth + 1);
+      }
+    }
+  }
+  return false;
+}
+
+/**
  * Freezes a JSON value and everything in it, for values several readers share. A value that
  * is already frozen is taken to be frozen all through, which keeps a second call cheap.
  */

@@ -7,6 +7,7 @@ import type { ServiceBroker } from '../broker';
 import { Catalog } from '../catalog/catalog';
 import { Engine, type EngineOptions } from '../engine/engine';
 import { OsbError, errors } from '../errors';
+import { DEFAULT_JSON_DEPTH_LIMIT } from '../json';
 import { createLogger, requestLineWriter, type RequestLineWriter } from '../logging';
 import { BrokerMetrics } from '../metrics';
 import type { StateStore } from '../store/types';
@@ -31,6 +32,8 @@ export interface CreateBrokerOptions {
   metricsPublic?: boolean;
   /** Largest accepted request body in bytes (default 1 MiB). */
   bodyLimitBytes?: number;
+  /** Deepest accepted nesting of objects and arrays in a request body (default 64); deeper gets 400. */
+  bodyDepthLimit?: number;
   engine?: Partial<EngineOptions>;
 }
 
@@ -81,6 +84,7 @@ export function createBroker(options: CreateBrokerOptions): BrokerApp {
   const metrics = options.metrics ? new BrokerMetrics(store) : undefined;
   const engine = new Engine(store, catalog, options.broker, logger, { ...DEFAULT_ENGINE, ...options.engine }, metrics);
   const bodyLimit = options.bodyLimitBytes ?? 1024 * 1024;
+  const bodyDepthLimit = options.bodyDepthLimit ?? DEFAULT_JSON_DEPTH_LIMIT;
 
   const router = FindMyWay({ ignoreTrailingSlash: true, maxParamLength: 4096 });
   for (const spec of ROUTES) router.on(spec.method, spec.path, () => undefined, { spec } satisfies RouteTarget);
@@ -123,6 +127,7 @@ export function createBroker(options: CreateBrokerOptions): BrokerApp {
     engine,
     catalog,
     bodyLimit,
+    bodyDepthLimit,
     pendingStart: () => (ready ? undefined : start()),
     isClosed: () => closed,
   };

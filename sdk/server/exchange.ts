@@ -29,6 +29,7 @@ export interface ExchangeDeps {
   engine: Engine;
   catalog: Catalog;
   bodyLimit: number;
+  bodyDepthLimit: number;
   /** Resolves once the store and the broker are started; undefined once they are. */
   pendingStart(): Promise<void> | undefined;
   isClosed(): boolean;
@@ -104,7 +105,7 @@ export class Exchange {
     const spec = this.route.spec;
     // Headers are checked before the body is read, so a bad header never waits for a body.
     this.caller = readCaller(this.req, checkApiVersion(this.req, spec.minMinor));
-    if (spec.readsBody) return readJsonBody(this.req, this.deps.bodyLimit).then((body) => this.dispatch(spec, body));
+    if (spec.readsBody) return readJsonBody(this.req, this.deps.bodyLimit, this.deps.bodyDepthLimit).then((body) => this.dispatch(spec, body));
     return this.dispatch(spec, undefined);
   }
 

@@ -1,12 +1,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errors } from '../errors';
+import { exceedsJsonDepth } from '../json';
 
 /** Low-level request and response helpers for node:http; nothing OSB-specific here. */
 
-export function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {
+/**
+ * Reads a JSON body of at most `limitBytes` nested at most `depthLimit` levels deep. The depth
+ * is checked on the parsed value without recursion, before anything else (the store's
+ * JSON.stringify, the repeat check's canonical form) walks it recursively.
+ */
+export function readJsonBody(req: IncomingMessage, limitBytes: number, depthLimit: number): Promise<unknown> {
   const preParsed = (req as IncomingMessage & { body?: unknown }).body;
   // Inside an express app that ran express.json() first, the stream is already consumed.
-  if (preParsed !== undefined && req.readableEnded) return Promise.resolve(preParsed);
+  if (preParsed !== undefined && req.readableEnded) {
+    return exceedsJsonDepth(preParsed, depthLimit) ? Promise.reject(tooDeep(depthLimit)) : Promise.resolve(preParsed);
+  }
 
   const contentType = req.headers['content-type'];
   if (contentType !== undefined && !/^application\/([\w.+-]*\+)?json\b/i.test(contentType)) {
@@ -31,7 +39,9 @@ export function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<
         // A small body arrives in one chunk, which needs no copy.
         const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)).toString('utf8');
         try {
-          resolve(parseJson(text));
+          const body = parseJson(text);
+          if (exceedsJsonDepth(body, depthLimit)) reject(tooDeep(depthLimit));
+          else resolve(body);
         } catch (error) {
           reject(error);
         }
@@ -48,6 +58,10 @@ function parseJson(text: string): unknown {
     if (text.trim() === '') throw errors.badRequest('The request body must be a JSON object, but it is empty.');
     throw errors.badRequest(`The request body is not valid JSON: ${(error as Error).message}.`);
   }
+}
+
+function tooDeep(depthLimit: number) {
+  return errors.badRequest(`The request body nests objects and arrays more than ${depthLimit} levels deep, which is the limit.`);
 }
 
 /** Reads and discards the rest of a body we refuse, so the client still receives our answer. */
