@@ -37,12 +37,16 @@ export {
   OsbClient,
   OsbMalformedResponseError,
   OsbPollingTimeoutError,
+  OsbRequestError,
   OsbResponseError,
   OsbTimeoutError,
   OsbTransportError,
+  DEFAULT_ANSWER_LIMIT_BYTES,
+  DEFAULT_CATALOG_LIMIT_BYTES,
   type OsbClientOptions,
   type CallOptions,
   type LastOperationAnswer,
   type WaitOptions,
 } from './client';
 export { OsbClientError } from './client/errors';
+export { BROKER_TEXT_LIMIT, brokerText } from './client/broker-text';

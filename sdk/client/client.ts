@@ -4,12 +4,18 @@ import type {
   ProvisionRequest, ProvisionResponse, UpdateRequest, UpdateResponse,
 } from '../openapi';
 import { formatOriginatingIdentity } from '../identity';
-import { isPlainObject } from '../json';
+import { DEFAULT_JSON_DEPTH_LIMIT, exceedsJsonDepth, isPlainObject } from '../json';
+import { quoteBrokerValue } from './broker-text';
 import {
-  OsbMalformedResponseError, OsbPollingTimeoutError, OsbResponseError, OsbTimeoutError, OsbTransportError,
+  OsbMalformedResponseError, OsbPollingTimeoutError, OsbRequestError, OsbResponseError, OsbTimeoutError, OsbTransportError,
 } from './errors';
 
-/** A typed OSB 2.17 client for platforms: every endpoint, identity headers, and polling. */
+/**
+ * A typed OSB 2.17 client for platforms: every endpoint, identity headers, and polling. What
+ * answers may be anything a URL points at, so it follows no redirects, reads no more of an
+ * answer than its limit, refuses JSON nested deeper than its depth limit, and keeps nothing
+ * of an error body but the JSON object (whose `description` errors quote, cleaned and short).
+ */
 
 export interface OsbClientOptions {
   url: string;
@@ -18,8 +24,17 @@ export interface OsbClientOptions {
   apiVersion?: string;
   /** Per request; the spec names about 60 s as what platforms use. */
   timeoutMs?: number;
+  /** The most bytes of a catalog answer read (default 10 MiB); reading stops there. */
+  catalogLimitBytes?: number;
+  /** The most bytes of any other answer read (default 1 MiB); reading stops there. */
+  answerLimitBytes?: number;
+  /** The deepest nesting of objects and arrays accepted in an answer (default 64). */
+  jsonDepthLimit?: number;
   fetch?: typeof fetch;
 }
+
+export const DEFAULT_CATALOG_LIMIT_BYTES = 10 * 1024 * 1024;
+export const DEFAULT_ANSWER_LIMIT_BYTES = 1024 * 1024;
 
 export interface Identity {
   platform: string;
@@ -78,6 +93,9 @@ export class OsbClient {
   private readonly authHeader: string | undefined;
   private readonly apiVersion: string;
   private readonly timeoutMs: number;
+  private readonly catalogLimitBytes: number;
+  private readonly answerLimitBytes: number;
+  private readonly jsonDepthLimit: number;
   private readonly doFetch: typeof fetch;
 
   constructor(options: OsbClientOptions) {
@@ -87,11 +105,14 @@ export class OsbClient {
       : undefined;
     this.apiVersion = options.apiVersion ?? '2.17';
     this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.catalogLimitBytes = options.catalogLimitBytes ?? DEFAULT_CATALOG_LIMIT_BYTES;
+    this.answerLimitBytes = options.answerLimitBytes ?? DEFAULT_ANSWER_LIMIT_BYTES;
+    this.jsonDepthLimit = options.jsonDepthLimit ?? DEFAULT_JSON_DEPTH_LIMIT;
     this.doFetch = options.fetch ?? fetch;
   }
 
   async getCatalog(options: CallOptions = {}): Promise<Answer<Catalog>> {
-    const answer = await this.call('GET', '/v2/catalog', undefined, 'catalog', options, [200]);
+    const answer = (await this.request('GET', '/v2/catalog', undefined, 'catalog', options, [200], this.catalogLimitBytes)).answer;
     if (!Array.isArray((answer.body as Record<string, unknown>).services)) {
       throw new OsbMalformedResponseError(answer.status, 'catalog', 'services must be an array');
     }
@@ -154,6 +175,7 @@ export class OsbClient {
    * Polls last_operation until the operation ends, honouring Retry-After and the maximum
    * polling duration. Resolves with the final answer (state succeeded or failed); a 410 for
    * a delete resolves as succeeded. Other error statuses keep polling, as the spec says.
+   * When the next wait would pass the limit, the last poll is made at the limit instead.
    */
   async waitForOperation(target: { instanceId: string; bindingId?: string }, options: WaitOptions = {}): Promise<LastOperationAnswer> {
     const started = Date.now();
@@ -163,6 +185,7 @@ export class OsbClient {
       ...(options.plan_id ? { plan_id: options.plan_id } : {}),
       ...(options.operation ? { operation: options.operation } : {}),
     };
+    let lastPoll = false;
     for (;;) {
       options.signal?.throwIfAborted();
       let wait = options.defaultIntervalMs ?? 1000;
@@ -181,7 +204,12 @@ export class OsbClient {
         // A broker that fails to answer a poll may answer the next one; only the limit stops us.
         if (!(error instanceof OsbResponseError || error instanceof OsbTimeoutError || error instanceof OsbTransportError || error instanceof OsbMalformedResponseError)) throw error;
       }
-      if (Date.now() - started + wait > limitMs) throw new OsbPollingTimeoutError(options.operation, options.maxPollingSeconds ?? 0);
+      const remainingMs = limitMs - (Date.now() - started);
+      if (lastPoll || remainingMs <= 0) throw new OsbPollingTimeoutError(options.operation, options.maxPollingSeconds ?? 0);
+      if (wait >= remainingMs) {
+        wait = remainingMs;
+        lastPoll = true;
+      }
       await sleep(wait, options.signal);
     }
   }
@@ -191,7 +219,7 @@ export class OsbClient {
     if (answer.status === 410) return { ...answer, body: { state: 'succeeded' } as LastOperationResponse, gone: true };
     const state = (answer.body as Record<string, unknown>).state;
     if (state !== 'in progress' && state !== 'succeeded' && state !== 'failed') {
-      throw new OsbMalformedResponseError(answer.status, endpoint, `state must be "in progress", "succeeded" or "failed", not ${JSON.stringify(state)}`);
+      throw new OsbMalformedResponseError(answer.status, endpoint, `state must be "in progress", "succeeded" or "failed", not ${quoteBrokerValue(state)}`);
     }
     const retryAfter = parseRetryAfter(headers.get('retry-after'));
     return { ...(answer as Answer<LastOperationResponse>), gone: false, ...(retryAfter !== undefined ? { retryAfterSeconds: retryAfter } : {}) };
@@ -208,6 +236,7 @@ export class OsbClient {
     endpoint: string,
     options: CallOptions,
     ok: number[],
+    limitBytes = this.answerLimitBytes,
   ): Promise<{ answer: Answer<unknown>; headers: Headers }> {
     const requestId = options.requestId ?? randomUUID();
     const headers: Record<string, string> = {
@@ -217,43 +246,113 @@ export class OsbClient {
     };
     if (this.authHeader) headers.authorization = this.authHeader;
     if (options.identity) headers['x-broker-api-originating-identity'] = formatOriginatingIdentity(options.identity.platform, options.identity.value);
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    let response: Response;
-    try {
-      response = await this.doFetch(`${this.base}${path}`, {
-        method,
-        headers,
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (error) {
-      const err = error as Error & { cause?: { code?: string; message?: string } };
-      if (err.name === 'TimeoutError' || err.name === 'AbortError') throw new OsbTimeoutError(endpoint, this.timeoutMs);
-      throw new OsbTransportError(endpoint, err.cause?.code ?? err.cause?.message ?? err.message);
-    }
-    let text: string;
-    try {
-      text = await response.text();
-    } catch (error) {
-      if ((error as Error).name === 'TimeoutError') throw new OsbTimeoutError(endpoint, this.timeoutMs);
-      throw new OsbTransportError(endpoint, (error as Error).message);
-    }
-    let parsed: unknown = {};
-    if (text.trim() !== '') {
+    let payload: string | undefined;
+    if (body !== undefined) {
+      headers['content-type'] = 'application/json';
+      // Outside the fetch's try: a body that cannot be serialised was never sent, which is
+      // not a transport failure (that could call for orphan mitigation).
       try {
-        parsed = JSON.parse(text);
-      } catch {
-        if (ok.includes(response.status)) throw new OsbMalformedResponseError(response.status, endpoint, 'the body is not JSON');
-        parsed = { description: text.slice(0, 200) };
+        payload = JSON.stringify(body);
+      } catch (error) {
+        throw new OsbRequestError(endpoint, `its body cannot be serialised as JSON (${(error as Error).message})`);
       }
     }
-    if (!isPlainObject(parsed)) {
-      if (ok.includes(response.status)) throw new OsbMalformedResponseError(response.status, endpoint, 'the body is not a JSON object');
-      parsed = {};
+    // One controller for the timeout and for stopping a body that passes its limit: aborting
+    // the fetch closes the connection, so the broker cannot make us read or buffer the rest.
+    const abort = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      abort.abort();
+    }, this.timeoutMs);
+    try {
+      let response: Response;
+      try {
+        response = await this.doFetch(`${this.base}${path}`, {
+          method,
+          headers,
+          ...(payload !== undefined ? { body: payload } : {}),
+          // A redirect could send the platform (and its Basic credentials) anywhere.
+          redirect: 'manual',
+          signal: abort.signal,
+        });
+      } catch (error) {
+        if (timedOut) throw new OsbTimeoutError(endpoint, this.timeoutMs);
+        const err = error as Error & { cause?: { code?: string; message?: string } };
+        throw new OsbTransportError(endpoint, err.cause?.code ?? err.cause?.message ?? err.message);
+      }
+      const accepted = ok.includes(response.status);
+      let text: string | undefined;
+      try {
+        text = await readLimited(response, limitBytes, () => abort.abort());
+      } catch (error) {
+        if (timedOut) throw new OsbTimeoutError(endpoint, this.timeoutMs);
+        throw new OsbTransportError(endpoint, (error as Error).message);
+      }
+      if (text === undefined) {
+        if (accepted) throw new OsbMalformedResponseError(response.status, endpoint, `the body is larger than the limit of ${limitBytes} bytes; the rest was not read`);
+        throw new OsbResponseError(response.status, {}, endpoint);
+      }
+      const parsed = this.parseAnswer(text, response.status, endpoint, accepted);
+      if (!accepted) throw new OsbResponseError(response.status, parsed, endpoint);
+      return { answer: { status: response.status, body: parsed, requestId }, headers: response.headers };
+    } finally {
+      clearTimeout(timer);
     }
-    if (!ok.includes(response.status)) throw new OsbResponseError(response.status, parsed as Record<string, unknown>, endpoint);
-    return { answer: { status: response.status, body: parsed, requestId }, headers: response.headers };
   }
+
+  /**
+   * An accepted answer must be a JSON object within the depth limit. An error answer that is
+   * not one becomes `{}`: it is not an OSB error, and its text is not ours to show.
+   */
+  private parseAnswer(text: string, status: number, endpoint: string, accepted: boolean): Record<string, unknown> {
+    if (text.trim() === '') return {};
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      if (accepted) throw new OsbMalformedResponseError(status, endpoint, 'the body is not JSON');
+      return {};
+    }
+    if (!isPlainObject(parsed)) {
+      if (accepted) throw new OsbMalformedResponseError(status, endpoint, 'the body is not a JSON object');
+      return {};
+    }
+    if (exceedsJsonDepth(parsed, this.jsonDepthLimit)) {
+      if (accepted) throw new OsbMalformedResponseError(status, endpoint, `the body nests objects and arrays more than ${this.jsonDepthLimit} levels deep, which is the limit`);
+      return {};
+    }
+    return parsed;
+  }
+}
+
+/**
+ * The body as text, or undefined when it is larger than `limitBytes`: a declared length over
+ * the limit is refused unread, and a body that grows past it is abandoned (`stop` aborts the
+ * fetch) at the first chunk that passes it.
+ */
+async function readLimited(response: Response, limitBytes: number, stop: () => void): Promise<string | undefined> {
+  const declared = Number(response.headers.get('content-length') ?? NaN);
+  if (Number.isFinite(declared) && declared > limitBytes) {
+    stop();
+    return undefined;
+  }
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limitBytes) {
+      stop();
+      reader.cancel().catch(() => undefined);
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
 }
 
 function asyncAnswer(answer: Answer<unknown>, endpoint: string): AsyncAnswer<unknown> {
@@ -319,4 +418,4 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-export { OsbMalformedResponseError, OsbPollingTimeoutError, OsbResponseError, OsbTimeoutError, OsbTransportError };
+export { OsbMalformedResponseError, OsbPollingTimeoutError, OsbRequestError, OsbResponseError, OsbTimeoutError, OsbTransportError };

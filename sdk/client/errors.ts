@@ -1,3 +1,5 @@
+import { brokerText } from './broker-text';
+
 /**
  * What can go wrong when a platform calls a broker. The kinds matter: orphan mitigation
  * depends on whether the broker refused, failed, timed out or answered nonsense.
@@ -9,15 +11,21 @@ export class OsbClientError extends Error {
   }
 }
 
-/** The broker answered with an error status. */
+/**
+ * The broker answered with an error status (or a redirect, which is never followed). `body`
+ * is its JSON object, or `{}` when the body was not one, was too large or too deep: a body
+ * that is not an OSB error is never kept, so no message can quote it.
+ */
 export class OsbResponseError extends OsbClientError {
   constructor(
     readonly status: number,
     readonly body: Record<string, unknown>,
     readonly endpoint: string,
   ) {
-    const description = typeof body.description === 'string' ? body.description : undefined;
-    super(`${endpoint}: the broker answered ${status}${typeof body.error === 'string' ? ` ${body.error}` : ''}${description ? `: ${description}` : ''}`);
+    const code = brokerText(body.error, 64);
+    const description = brokerText(body.description);
+    const redirect = status >= 300 && status < 400 ? ' (redirects are not followed)' : '';
+    super(`${endpoint}: the broker answered ${status}${redirect}${code ? ` ${code}` : ''}${description ? `: ${description}` : ''}`);
   }
 
   /** The OSB error code (`AsyncRequired`, `ConcurrencyError`, ...), when the broker sent one. */
@@ -25,8 +33,9 @@ export class OsbResponseError extends OsbClientError {
     return typeof this.body.error === 'string' ? this.body.error : undefined;
   }
 
+  /** The broker's `description`, fit to show: one line of at most BROKER_TEXT_LIMIT printable characters. */
   get description(): string | undefined {
-    return typeof this.body.description === 'string' ? this.body.description : undefined;
+    return brokerText(this.body.description);
   }
 
   get instanceUsable(): boolean | undefined {
@@ -35,6 +44,13 @@ export class OsbResponseError extends OsbClientError {
 
   get updateRepeatable(): boolean | undefined {
     return typeof this.body.update_repeatable === 'boolean' ? this.body.update_repeatable : undefined;
+  }
+}
+
+/** The request was never sent: its body cannot be serialised (nested too deep, say). */
+export class OsbRequestError extends OsbClientError {
+  constructor(readonly endpoint: string, readonly problem: string) {
+    super(`${endpoint}: the request was not sent: ${problem}`);
   }
 }
 
