@@ -1,6 +1,7 @@
 import { mkdir, realpath } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { AppLogStore, type LogListener } from './app-logs';
+import { AppNetworks } from './app-network';
 import { DEFAULT_CRASH_BACKOFF, type CrashBackoffPolicy } from './backoff';
 import { processStartTicks } from './host-processes';
 import { InstanceRunner, type InstanceServices } from './instance';
@@ -34,6 +35,12 @@ export interface CellOptions {
   logBufferLines?: number;
   /** Longest wait for one driver call (default 120 s); a hung driver must not hold a stop forever. */
   driverTimeoutMs?: number;
+  /** The host uid and gid that root inside a container stands for (default 4294967294, as in Garden); never a real account. */
+  containerRootHostId?: number;
+  /** The /16 (a.b.0.0) that each container's /30 link to the host is taken from (default 10.255.0.0). */
+  appAddressPool?: string;
+  /** Path of the osbkit-contain helper (default: dist/native/osbkit-contain of this package). */
+  containHelper?: string;
 }
 
 export interface LogOptions {
@@ -49,6 +56,7 @@ export interface LogSubscription {
 }
 
 export const DEFAULT_APP_UID = 2000;
+export const DEFAULT_CONTAINER_ROOT_HOST_ID = 4294967294;
 export const DEFAULT_APP_GID = 2000;
 
 interface AppRecord {
@@ -127,14 +135,25 @@ export class Cell {
     await mkdir(this.dataDir, { recursive: true, mode: 0o711 });
     await mkdir(join(this.dataDir, 'logs'), { recursive: true, mode: 0o700 });
     const realDataDir = await realpath(this.dataDir);
-    this.isolation = await resolveIsolation(this.options.isolation ?? 'auto');
+    this.isolation = await resolveIsolation(this.options.isolation ?? 'auto', this.options.containHelper);
     // Only a root cell can hand files and processes to another user.
     const owner = process.getuid?.() === 0 ? this.appOwner : undefined;
     const workspaces = new ContainerWorkspaces(join(realDataDir, 'containers'), owner);
-    const launcher: InstanceLauncher =
-      this.isolation.mode === 'namespaces'
-        ? new NamespaceLauncher(this.isolation.tools, this.appOwner.uid, this.appOwner.gid)
-        : new ProcessLauncher(owner);
+    let networks: AppNetworks | undefined;
+    let launcher: InstanceLauncher;
+    if (this.isolation.mode === 'namespaces') {
+      const networkOptions = { tools: this.isolation.tools.network, dataDir: realDataDir, logger };
+      networks = new AppNetworks(this.options.appAddressPool === undefined ? networkOptions : { ...networkOptions, addressPool: this.options.appAddressPool });
+      const rootHostId = this.options.containerRootHostId ?? DEFAULT_CONTAINER_ROOT_HOST_ID;
+      // The user namespace maps ids 1..65535 to themselves and root to rootHostId (osbkit-contain.c).
+      if (this.appOwner.uid > 65535 || this.appOwner.gid > 65535) throw new RangeError('with isolation "namespaces" the app uid and gid must be at most 65535');
+      if (!Number.isInteger(rootHostId) || rootHostId <= 65535 || rootHostId > 4294967294) {
+        throw new RangeError('containerRootHostId must be an integer from 65536 to 4294967294 (an unprivileged host id outside the mapped range)');
+      }
+      launcher = new NamespaceLauncher(this.isolation.tools, networks, { appUid: this.appOwner.uid, appGid: this.appOwner.gid, rootHostId });
+    } else {
+      launcher = new ProcessLauncher(owner);
+    }
     if (this.isolation.mode === 'none') {
       logger.warn(
         { dataDir: this.dataDir, runAs: owner ?? 'the cell user' },
@@ -143,6 +162,8 @@ export class Cell {
     }
     this.cellStartTicks = await processStartTicks(process.pid);
     await purgeLeftovers({ dataDir: realDataDir, statePath: join(this.dataDir, 'cell-state.json'), workspaces, drivers, logger });
+    // After the processes: a namespace still in use by a leftover app would otherwise stay reachable.
+    await networks?.purge();
     this.services = {
       drivers,
       launcher,

@@ -232,6 +232,7 @@ export class InstanceRunner {
         environment,
         workspace,
         volumes,
+        egress: this.lrp.egress ?? [],
         onOutput: (source, line) => this.log(source, line),
         onReady: () => this.markRunning(attempt),
       });

@@ -3,7 +3,7 @@ import { processStartTicks } from './host-processes';
 import { LineSplitter } from './line-splitter';
 import type { ContainerVolume } from './setup-script';
 import { settleWithin } from './timing';
-import type { IsolationMode } from './types';
+import type { EgressRule, IsolationMode } from './types';
 import type { WorkspacePaths } from './workspace';
 
 export interface ProcessExit {
@@ -17,6 +17,8 @@ export interface LaunchRequest {
   environment: Record<string, string>;
   workspace: WorkspacePaths;
   volumes: ContainerVolume[];
+  /** What the app may reach over the network (namespaces only). */
+  egress: EgressRule[];
   onOutput(source: 'OUT' | 'ERR', line: string): void;
   /** The container is built and the app's own command is being executed. */
   onReady(): void;

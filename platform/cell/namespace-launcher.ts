@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import type { AppNetworks } from './app-network';
 import { childPids, programName, receivesSignal, sendSignal } from './host-processes';
 import type { NamespaceTools } from './isolation';
 import {
@@ -19,34 +19,33 @@ import type { WorkspacePaths } from './workspace';
 
 const SIGNAL_POLL_MS = 50;
 
+/** Who the app is inside its container, and whom the container's root stands for on the host. */
+export interface ContainerIdentity {
+  appUid: number;
+  appGid: number;
+  /** An unprivileged host uid/gid, outside the 1..65535 that map to themselves. */
+  rootHostId: number;
+}
+
 /** The unshare flags: own mount and pid namespaces, and the whole tree dies with unshare. */
 export const UNSHARE_ARGUMENTS = ['--mount', '--pid', '--fork', '--kill-child', '--mount-proc', '--propagation', 'private'];
 
 /**
- * Whether a TERM sent to the namespace init now would arrive. The kernel drops signals to a
- * namespace init that neither handles nor blocks them, which is the case in the instant between
- * an exec and the new program's set-up. tini blocks all signals before it starts the app, but
- * while it waits in sigtimedwait /proc does not show that, so for tini an app child is the proof.
- */
-async function initHearsTerm(namespaceInit: number, tiniName: string): Promise<boolean> {
-  if ((await receivesSignal(namespaceInit, 'SIGTERM')) === true) return true;
-  return (await programName(namespaceInit)) === tiniName && (await childPids(namespaceInit)).length > 0;
-}
-
-/**
  * Sends TERM to the namespace init (unshare's only child) so that it cannot be lost. The init is
- * first the set-up shell, which traps TERM, and then, by exec, tini. TERM goes out only when the
- * init hears it, and once more if the init became another program since (a TERM the shell took
- * just before its exec is gone), but never twice to one program: an app may treat a second TERM
- * as urgent.
+ * first the set-up shell, which traps TERM, and then, by exec, the contain helper, which keeps
+ * TERM blocked and reads it from a signalfd. The kernel drops a signal that a namespace init
+ * neither handles nor blocks, which is the case in the instant between the exec and the helper's
+ * set-up, so TERM goes out only when the init hears it, and once more if the init became another
+ * program since (a TERM the shell took just before its exec is gone), but never twice to one
+ * program: an app may treat a second TERM as urgent.
  */
-async function askNamespaceInitToStop(unsharePid: number, tiniName: string, deadline: number, hasExited: () => boolean): Promise<void> {
+async function askNamespaceInitToStop(unsharePid: number, deadline: number, hasExited: () => boolean): Promise<void> {
   let signalledProgram: string | undefined;
   while (!hasExited() && Date.now() < deadline) {
     const [namespaceInit] = await childPids(unsharePid);
     if (namespaceInit !== undefined) {
       const program = await programName(namespaceInit);
-      if (program !== undefined && program !== signalledProgram && (await initHearsTerm(namespaceInit, tiniName))) {
+      if (program !== undefined && program !== signalledProgram && (await receivesSignal(namespaceInit, 'SIGTERM')) === true) {
         sendSignal(namespaceInit, 'SIGTERM');
         signalledProgram = program;
       }
@@ -56,20 +55,21 @@ async function askNamespaceInitToStop(unsharePid: number, tiniName: string, dead
 }
 
 /**
- * Runs each instance as `unshare ... sh setup.sh`: the script builds a container root in the new
- * namespaces and execs tini, which runs the app as the unprivileged app user.
+ * Runs each instance as `unshare ... sh setup.sh` in a network namespace of its own: the script
+ * builds a container root in the new mount and pid namespaces and execs the contain helper,
+ * which runs the app in a user namespace as the unprivileged app user.
  *
  * Signals: unshare blocks TERM, and a namespace init without a handler ignores it, so a graceful
- * stop sends TERM to tini (unshare's only child); the hard stop KILLs unshare, whose --kill-child
- * takes tini and with it every process of the namespace.
+ * stop sends TERM to the helper (unshare's only child), which passes it to the app; the hard stop
+ * KILLs unshare, whose --kill-child takes the helper and with it every process of the namespace.
  */
 export class NamespaceLauncher implements InstanceLauncher {
   readonly mode = 'namespaces' as const;
 
   constructor(
     private readonly tools: NamespaceTools,
-    private readonly appUid: number,
-    private readonly appGid: number,
+    private readonly networks: AppNetworks,
+    private readonly identity: ContainerIdentity,
   ) {}
 
   appView(): AppView {
@@ -81,15 +81,26 @@ export class NamespaceLauncher implements InstanceLauncher {
   }
 
   async launch(request: LaunchRequest): Promise<LaunchedProcess> {
-    await this.writeContainerFiles(request, request.workspace);
-    const child = spawn(this.tools.unshare, [...UNSHARE_ARGUMENTS, this.tools.shell, request.workspace.setupScript], {
-      cwd: '/',
-      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
-      // Its own session: a Ctrl-C aimed at the cell must not reach the apps behind the cell's back.
-      detached: true,
+    const network = await this.networks.create(request.containerId, request.egress);
+    let child: ChildProcess;
+    try {
+      await this.writeContainerFiles(request, request.workspace, network.namespacePath);
+      child = spawn(this.tools.unshare, [...UNSHARE_ARGUMENTS, this.tools.shell, request.workspace.setupScript], {
+        cwd: '/',
+        env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+        stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+        // Its own session: a Ctrl-C aimed at the cell must not reach the apps behind the cell's back.
+        detached: true,
+      });
+    } catch (error) {
+      await network.destroy();
+      throw error;
+    }
+    // The network goes with the container, before anyone hears it ended: a restart reuses its names.
+    const exited = watchChild(child, request.onOutput).then(async (exit) => {
+      await network.destroy();
+      return exit;
     });
-    const exited = watchChild(child, request.onOutput);
     let hasExited = false;
     void exited.then(() => {
       hasExited = true;
@@ -97,12 +108,15 @@ export class NamespaceLauncher implements InstanceLauncher {
     child.stdio[3]?.on('data', (chunk: Buffer) => {
       if (chunk.toString('utf8').includes('ready')) request.onReady();
     });
-    const pid = await whenSpawned(child);
+    const pid = await whenSpawned(child).catch(async (error: unknown) => {
+      await network.destroy();
+      throw error;
+    });
     return launchedProcess(pid, exited, (graceMs) =>
       terminateProcess(
         exited,
         graceMs,
-        (deadline) => askNamespaceInitToStop(pid, basename(this.tools.tini), deadline, () => hasExited),
+        (deadline) => askNamespaceInitToStop(pid, deadline, () => hasExited),
         () => {
           sendSignal(pid, 'SIGKILL');
         },
@@ -110,7 +124,7 @@ export class NamespaceLauncher implements InstanceLauncher {
     );
   }
 
-  private async writeContainerFiles(request: LaunchRequest, workspace: WorkspacePaths): Promise<void> {
+  private async writeContainerFiles(request: LaunchRequest, workspace: WorkspacePaths, networkNamespace: string): Promise<void> {
     await writeFile(workspace.envFile, renderEnvFile(request.environment), { mode: 0o600 });
     const script = renderSetupScript({
       containerId: request.containerId,
@@ -118,8 +132,10 @@ export class NamespaceLauncher implements InstanceLauncher {
       appFiles: workspace.appFiles,
       envFile: workspace.envFile,
       volumes: request.volumes,
-      appUid: this.appUid,
-      appGid: this.appGid,
+      appUid: this.identity.appUid,
+      appGid: this.identity.appGid,
+      rootHostId: this.identity.rootHostId,
+      networkNamespace,
       command: request.command,
       tools: this.tools,
     });

@@ -11,12 +11,14 @@ export interface CommandOptions {
   uid?: number;
   gid?: number;
   timeoutMs?: number;
+  /** Written to the program's standard input, which is then closed. */
+  input?: string;
 }
 
 /** Runs a program without a shell (arguments are never re-parsed) and never rejects on a non-zero exit. */
 export function runCommand(file: string, args: readonly string[], options: CommandOptions = {}): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    execFile(
+    const child = execFile(
       file,
       args,
       {
@@ -41,5 +43,6 @@ export function runCommand(file: string, args: readonly string[], options: Comma
         reject(error);
       },
     );
+    if (options.input !== undefined) child.stdin?.end(options.input);
   });
 }

@@ -14,6 +14,17 @@ export interface VolumeMountSpec {
   mode: VolumeAccessMode;
 }
 
+/**
+ * A destination an app may reach, derived by the controller from the app's bindings (the hosts
+ * and ports their credentials name), like an application security group.
+ */
+export interface EgressRule {
+  /** An IPv4 address or a host name, resolved by the cell when the instance starts. */
+  destination: string;
+  port: number;
+  protocol: 'tcp' | 'udp';
+}
+
 /** A long-running process as the controller wants it, like Diego's DesiredLRP reduced to what one cell needs. */
 export interface DesiredLrp {
   name: string;
@@ -23,6 +34,8 @@ export interface DesiredLrp {
   /** Host directory with the app's files; copied per instance so the app cannot change it. */
   appDir?: string;
   volumeMounts: VolumeMountSpec[];
+  /** What the app may reach over the network; nothing else answers it (isolation 'namespaces'). None when absent. */
+  egress?: EgressRule[];
 }
 
 export type InstanceState = 'starting' | 'running' | 'crashed' | 'stopped';

@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
-import type { DesiredLrp, VolumeMountSpec } from './types';
+import { containerDirProblem } from '../../sdk/volume/container-dir';
+import type { DesiredLrp, EgressRule, VolumeMountSpec } from './types';
 
 /** A request field that failed validation; `field` is a path such as `volumeMounts[1].mode`. */
 export class InvalidFieldError extends Error {
@@ -20,18 +21,14 @@ const MAX_ENV_BYTES = 256 * 1024;
 const APP_GUID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const DRIVER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-// Container paths end up in a root shell script and in mount targets, so the alphabet is kept boring.
-const CONTAINER_PATH = /^[A-Za-z0-9._@+=,:~/-]+$/;
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
-/**
- * Places a volume may not cover: the system binds, the pseudo filesystems and the app's own files
- * (a symlink shipped with the app could otherwise steer the bind mount outside the container root).
- */
-const RESERVED_CONTAINER_DIRS = ['/usr', '/etc', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/proc', '/dev', '/home/vcap/app'];
-
-const LRP_FIELDS = new Set(['name', 'command', 'env', 'instances', 'appDir', 'volumeMounts']);
+const LRP_FIELDS = new Set(['name', 'command', 'env', 'instances', 'appDir', 'volumeMounts', 'egress']);
+const EGRESS_FIELDS = new Set(['destination', 'port', 'protocol']);
+export const MAX_EGRESS_RULES = 64;
+// An IPv4 address or a DNS name: these end up in firewall rules, so nothing else is let through.
+const DESTINATION = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const MOUNT_FIELDS = new Set(['driver', 'volumeId', 'mountConfig', 'containerDir', 'mode']);
 
 export function isValidAppGuid(value: string): boolean {
@@ -96,17 +93,10 @@ function parseAppDir(value: unknown): string | undefined {
 }
 
 function parseContainerDir(value: unknown, field: string): string {
-  const path = requireText(value, field, 1024);
-  if (!CONTAINER_PATH.test(path)) throw new InvalidFieldError(field, 'may only contain letters, digits, "/" and ._@+=,:~-');
-  const normalised = posix.normalize(path);
-  if (!posix.isAbsolute(path) || normalised !== path || path.endsWith('/') || path.split('/').includes('..')) {
-    throw new InvalidFieldError(field, 'must be an absolute, normalised path without a trailing "/"');
-  }
-  for (const reserved of RESERVED_CONTAINER_DIRS) {
-    if (path === reserved || path.startsWith(`${reserved}/`)) throw new InvalidFieldError(field, `must not be inside ${reserved}`);
-  }
-  if (path === '/home/vcap' || path === '/home' || path === '/tmp') throw new InvalidFieldError(field, `must not replace ${path}`);
-  return path;
+  if (typeof value !== 'string') throw new InvalidFieldError(field, 'must be a non-empty string');
+  const problem = containerDirProblem(value);
+  if (problem !== undefined) throw new InvalidFieldError(field, problem);
+  return value;
 }
 
 /** A JSON copy: drivers receive JSON anyway, and later changes by the caller cannot alter what the cell runs. */
@@ -152,6 +142,25 @@ function parseVolumeMounts(value: unknown): VolumeMountSpec[] {
   return mounts;
 }
 
+function parseEgressRule(value: unknown, position: number): EgressRule {
+  const prefix = `egress[${position}]`;
+  if (!isPlainObject(value)) throw new InvalidFieldError(prefix, 'must be an object');
+  rejectUnknownFields(value, EGRESS_FIELDS, `${prefix}.`);
+  const destination = requireText(value.destination, `${prefix}.destination`, 253);
+  if (!DESTINATION.test(destination)) throw new InvalidFieldError(`${prefix}.destination`, 'must be an IPv4 address or a host name');
+  const { port, protocol } = value;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidFieldError(`${prefix}.port`, 'must be an integer from 1 to 65535');
+  if (protocol !== 'tcp' && protocol !== 'udp') throw new InvalidFieldError(`${prefix}.protocol`, 'must be "tcp" or "udp"');
+  return { destination, port, protocol };
+}
+
+function parseEgress(value: unknown): EgressRule[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new InvalidFieldError('egress', 'must be an array');
+  if (value.length > MAX_EGRESS_RULES) throw new InvalidFieldError('egress', `must hold at most ${MAX_EGRESS_RULES} rules`);
+  return value.map((entry, position) => parseEgressRule(entry, position));
+}
+
 /** Turns untrusted input into a DesiredLrp, or throws InvalidFieldError naming the first bad field. */
 export function parseDesiredLrp(input: unknown): DesiredLrp {
   if (!isPlainObject(input)) throw new InvalidFieldError('body', 'must be a JSON object');
@@ -162,6 +171,7 @@ export function parseDesiredLrp(input: unknown): DesiredLrp {
     env: parseEnv(input.env),
     instances: parseInstances(input.instances),
     volumeMounts: parseVolumeMounts(input.volumeMounts),
+    egress: parseEgress(input.egress),
   };
   const appDir = parseAppDir(input.appDir);
   if (appDir !== undefined) lrp.appDir = appDir;

@@ -26,9 +26,7 @@ export {
 } from './discovery';
 export {
   validateVolumeMounts,
-  normaliseContainerDir,
   redactVolumeMountForApp,
-  InvalidContainerDirError,
   type VolumeMount,
   type VolumeMountMode,
   type SharedVolumeDevice,
@@ -36,6 +34,7 @@ export {
   type VolumeMountsValidation,
   type VolumeMountsValidationOptions,
 } from './mounts';
+export { containerDirProblem, normaliseContainerDir, InvalidContainerDirError, MAX_CONTAINER_DIR_LENGTH } from './container-dir';
 export { localVolumeDirName, localVolumePath } from './local-path';
 export { invalidVolumeNameReason } from './volume-name';
 export { writeFileAtomic } from './atomic-file';

@@ -1,4 +1,6 @@
-import { posix } from 'node:path';
+import { containerDirProblem } from './container-dir';
+
+export { InvalidContainerDirError, normaliseContainerDir } from './container-dir';
 
 /** One entry of a bind response's `volume_mounts` (OSB v2.17). */
 export interface VolumeMount {
@@ -31,17 +33,8 @@ export interface VolumeMountsValidationOptions {
   serviceRequiresVolumeMount?: boolean;
 }
 
-export class InvalidContainerDirError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidContainerDirError';
-  }
-}
-
 const REQUIRED_FIELDS = ['device_type', 'device', 'mode', 'container_dir', 'driver'] as const;
 const REQUIRED_STRING_FIELDS = ['device_type', 'mode', 'container_dir', 'driver'] as const;
-// eslint-disable-next-line no-control-regex -- control characters are exactly what is being refused
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
 type JsonObject = Record<string, unknown>;
 
@@ -51,46 +44,6 @@ function isJsonObject(value: unknown): value is JsonObject {
 
 function isNonEmptyString(value: unknown): value is string {
   return typeof value === 'string' && value !== '';
-}
-
-/**
- * Why `dir` is not an acceptable container directory, or undefined. Cloud
- * Controller only wants a non-empty string; we also want a canonical
- * absolute path, so two spellings of one directory cannot both be mounted
- * and the container root can never be covered.
- */
-function containerDirProblem(dir: string): string | undefined {
-  if (CONTROL_CHARACTERS.test(dir)) return 'must not contain control characters';
-  if (!dir.startsWith('/')) return 'must be an absolute path';
-  if (dir.split('/').includes('..')) return "must not contain '..' segments";
-  if (posix.normalize(dir) === '/') return 'must not be the container root';
-  if (dir.endsWith('/') || posix.normalize(dir) !== dir) {
-    return "must be normalised (no '.' segments, repeated or trailing slashes)";
-  }
-  return undefined;
-}
-
-/**
- * Turns a user-supplied mount path (a bind parameter such as `mount`) into
- * the canonical form validateVolumeMounts accepts. Repeated slashes, `.`
- * segments and a trailing slash are tidied; anything whose meaning would
- * have to be guessed (relative paths, `..`, the root) is refused.
- */
-export function normaliseContainerDir(input: string): string {
-  if (typeof input !== 'string' || input === '') {
-    throw new InvalidContainerDirError('container directory must be a non-empty string');
-  }
-  const shown = JSON.stringify(input);
-  if (CONTROL_CHARACTERS.test(input)) {
-    throw new InvalidContainerDirError(`container directory ${shown} must not contain control characters`);
-  }
-  if (!input.startsWith('/')) throw new InvalidContainerDirError(`container directory ${shown} must be an absolute path`);
-  if (input.split('/').includes('..')) {
-    throw new InvalidContainerDirError(`container directory ${shown} must not contain '..' segments`);
-  }
-  const normalised = posix.normalize(input).replace(/\/+$/, '');
-  if (normalised === '') throw new InvalidContainerDirError(`container directory ${shown} must not be the container root`);
-  return normalised;
 }
 
 function validateDevice(device: unknown, at: string, errors: string[]): void {

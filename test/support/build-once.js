@@ -11,4 +11,5 @@ module.exports = async function buildOnce() {
     stdio: 'inherit',
     cwd: root,
   });
+  execFileSync(process.execPath, [join(root, 'scripts', 'build-native.js')], { stdio: 'inherit', cwd: root });
 };

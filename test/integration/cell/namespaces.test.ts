@@ -95,9 +95,9 @@ describeWithNamespaces('cell with namespace isolation', () => {
     forceCleanup(root, marker);
   });
 
-  it('runs the app in its own pid namespace under tini', () => {
+  it('runs the app in its own pid namespace under the contain helper', () => {
     expect(Number(valueOf(out, 'pid'))).toBeLessThan(200);
-    expect(valueOf(out, 'init')).toMatch(/^\/usr\/bin\/tini /);
+    expect(valueOf(out, 'init')).toMatch(/osbkit-contain run /);
     expect(Number(valueOf(out, 'visible-processes'))).toBeLessThan(10);
   });
 

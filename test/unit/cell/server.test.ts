@@ -48,7 +48,7 @@ describe('cell HTTP API', () => {
   it('desires an app with a valid body', async () => {
     const response = await request(app).put(`/v1/apps/${GUID}`).send(body).expect(202);
     expect(response.body).toEqual({ appGuid: GUID, name: 'web', instances: [] });
-    expect(cell.desired).toEqual([{ appGuid: GUID, lrp: body }]);
+    expect(cell.desired).toEqual([{ appGuid: GUID, lrp: { ...body, egress: [] } }]);
   });
 
   it.each([

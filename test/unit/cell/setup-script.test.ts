@@ -16,8 +16,15 @@ const plan: SetupScriptPlan = {
   ],
   appUid: 2000,
   appGid: 2001,
+  rootHostId: 4294967294,
+  networkNamespace: '/run/netns/osbkit-abcde-123456',
   command: `echo "it's $HOME"; exit 3`,
-  tools: { unshare: '/usr/bin/unshare', shell: '/bin/sh', chroot: '/usr/sbin/chroot', tini: '/usr/bin/tini', setpriv: '/usr/bin/setpriv', env: '/usr/bin/env' },
+  tools: {
+    unshare: '/usr/bin/unshare',
+    shell: '/bin/sh',
+    contain: '/opt/osbkit/dist/native/osbkit-contain',
+    network: { ip: '/usr/sbin/ip', nft: '/usr/sbin/nft', nsenter: '/usr/bin/nsenter', sysctl: '/usr/sbin/sysctl' },
+  },
 };
 
 describe('renderSetupScript', () => {
@@ -39,17 +46,22 @@ describe('renderSetupScript', () => {
     expect(script).toContain('bind /etc "$root/etc" ro,nosuid,nodev');
   });
 
-  it('mounts a parent volume before a nested one, read-only for mode r', () => {
-    const parent = script.indexOf(`bind '/mnt/it'\\''s' "$root"'/data/a' ro,nosuid,nodev`);
-    const child = script.indexOf(`bind '/mnt/nested' "$root"'/data/a/b' rw,nosuid,nodev`);
+  it('mounts a parent volume before a nested one through the helper, read-only for mode r', () => {
+    const parent = script.indexOf(`'/opt/osbkit/dist/native/osbkit-contain' mount "$root" '/mnt/it'\\''s' '/data/a' r`);
+    const child = script.indexOf(`'/opt/osbkit/dist/native/osbkit-contain' mount "$root" '/mnt/nested' '/data/a/b' rw`);
     expect(parent).toBeGreaterThan(-1);
     expect(child).toBeGreaterThan(parent);
   });
 
-  it('drops to the app user under tini and quotes the command as one word', () => {
-    expect(script).toContain('--reuid=2000 --regid=2001 --clear-groups --inh-caps=-all --no-new-privs');
-    expect(script).toContain(`-c ${shellQuote(plan.command)}`);
-    expect(script).toMatch(/exec \/usr\/sbin\/chroot "\$root" \/usr\/bin\/tini -g --/);
+  it('never makes a volume mount target with a shell tool that follows symlinks', () => {
+    const volumes = script.slice(script.indexOf('# Volumes'));
+    expect(volumes).not.toMatch(/mkdir|mount --bind|bind /);
+  });
+
+  it('enters the container through the helper, as the app user in the app\'s network namespace, and quotes the command as one word', () => {
+    expect(script).toContain(`exec '/opt/osbkit/dist/native/osbkit-contain' run "$root" 2000 2001 4294967294 '/run/netns/osbkit-abcde-123456' /home/vcap/app --`);
+    expect(script).toContain(`/bin/sh -c ${shellQuote(plan.command)}`);
+    expect(script).not.toMatch(/chroot|tini|setpriv/);
   });
 });
 

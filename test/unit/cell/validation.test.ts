@@ -22,12 +22,25 @@ function fieldOf(input: unknown): string {
 describe('parseDesiredLrp', () => {
   it('accepts a complete LRP and copies it', () => {
     const parsed = parseDesiredLrp(valid);
-    expect(parsed).toEqual(valid);
+    expect(parsed).toEqual({ ...valid, egress: [] });
     expect(parsed.volumeMounts[0]?.mountConfig).not.toBe(valid.volumeMounts[0]?.mountConfig);
   });
 
   it('defaults env and volumeMounts to empty', () => {
-    expect(parseDesiredLrp({ name: 'a', command: 'true', instances: 0 })).toEqual({ name: 'a', command: 'true', env: {}, instances: 0, volumeMounts: [] });
+    expect(parseDesiredLrp({ name: 'a', command: 'true', instances: 0 })).toEqual({ name: 'a', command: 'true', env: {}, instances: 0, volumeMounts: [], egress: [] });
+  });
+
+  it('keeps a containerDir with shell characters as one literal path (it only ever travels quoted or as an argument)', () => {
+    const parsed = parseDesiredLrp({ ...valid, volumeMounts: [{ ...valid.volumeMounts[0], containerDir: '/data/$(reboot)' }] });
+    expect(parsed.volumeMounts[0]?.containerDir).toBe('/data/$(reboot)');
+  });
+
+  it('accepts egress rules to addresses and host names', () => {
+    const egress = [
+      { destination: '127.0.0.1', port: 3306, protocol: 'tcp' },
+      { destination: 'db.example.com', port: 5432, protocol: 'tcp' },
+    ];
+    expect(parseDesiredLrp({ ...valid, egress }).egress).toEqual(egress);
   });
 
   it.each([
@@ -49,7 +62,16 @@ describe('parseDesiredLrp', () => {
     ['a containerDir with ..', { ...valid, volumeMounts: [{ ...valid.volumeMounts[0], containerDir: '/data/../etc' }] }, 'volumeMounts[0].containerDir'],
     ['a containerDir over /usr', { ...valid, volumeMounts: [{ ...valid.volumeMounts[0], containerDir: '/usr/share' }] }, 'volumeMounts[0].containerDir'],
     ['a containerDir inside the app', { ...valid, volumeMounts: [{ ...valid.volumeMounts[0], containerDir: '/home/vcap/app/data' }] }, 'volumeMounts[0].containerDir'],
-    ['a containerDir with shell characters', { ...valid, volumeMounts: [{ ...valid.volumeMounts[0], containerDir: '/data/$(reboot)' }] }, 'volumeMounts[0].containerDir'],
+    ['a containerDir that replaces /tmp', { ...valid, volumeMounts: [{ ...valid.volumeMounts[0], containerDir: '/tmp' }] }, 'volumeMounts[0].containerDir'],
+    ['a containerDir inside /proc', { ...valid, volumeMounts: [{ ...valid.volumeMounts[0], containerDir: '/proc/x' }] }, 'volumeMounts[0].containerDir'],
+    ['a containerDir with a newline', { ...valid, volumeMounts: [{ ...valid.volumeMounts[0], containerDir: '/data/a\nb' }] }, 'volumeMounts[0].containerDir'],
+    ['egress that is not an array', { ...valid, egress: {} }, 'egress'],
+    ['an egress rule without a port', { ...valid, egress: [{ destination: '127.0.0.1', protocol: 'tcp' }] }, 'egress[0].port'],
+    ['an egress port out of range', { ...valid, egress: [{ destination: '127.0.0.1', port: 70000, protocol: 'tcp' }] }, 'egress[0].port'],
+    ['an egress protocol other than tcp or udp', { ...valid, egress: [{ destination: '127.0.0.1', port: 1, protocol: 'icmp' }] }, 'egress[0].protocol'],
+    ['an egress destination that could inject a rule', { ...valid, egress: [{ destination: '1.2.3.4 accept', port: 1, protocol: 'tcp' }] }, 'egress[0].destination'],
+    ['an egress destination given as a CIDR', { ...valid, egress: [{ destination: '10.0.0.0/8', port: 1, protocol: 'tcp' }] }, 'egress[0].destination'],
+    ['an unknown egress field', { ...valid, egress: [{ destination: 'db.example.com', port: 1, protocol: 'tcp', ports: [2] }] }, 'egress[0].ports'],
     ['a mountConfig that is not an object', { ...valid, volumeMounts: [{ ...valid.volumeMounts[0], mountConfig: 'x' }] }, 'volumeMounts[0].mountConfig'],
     ['an unknown mount field', { ...valid, volumeMounts: [{ ...valid.volumeMounts[0], container_dir: '/x' }] }, 'volumeMounts[0].container_dir'],
     [

@@ -188,11 +188,19 @@ describe('validateVolumeMounts: our additional rules', () => {
     ['/data/..', "must not contain '..' segments"],
     ['/data\u0000x', 'must not contain control characters'],
     ['/data\nx', 'must not contain control characters'],
+    ['/etc', 'must not be /etc or inside it (a system directory)'],
+    ['/proc/x', 'must not be /proc or inside it (a system directory)'],
+    ['/usr/sbin', 'must not be /usr or inside it (a system directory)'],
+    ['/home/vcap/app', 'must not be /home/vcap/app or inside it (a system directory)'],
+    ['/home/vcap/app/data', 'must not be /home/vcap/app or inside it (a system directory)'],
+    ['/tmp', 'must not replace /tmp (a directory of the container itself; use a directory inside it)'],
+    ['/home/vcap', 'must not replace /home/vcap (a directory of the container itself; use a directory inside it)'],
+    ['/' + 'x'.repeat(1024), 'must be at most 1024 characters'],
   ])('refuses container_dir %j', (dir, problem) => {
     expect(errorsOf([goodMount({ container_dir: dir })])).toEqual([`volume_mounts[0].container_dir ${problem}`]);
   });
 
-  it.each(['/data', '/data/..x', '/data/x..', '/a b/c', '/home/vcap/app/data'])('accepts container_dir %j', (dir) => {
+  it.each(['/data', '/data/..x', '/data/x..', '/a b/c', '/tmp/data', '/home/vcap/data', '/var/vcap/data/x', '/usrx', '/etcetera'])('accepts container_dir %j', (dir) => {
     expect(validateVolumeMounts([goodMount({ container_dir: dir })]).ok).toBe(true);
   });
 });
@@ -209,7 +217,7 @@ describe('normaliseContainerDir', () => {
     expect(normaliseContainerDir(input)).toBe(expected);
   });
 
-  it.each(['', 'data', './data', '/', '///', '/./', '/data/../etc', '/..', '/a\u0000b', '/a\tb'])('refuses %j', (input) => {
+  it.each(['', 'data', './data', '/', '///', '/./', '/data/../etc', '/..', '/a\u0000b', '/a\tb', '/etc', '/etc/', '/proc/x', '/tmp', '/tmp/', '/home/vcap/app'])('refuses %j', (input) => {
     expect(() => normaliseContainerDir(input)).toThrow(InvalidContainerDirError);
   });
 

@@ -1,9 +1,18 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { defaultContainHelperPath } from '../../../../platform/cell/isolation';
 
-/** Whether this machine can run the namespace isolation at all. */
+/**
+ * Whether this machine can run the namespace isolation at all. Under CI=true a machine that
+ * cannot is a failure, never a silent skip: CI runs as root on Linux with everything installed.
+ */
 export function canUseNamespaces(): boolean {
-  return process.platform === 'linux' && process.getuid?.() === 0 && existsSync('/usr/bin/tini') && existsSync('/usr/bin/unshare');
+  const needs = ['/usr/bin/unshare', '/usr/sbin/nft', '/usr/sbin/ip', '/usr/bin/nsenter', defaultContainHelperPath()];
+  const missing = needs.filter((path) => !existsSync(path));
+  const isRoot = process.platform === 'linux' && process.getuid?.() === 0;
+  if (isRoot && missing.length === 0) return true;
+  if (process.env.CI === 'true') throw new Error(`namespace isolation tests cannot run: ${isRoot ? `missing ${missing.join(', ')}` : 'not root on Linux'}`);
+  return false;
 }
 
 /** Host mount points at or below `directory`. */
