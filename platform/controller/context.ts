@@ -1,4 +1,6 @@
 import type { Logger } from 'pino';
+import type { Access } from './access';
+import type { AccessTokens } from './access-tokens';
 import type { CellApi } from './cell-api';
 import { apiErrors } from './errors';
 import type { JobRunner } from './jobs';
@@ -18,6 +20,7 @@ export interface ControllerContext {
   mitigator: OrphanMitigator;
   cell: CellApi;
   logger: Logger;
+  tokens: AccessTokens;
   volumeServicesEnabled: boolean;
   /** New plans start public instead of admin-only (`osbkit up` convenience). */
   autoEnableAccess: boolean;
@@ -54,21 +57,24 @@ export function bindingScope(context: ControllerContext, binding: ServiceBinding
   return { ...instanceScope(context, instance), binding, app: context.store.app(binding.appGuid) };
 }
 
-export function requireInstance(context: ControllerContext, guid: string): ServiceInstanceRecord {
+/** 404 for an instance that does not exist and for one in a space the caller cannot see. */
+export function requireInstance(context: ControllerContext, access: Access, guid: string): ServiceInstanceRecord {
   const instance = context.store.instance(guid);
-  if (!instance) throw apiErrors.notFound('Service instance');
+  if (!instance || !access.seesSpace(instance.spaceGuid)) throw apiErrors.notFound('Service instance');
   return instance;
 }
 
-export function requireBinding(context: ControllerContext, guid: string): ServiceBindingRecord {
+/** A binding is as visible as its app's space (the instance's space is the same). */
+export function requireBinding(context: ControllerContext, access: Access, guid: string): ServiceBindingRecord {
   const binding = context.store.binding(guid);
-  if (!binding) throw apiErrors.notFound('Service credential binding');
+  const app = binding && context.store.app(binding.appGuid);
+  if (!binding || !app || !access.seesSpace(app.spaceGuid)) throw apiErrors.notFound('Service credential binding');
   return binding;
 }
 
-export function requireApp(context: ControllerContext, guid: string): AppRecord {
+export function requireApp(context: ControllerContext, access: Access, guid: string): AppRecord {
   const app = context.store.app(guid);
-  if (!app) throw apiErrors.notFound('App');
+  if (!app || !access.seesSpace(app.spaceGuid)) throw apiErrors.notFound('App');
   return app;
 }
 

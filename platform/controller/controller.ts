@@ -3,7 +3,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
+import { AccessTokens } from './access-tokens';
 import { syncStartedApps } from './app-lifecycle';
+import { authenticate } from './authentication';
 import type { CellApi } from './cell-api';
 import type { ControllerContext } from './context';
 import { apiErrors } from './errors';
@@ -14,7 +16,9 @@ import { OsbCalls } from './osb-calls';
 import { finishMitigatedDelete, resumeJobs } from './resume';
 import { appRoutes } from './routes/apps';
 import { jobRoutes } from './routes/jobs';
+import { oauthRoutes } from './routes/oauth';
 import { organizationRoutes } from './routes/organizations';
+import { roleRoutes } from './routes/roles';
 import { rootRoutes } from './routes/root';
 import { serviceBrokerRoutes } from './routes/service-brokers';
 import { serviceCredentialBindingRoutes } from './routes/service-credential-bindings';
@@ -22,8 +26,10 @@ import { serviceInstanceRoutes } from './routes/service-instances';
 import { serviceOfferingRoutes } from './routes/service-offerings';
 import { servicePlanRoutes } from './routes/service-plans';
 import { spaceRoutes } from './routes/spaces';
+import { userRoutes } from './routes/users';
 import { SecretBox } from './secrets';
 import { ControllerStore } from './store';
+import { ensureBootstrapAdmin } from './user-accounts';
 
 /**
  * The controller: a Cloud Controller v3-like HTTP API over a SQLite database, talking OSB
@@ -51,6 +57,10 @@ export interface ControllerOptions {
   pollIntervalMs?: number;
   /** How often started apps are checked against the cell and desired again when it lost them. */
   appSyncIntervalMs?: number;
+  /** How long an access token from POST /oauth/token works (UAA's default: 12 hours). */
+  tokenValiditySeconds?: number;
+  /** An admin made (or given this password and admin rights) on every start. */
+  bootstrapAdmin?: { username: string; password: string };
 }
 
 export interface Controller {
@@ -99,6 +109,7 @@ export function createController(options: ControllerOptions): Controller {
     mitigator,
     cell: options.cell,
     logger,
+    tokens: new AccessTokens(store.identities, options.tokenValiditySeconds ?? 12 * 3600),
     volumeServicesEnabled: options.volumeServicesEnabled ?? true,
     autoEnableAccess: options.autoEnableAccess ?? false,
   };
@@ -107,8 +118,11 @@ export function createController(options: ControllerOptions): Controller {
   app.disable('x-powered-by');
   app.disable('etag');
   app.use(requestLogger(logger));
-  app.use(express.json({ limit: BODY_LIMIT }));
+  // Only these answer without a token; authentication comes before any other body is read.
   app.use(rootRoutes(context));
+  app.use(oauthRoutes(context));
+  app.use(authenticate(context));
+  app.use(express.json({ limit: BODY_LIMIT }));
   app.use(serviceBrokerRoutes(context));
   app.use(serviceOfferingRoutes(context));
   app.use(servicePlanRoutes(context));
@@ -118,6 +132,8 @@ export function createController(options: ControllerOptions): Controller {
   app.use(jobRoutes(context));
   app.use(organizationRoutes(context));
   app.use(spaceRoutes(context));
+  app.use(userRoutes(context));
+  app.use(roleRoutes(context));
   app.use(() => {
     throw apiErrors.unknownRoute();
   });
@@ -131,6 +147,7 @@ export function createController(options: ControllerOptions): Controller {
     async start() {
       if (started) return;
       started = true;
+      if (options.bootstrapAdmin) await ensureBootstrapAdmin(store, options.bootstrapAdmin.username, options.bootstrapAdmin.password, logger);
       const resumed = resumeJobs(context);
       mitigator.start();
       const sync = (): void => void syncStartedApps(context).catch((error: unknown) => logger.warn({ err: error }, 'app sync failed'));

@@ -45,6 +45,10 @@ export class JobFailure extends Error {
 // Codes and titles follow Cloud Controller's errors.yml so CF tooling recognises them.
 export const apiErrors = {
   unknownRoute: (): ApiError => new ApiError(404, 'CF-NotFound', 10000, 'Unknown request'),
+  notAuthenticated: (): ApiError =>
+    new ApiError(401, 'CF-NotAuthenticated', 10002, 'Authentication error: send Authorization: Bearer <token>; POST /oauth/token issues one'),
+  invalidAuthToken: (detail: string): ApiError => new ApiError(401, 'CF-InvalidAuthToken', 1000, `Invalid Auth Token: ${detail}`),
+  notAuthorized: (): ApiError => new ApiError(403, 'CF-NotAuthorized', 10003, 'You are not authorized to perform the requested action'),
   notFound: (resource: string): ApiError => new ApiError(404, 'CF-ResourceNotFound', 10010, `${resource} not found`),
   messageParse: (detail: string): ApiError =>
     new ApiError(400, 'CF-MessageParseError', 1001, `Request invalid due to parse error: ${detail}`),

@@ -1,15 +1,16 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
+import { accessOf } from './authentication';
 import type { ControllerContext } from './context';
 import { ApiError, apiErrors } from './errors';
 import { Presenter } from './presenters';
 import type { JobRecord } from './records';
-import { readUserHeader } from './request-validation';
 
 /** Express glue shared by the route modules: who is asking, how answers look, and errors. */
 
+/** The caller's user guid: what jobs record and brokers receive as the originating identity. */
 export function userOf(req: Request): string {
-  return readUserHeader(req.headers['x-osbkit-user']);
+  return accessOf(req).user.guid;
 }
 
 export function presenterOf(context: ControllerContext, req: Request): Presenter {

@@ -1,7 +1,7 @@
 import { describeMitigation } from './orphan-mitigation';
 import type {
-  AppRecord, JobRecord, LastOperation, OrganizationRecord, OrphanMitigationRecord, ServiceBindingRecord,
-  ServiceBrokerRecord, ServiceInstanceRecord, ServiceOfferingRecord, ServicePlanRecord, SpaceRecord,
+  AppRecord, JobRecord, LastOperation, OrganizationRecord, OrphanMitigationRecord, RoleRecord, ServiceBindingRecord,
+  ServiceBrokerRecord, ServiceInstanceRecord, ServiceOfferingRecord, ServicePlanRecord, SpaceRecord, UserRecord,
 } from './records';
 import type { ListQuery } from './request-validation';
 import type { ControllerStore } from './store';
@@ -81,6 +81,36 @@ export class Presenter {
       links: {
         self: this.href(`/v3/spaces/${space.guid}`),
         organization: this.href(`/v3/organizations/${space.organizationGuid}`),
+      },
+    };
+  }
+
+  user(user: UserRecord): Json {
+    return {
+      guid: user.guid,
+      created_at: user.createdAt,
+      updated_at: user.updatedAt,
+      username: user.username,
+      presentation_name: user.username,
+      origin: 'uaa',
+      admin: user.admin, // osbkit
+      metadata: NO_METADATA,
+      links: { self: this.href(`/v3/users/${user.guid}`) },
+    };
+  }
+
+  role(role: RoleRecord): Json {
+    return {
+      guid: role.guid,
+      created_at: role.createdAt,
+      updated_at: role.updatedAt,
+      type: role.type,
+      relationships: { user: relation(role.userGuid), organization: relation(role.organizationGuid), space: relation(role.spaceGuid) },
+      links: {
+        self: this.href(`/v3/roles/${role.guid}`),
+        user: this.href(`/v3/users/${role.userGuid}`),
+        ...(role.organizationGuid !== null ? { organization: this.href(`/v3/organizations/${role.organizationGuid}`) } : {}),
+        ...(role.spaceGuid !== null ? { space: this.href(`/v3/spaces/${role.spaceGuid}`) } : {}),
       },
     };
   }

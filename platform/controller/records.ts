@@ -180,3 +180,26 @@ export interface OrphanMitigationRecord extends Timestamps {
   lastError: string | null;
   nextAttemptAt: string;
 }
+
+/** A person who may call the API. `admin` is UAA's cloud_controller.admin scope; everyone else needs roles. */
+export interface UserRecord extends Timestamps {
+  guid: string;
+  username: string;
+  admin: boolean;
+}
+
+/**
+ * Cloud Controller's role types that osbkit knows. A space role needs an organization role
+ * in the space's organization first, as in Cloud Controller.
+ */
+export type RoleType = 'organization_user' | 'space_developer';
+
+export interface RoleRecord extends Timestamps {
+  guid: string;
+  type: RoleType;
+  userGuid: string;
+  /** Set for organization roles, null for space roles. */
+  organizationGuid: string | null;
+  /** Set for space roles, null for organization roles. */
+  spaceGuid: string | null;
+}

@@ -124,15 +124,6 @@ export function readRelationship(relationships: JsonObject | undefined, name: st
   return guid;
 }
 
-/** The value of `X-Osbkit-User`: who the originating identity names. */
-export function readUserHeader(value: string | string[] | undefined): string {
-  if (value === undefined) return 'admin';
-  if (Array.isArray(value) || value.trim() === '' || value.length > MAX_NAME_LENGTH || CONTROL_CHARACTERS.test(value)) {
-    throw apiErrors.invalidRequest(`the X-Osbkit-User header must be a single non-empty name of at most ${MAX_NAME_LENGTH} characters`);
-  }
-  return value;
-}
-
 // --- query parameters ---------------------------------------------------------------------
 
 export interface ListQuery {

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import type { ServicePlan } from '../../sdk/catalog/catalog';
 import type { VolumeMount } from '../../sdk/volume/mounts';
 import type { ErrorEntry } from './errors';
+import { IDENTITY_SCHEMA, IdentityStore } from './identity-store';
 import type {
   AppRecord, BindingDetails, BrokerCredentials, JobRecord, LastOperation, OfferingDocument, OrganizationRecord,
   OrphanMitigationRecord, PlanVisibility, ServiceBindingRecord, ServiceBrokerRecord, ServiceInstanceRecord,
@@ -21,8 +22,6 @@ import type { SecretBox } from './secrets';
 export const DATABASE_FILE = 'controller.db';
 export const DEFAULT_ORGANIZATION = 'osbkit-org';
 export const DEFAULT_SPACE = 'dev';
-
-const SCHEMA_VERSION = 1;
 
 const SCHEMA = `
 CREATE TABLE organizations (
@@ -81,6 +80,10 @@ CREATE TABLE orphan_mitigations (
 CREATE INDEX orphan_mitigations_by_state ON orphan_mitigations (state);
 `;
 
+/** Step i brings a database from user_version i to i + 1. */
+const MIGRATIONS = [SCHEMA, IDENTITY_SCHEMA];
+const SCHEMA_VERSION = MIGRATIONS.length;
+
 /** Cloud Controller shows second-resolution UTC timestamps. */
 export function timestamp(date = new Date()): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -109,6 +112,8 @@ function lastOperationOf(row: Row): LastOperation {
 
 export class ControllerStore {
   private readonly db: Database.Database;
+  /** Users, roles and access tokens. */
+  readonly identities: IdentityStore;
 
   constructor(dataDir: string, private readonly secrets: SecretBox) {
     this.db = new Database(join(dataDir, DATABASE_FILE));
@@ -116,6 +121,7 @@ export class ControllerStore {
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.migrate();
+    this.identities = new IdentityStore(this.db);
   }
 
   close(): void {
@@ -135,7 +141,7 @@ export class ControllerStore {
     if (version === SCHEMA_VERSION) return;
     if (version > SCHEMA_VERSION) throw new Error(`controller.db has schema version ${version}; this controller knows up to ${SCHEMA_VERSION}`);
     this.db.transaction(() => {
-      this.db.exec(SCHEMA);
+      for (const step of MIGRATIONS.slice(version)) this.db.exec(step);
       this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
   }
@@ -196,6 +202,15 @@ export class ControllerStore {
 
   listSpaces(): SpaceRecord[] {
     return (this.db.prepare('SELECT * FROM spaces ORDER BY created_at, rowid').all() as Row[]).map((r) => this.spaceOf(r));
+  }
+
+  spaceByName(organizationGuid: string, name: string): SpaceRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM spaces WHERE organization_guid = ? AND name = ?').get(organizationGuid, name) as Row | undefined;
+    return row && this.spaceOf(row);
+  }
+
+  insertSpace(space: SpaceRecord): void {
+    this.db.prepare('INSERT INTO spaces VALUES (?, ?, ?, ?, ?)').run(space.guid, space.name, space.organizationGuid, space.createdAt, space.updatedAt);
   }
 
   // --- service brokers ----------------------------------------------------------------

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { Router, type Request } from 'express';
+import { accessOf } from '../authentication';
 import { deleteApp, restartApp, startApp, stopApp, vcapApplicationOf, vcapServicesOf } from '../app-lifecycle';
 import { CellError } from '../cell-api';
 import { requireApp, type ControllerContext } from '../context';
@@ -17,7 +18,9 @@ import { timestamp } from '../store';
 /**
  * /v3/apps, in osbkit's reduced form: an app is a command, an instance count, an optional
  * directory of files and environment variables. Start, stop and restart go to the cell;
- * delete also unbinds every binding through its broker.
+ * delete also unbinds every binding through its broker. An app is visible to whoever sees its
+ * space; its environment (VCAP_SERVICES, variables) only to those who may read the space's
+ * secrets; changes to space developers and admins.
  */
 
 const MAX_COMMAND_LENGTH = 64 * 1024;
@@ -78,11 +81,23 @@ const CELL_STATES: Record<string, string> = { running: 'RUNNING', starting: 'STA
 export function appRoutes(context: ControllerContext, defaultSpaceGuid: string): Router {
   const router = Router();
   const { store } = context;
-  const appOf = (req: Request): AppRecord => requireApp(context, param(req, 'guid'));
+  const appOf = (req: Request): AppRecord => requireApp(context, accessOf(req), param(req, 'guid'));
+  /** The app, if the caller may change it: 404 when they cannot see it, 403 when they only see it. */
+  const changeableAppOf = (req: Request): AppRecord => {
+    const app = appOf(req);
+    accessOf(req).requireDeveloper(app.spaceGuid);
+    return app;
+  };
+  const secretsOf = (req: Request): AppRecord => {
+    const app = appOf(req);
+    if (!accessOf(req).seesSecretsOf(app.spaceGuid)) throw apiErrors.notAuthorized();
+    return app;
+  };
 
   router.get('/v3/apps', (req, res) => {
+    const access = accessOf(req);
     const query = readListQuery(req.query, ['names', 'space_guids']);
-    const apps = store.listApps().filter((a) => matchesFilter(query, 'names', a.name) && matchesFilter(query, 'space_guids', a.spaceGuid));
+    const apps = store.listApps().filter((a) => access.seesSpace(a.spaceGuid) && matchesFilter(query, 'names', a.name) && matchesFilter(query, 'space_guids', a.spaceGuid));
     const presenter = presenterOf(context, req);
     res.json(presenter.list(apps, query, '/v3/apps', (a) => presenter.app(a)));
   });
@@ -92,7 +107,7 @@ export function appRoutes(context: ControllerContext, defaultSpaceGuid: string):
   });
 
   router.post('/v3/apps', (req, res) => {
-    userOf(req);
+    const access = accessOf(req);
     const body = objectBody(req.body);
     const problems = new Problems();
     rejectUnknownFields(body, ['name', 'command', 'env', 'instances', 'path', 'relationships'], problems);
@@ -105,7 +120,8 @@ export function appRoutes(context: ControllerContext, defaultSpaceGuid: string):
     if (relationships) rejectUnknownFields(relationships, ['space'], problems, 'relationships.');
     const spaceGuid = readRelationship(relationships, 'space', problems, false) ?? defaultSpaceGuid;
     problems.throwIfAny();
-    if (!store.space(spaceGuid)) throw apiErrors.unprocessable('Invalid space. Ensure that the space exists and you have access to it.');
+    if (!store.space(spaceGuid) || !access.seesSpace(spaceGuid)) throw apiErrors.unprocessable('Invalid space. Ensure that the space exists and you have access to it.');
+    access.requireDeveloper(spaceGuid);
     if (store.appByName(spaceGuid, name!)) throw apiErrors.unprocessable(`App with the name '${name!}' already exists.`);
     const now = timestamp();
     const app: AppRecord = {
@@ -126,8 +142,7 @@ export function appRoutes(context: ControllerContext, defaultSpaceGuid: string):
 
   // `env` merges into the existing variables, so a push does not wipe what set-env added.
   router.patch('/v3/apps/:guid', (req, res) => {
-    userOf(req);
-    const app = appOf(req);
+    const app = changeableAppOf(req);
     const body = objectBody(req.body);
     const problems = new Problems();
     rejectUnknownFields(body, ['name', 'command', 'env', 'instances', 'path'], problems);
@@ -156,28 +171,25 @@ export function appRoutes(context: ControllerContext, defaultSpaceGuid: string):
 
   router.delete('/v3/apps/:guid', (req, res) => {
     const user = userOf(req);
-    const app = appOf(req);
+    const app = changeableAppOf(req);
     if (store.processingJobFor('apps', app.guid)) throw apiErrors.unprocessable('The app is already being deleted.');
     acceptedWithJob(res, presenterOf(context, req), deleteApp(context, app, user));
   });
 
   router.post('/v3/apps/:guid/actions/start', async (req, res) => {
-    userOf(req);
-    res.json(presenterOf(context, req).app(await startApp(context, appOf(req))));
+    res.json(presenterOf(context, req).app(await startApp(context, changeableAppOf(req))));
   });
 
   router.post('/v3/apps/:guid/actions/stop', async (req, res) => {
-    userOf(req);
-    res.json(presenterOf(context, req).app(await stopApp(context, appOf(req))));
+    res.json(presenterOf(context, req).app(await stopApp(context, changeableAppOf(req))));
   });
 
   router.post('/v3/apps/:guid/actions/restart', async (req, res) => {
-    userOf(req);
-    res.json(presenterOf(context, req).app(await restartApp(context, appOf(req))));
+    res.json(presenterOf(context, req).app(await restartApp(context, changeableAppOf(req))));
   });
 
   router.get('/v3/apps/:guid/env', (req, res) => {
-    const app = appOf(req);
+    const app = secretsOf(req);
     res.json({
       staging_env_json: {},
       running_env_json: {},
@@ -196,12 +208,11 @@ export function appRoutes(context: ControllerContext, defaultSpaceGuid: string):
   };
 
   router.get('/v3/apps/:guid/environment_variables', (req, res) => {
-    res.json(environmentBody(req, appOf(req)));
+    res.json(environmentBody(req, secretsOf(req)));
   });
 
   router.patch('/v3/apps/:guid/environment_variables', (req, res) => {
-    userOf(req);
-    const app = appOf(req);
+    const app = changeableAppOf(req);
     const body = objectBody(req.body);
     const problems = new Problems();
     rejectUnknownFields(body, ['var'], problems);

@@ -1,4 +1,5 @@
-import { Router } from 'express';
+import { Router, type Request } from 'express';
+import { accessOf } from '../authentication';
 import { deleteBroker, registerBroker, updateBroker } from '../broker-registration';
 import type { ControllerContext } from '../context';
 import { apiErrors } from '../errors';
@@ -8,7 +9,11 @@ import {
   Problems, matchesFilter, objectBody, readListQuery, readObject, readString, rejectUnknownFields, type JsonObject,
 } from '../request-validation';
 
-/** /v3/service_brokers: register, list, update (re-fetches the catalog) and remove brokers. */
+/**
+ * /v3/service_brokers: register, list, update (re-fetches the catalog) and remove brokers.
+ * Brokers are global, so they are the admins' alone: others see none (404) and cannot
+ * register one (403), as Cloud Controller treats global brokers.
+ */
 
 const MAX_URL_LENGTH = 2048;
 const MAX_SECRET_LENGTH = 1024;
@@ -75,24 +80,26 @@ export function serviceBrokerRoutes(context: ControllerContext): Router {
   const router = Router();
   const { store } = context;
 
-  const requireBroker = (guid: string): ServiceBrokerRecord => {
-    const broker = store.broker(guid);
-    if (!broker) throw apiErrors.notFound('Service broker');
+  const requireBroker = (req: Request): ServiceBrokerRecord => {
+    const broker = store.broker(param(req, 'guid'));
+    if (!broker || !accessOf(req).isAdmin) throw apiErrors.notFound('Service broker');
     return broker;
   };
 
   router.get('/v3/service_brokers', (req, res) => {
+    const access = accessOf(req);
     const query = readListQuery(req.query, ['names']);
-    const brokers = store.listBrokers().filter((b) => matchesFilter(query, 'names', b.name));
+    const brokers = store.listBrokers().filter((b) => access.isAdmin && matchesFilter(query, 'names', b.name));
     const presenter = presenterOf(context, req);
     res.json(presenter.list(brokers, query, '/v3/service_brokers', (b) => presenter.broker(b)));
   });
 
   router.get('/v3/service_brokers/:guid', (req, res) => {
-    res.json(presenterOf(context, req).broker(requireBroker(param(req, 'guid'))));
+    res.json(presenterOf(context, req).broker(requireBroker(req)));
   });
 
   router.post('/v3/service_brokers', (req, res) => {
+    accessOf(req).requireAdmin();
     const user = userOf(req);
     const body = readBrokerBody(req.body, true);
     if (store.brokerByName(body.name!)) throw apiErrors.unprocessable('Name must be unique');
@@ -102,7 +109,7 @@ export function serviceBrokerRoutes(context: ControllerContext): Router {
 
   router.patch('/v3/service_brokers/:guid', (req, res) => {
     const user = userOf(req);
-    const broker = requireBroker(param(req, 'guid'));
+    const broker = requireBroker(req);
     const body = readBrokerBody(req.body, false);
     if (store.processingJobFor('service_brokers', broker.guid)) {
       throw apiErrors.unprocessable('Cannot update a broker when other operation is already in progress');
@@ -114,7 +121,7 @@ export function serviceBrokerRoutes(context: ControllerContext): Router {
 
   router.delete('/v3/service_brokers/:guid', (req, res) => {
     const user = userOf(req);
-    const broker = requireBroker(param(req, 'guid'));
+    const broker = requireBroker(req);
     if (store.processingJobFor('service_brokers', broker.guid)) {
       throw apiErrors.unprocessable('Cannot delete a broker when other operation is already in progress');
     }

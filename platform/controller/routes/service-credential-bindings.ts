@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { accessOf } from '../authentication';
 import { createBinding, deleteBinding } from '../binding-operations';
 import {
   bindingScope, effectiveBindable, instanceScope, isBusy, requireBinding, requiresVolumeMount, type ControllerContext,
@@ -14,6 +15,8 @@ import {
 /**
  * /v3/service_credential_bindings of type app. Rotation is an osbkit extension:
  * `predecessor_guid` names the binding the new one replaces (plans with binding_rotatable).
+ * A binding is visible to whoever sees its app's space; its details (credentials) only to
+ * those who may read that space's secrets.
  */
 
 function ensureIdle(context: ControllerContext, binding: ServiceBindingRecord): void {
@@ -27,9 +30,15 @@ export function serviceCredentialBindingRoutes(context: ControllerContext): Rout
   const { store } = context;
 
   router.get('/v3/service_credential_bindings', (req, res) => {
+    const access = accessOf(req);
     const query = readListQuery(req.query, ['app_guids', 'service_instance_guids', 'names', 'type']);
+    const visibleSpace = (appGuid: string): boolean => {
+      const app = store.app(appGuid);
+      return app !== undefined && access.seesSpace(app.spaceGuid);
+    };
     const bindings = store.listBindings().filter((b) =>
-      matchesFilter(query, 'app_guids', b.appGuid)
+      visibleSpace(b.appGuid)
+      && matchesFilter(query, 'app_guids', b.appGuid)
       && matchesFilter(query, 'service_instance_guids', b.instanceGuid)
       && matchesFilter(query, 'names', b.name ?? undefined)
       && matchesFilter(query, 'type', 'app'));
@@ -38,11 +47,13 @@ export function serviceCredentialBindingRoutes(context: ControllerContext): Rout
   });
 
   router.get('/v3/service_credential_bindings/:guid', (req, res) => {
-    res.json(presenterOf(context, req).binding(requireBinding(context, param(req, 'guid'))));
+    res.json(presenterOf(context, req).binding(requireBinding(context, accessOf(req), param(req, 'guid'))));
   });
 
   router.get('/v3/service_credential_bindings/:guid/details', (req, res) => {
-    const binding = requireBinding(context, param(req, 'guid'));
+    const access = accessOf(req);
+    const binding = requireBinding(context, access, param(req, 'guid'));
+    if (!access.seesSecretsOf(bindingScope(context, binding).space.guid)) throw apiErrors.notAuthorized();
     const details = binding.established ? store.bindingDetails(binding.guid) : undefined;
     if (!details) throw apiErrors.unprocessable('The service credential binding has no details: its creation has not succeeded.');
     res.json({ credentials: details.credentials, syslog_drain_url: details.syslogDrainUrl, volume_mounts: details.volumeMounts });
@@ -50,8 +61,10 @@ export function serviceCredentialBindingRoutes(context: ControllerContext): Rout
 
   router.get('/v3/service_credential_bindings/:guid/parameters', async (req, res) => {
     const user = userOf(req);
-    const binding = requireBinding(context, param(req, 'guid'));
-    const { plan, offering } = bindingScope(context, binding);
+    const access = accessOf(req);
+    const binding = requireBinding(context, access, param(req, 'guid'));
+    const { plan, offering, space } = bindingScope(context, binding);
+    if (!access.seesSecretsOf(space.guid)) throw apiErrors.notAuthorized();
     if (offering.document.bindings_retrievable !== true) {
       throw new ApiError(400, 'CF-ServiceFetchBindingParametersNotSupported', 120006, 'This service does not support fetching service binding parameters.');
     }
@@ -81,10 +94,13 @@ export function serviceCredentialBindingRoutes(context: ControllerContext): Rout
     const predecessorGuid = readString(body, 'predecessor_guid', problems);
     problems.throwIfAny();
 
+    const access = accessOf(req);
     const instance = store.instance(instanceGuid!);
-    if (!instance) throw apiErrors.unprocessable(`The service instance could not be found: ${instanceGuid!}`);
+    if (!instance || !access.seesSpace(instance.spaceGuid)) throw apiErrors.unprocessable(`The service instance could not be found: ${instanceGuid!}`);
     const app = store.app(appGuid!);
-    if (!app) throw apiErrors.unprocessable(`The app could not be found: ${appGuid!}`);
+    if (!app || !access.seesSpace(app.spaceGuid)) throw apiErrors.unprocessable(`The app could not be found: ${appGuid!}`);
+    access.requireDeveloper(app.spaceGuid);
+    access.requireDeveloper(instance.spaceGuid);
     if (app.spaceGuid !== instance.spaceGuid) throw apiErrors.unprocessable('The service instance and the app are in different spaces.');
     const { plan, offering } = instanceScope(context, instance);
     if (!effectiveBindable(plan, offering)) throw apiErrors.unprocessable('Service plan does not allow bindings.');
@@ -138,7 +154,9 @@ export function serviceCredentialBindingRoutes(context: ControllerContext): Rout
 
   router.delete('/v3/service_credential_bindings/:guid', (req, res) => {
     const user = userOf(req);
-    const binding = requireBinding(context, param(req, 'guid'));
+    const access = accessOf(req);
+    const binding = requireBinding(context, access, param(req, 'guid'));
+    access.requireDeveloper(bindingScope(context, binding).space.guid);
     ensureIdle(context, binding);
     acceptedWithJob(res, presenterOf(context, req), deleteBinding(context, binding, user));
   });

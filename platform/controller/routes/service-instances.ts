@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { accessOf } from '../authentication';
 import {
   effectivePlanUpdateable, instanceScope, isBusy, requireInstance, requiresVolumeMount, type ControllerContext,
 } from '../context';
@@ -45,9 +46,11 @@ export function serviceInstanceRoutes(context: ControllerContext): Router {
   const { store } = context;
 
   router.get('/v3/service_instances', (req, res) => {
+    const access = accessOf(req);
     const query = readListQuery(req.query, ['names', 'space_guids', 'service_plan_guids', 'type']);
     const instances = store.listInstances().filter((i) =>
-      matchesFilter(query, 'names', i.name)
+      access.seesSpace(i.spaceGuid)
+      && matchesFilter(query, 'names', i.name)
       && matchesFilter(query, 'space_guids', i.spaceGuid)
       && matchesFilter(query, 'service_plan_guids', i.planGuid)
       && matchesFilter(query, 'type', 'managed'));
@@ -56,12 +59,12 @@ export function serviceInstanceRoutes(context: ControllerContext): Router {
   });
 
   router.get('/v3/service_instances/:guid', (req, res) => {
-    res.json(presenterOf(context, req).instance(requireInstance(context, param(req, 'guid'))));
+    res.json(presenterOf(context, req).instance(requireInstance(context, accessOf(req), param(req, 'guid'))));
   });
 
   router.get('/v3/service_instances/:guid/parameters', async (req, res) => {
     const user = userOf(req);
-    const instance = requireInstance(context, param(req, 'guid'));
+    const instance = requireInstance(context, accessOf(req), param(req, 'guid'));
     const { plan, offering } = instanceScope(context, instance);
     if (offering.document.instances_retrievable !== true) {
       throw new ApiError(400, 'CF-ServiceFetchInstanceParametersNotSupported', 120004, 'This service does not support fetching service instance parameters.');
@@ -92,7 +95,9 @@ export function serviceInstanceRoutes(context: ControllerContext): Router {
     const tags = readStringArray(body, 'tags', problems, { maxTotalLength: MAX_TAGS_LENGTH });
     problems.throwIfAny();
 
-    if (!store.space(spaceGuid!)) throw apiErrors.unprocessable('Invalid space. Ensure that the space exists and you have access to it.');
+    const access = accessOf(req);
+    if (!store.space(spaceGuid!) || !access.seesSpace(spaceGuid!)) throw apiErrors.unprocessable('Invalid space. Ensure that the space exists and you have access to it.');
+    access.requireDeveloper(spaceGuid!);
     const plan = store.plan(planGuid!);
     const refusal = planRefusal(context, plan);
     if (refusal) throw apiErrors.unprocessable(refusal);
@@ -106,7 +111,9 @@ export function serviceInstanceRoutes(context: ControllerContext): Router {
 
   router.patch('/v3/service_instances/:guid', (req, res) => {
     const user = userOf(req);
-    const instance = requireInstance(context, param(req, 'guid'));
+    const access = accessOf(req);
+    const instance = requireInstance(context, access, param(req, 'guid'));
+    access.requireDeveloper(instance.spaceGuid);
     const body = objectBody(req.body);
     const problems = new Problems();
     rejectUnknownFields(body, ['name', 'tags', 'parameters', 'relationships', 'maintenance_info'], problems);
@@ -173,7 +180,9 @@ export function serviceInstanceRoutes(context: ControllerContext): Router {
 
   router.delete('/v3/service_instances/:guid', (req, res) => {
     const user = userOf(req);
-    const instance = requireInstance(context, param(req, 'guid'));
+    const access = accessOf(req);
+    const instance = requireInstance(context, access, param(req, 'guid'));
+    access.requireDeveloper(instance.spaceGuid);
     ensureIdle(context, instance);
     if (store.bindingsOfInstance(instance.guid).length > 0) {
       throw apiErrors.unprocessable('Cannot delete service instance. Service keys, bindings, and shares must first be deleted.');

@@ -1,17 +1,27 @@
 import { Router } from 'express';
+import type { Access } from '../access';
+import { accessOf } from '../authentication';
 import type { ControllerContext } from '../context';
 import { apiErrors } from '../errors';
 import { param, presenterOf } from '../http';
+import type { ServiceOfferingRecord } from '../records';
 import { matchesFilter, readListQuery } from '../request-validation';
 
-/** /v3/service_offerings: the marketplace's offerings, as brokers' catalogs describe them. */
+/**
+ * /v3/service_offerings: the marketplace's offerings, as brokers' catalogs describe them.
+ * An offering is visible to whoever sees one of its plans.
+ */
 export function serviceOfferingRoutes(context: ControllerContext): Router {
   const router = Router();
   const { store } = context;
+  const sees = (access: Access, offering: ServiceOfferingRecord): boolean =>
+    access.isAdmin || store.plansOfOffering(offering.guid).some((plan) => access.seesPlan(plan));
 
   router.get('/v3/service_offerings', (req, res) => {
     const query = readListQuery(req.query, ['names', 'service_broker_names', 'service_broker_guids', 'available']);
+    const access = accessOf(req);
     const offerings = store.listOfferings().filter((offering) => {
+      if (!sees(access, offering)) return false;
       const broker = store.broker(offering.brokerGuid);
       return matchesFilter(query, 'names', offering.name)
         && matchesFilter(query, 'service_broker_names', broker?.name)
@@ -24,7 +34,7 @@ export function serviceOfferingRoutes(context: ControllerContext): Router {
 
   router.get('/v3/service_offerings/:guid', (req, res) => {
     const offering = store.offering(param(req, 'guid'));
-    if (!offering) throw apiErrors.notFound('Service offering');
+    if (!offering || !sees(accessOf(req), offering)) throw apiErrors.notFound('Service offering');
     res.json(presenterOf(context, req).offering(offering));
   });
 

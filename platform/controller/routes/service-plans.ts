@@ -1,4 +1,5 @@
 import { Router, type Request, type Response } from 'express';
+import { accessOf } from '../authentication';
 import type { ControllerContext } from '../context';
 import { apiErrors } from '../errors';
 import { param, presenterOf } from '../http';
@@ -7,15 +8,16 @@ import { Problems, matchesFilter, objectBody, readListQuery, rejectUnknownFields
 
 /**
  * /v3/service_plans and service access. Plans start admin-only, as in Cloud Foundry; a
- * `public` visibility makes them usable for new instances.
+ * `public` visibility makes them usable for new instances and visible to everyone. Only
+ * admins change visibility.
  */
 export function servicePlanRoutes(context: ControllerContext): Router {
   const router = Router();
   const { store } = context;
 
-  const requirePlan = (guid: string): ServicePlanRecord => {
-    const plan = store.plan(guid);
-    if (!plan) throw apiErrors.notFound('Service plan');
+  const requirePlan = (req: Request): ServicePlanRecord => {
+    const plan = store.plan(param(req, 'guid'));
+    if (!plan || !accessOf(req).seesPlan(plan)) throw apiErrors.notFound('Service plan');
     return plan;
   };
 
@@ -23,7 +25,9 @@ export function servicePlanRoutes(context: ControllerContext): Router {
     const query = readListQuery(req.query, [
       'names', 'service_offering_names', 'service_offering_guids', 'service_broker_names', 'service_broker_guids', 'available',
     ]);
+    const access = accessOf(req);
     const plans = store.listPlans().filter((plan) => {
+      if (!access.seesPlan(plan)) return false;
       const offering = store.offering(plan.offeringGuid);
       const broker = offering && store.broker(offering.brokerGuid);
       return matchesFilter(query, 'names', plan.name)
@@ -38,16 +42,17 @@ export function servicePlanRoutes(context: ControllerContext): Router {
   });
 
   router.get('/v3/service_plans/:guid', (req, res) => {
-    res.json(presenterOf(context, req).plan(requirePlan(param(req, 'guid'))));
+    res.json(presenterOf(context, req).plan(requirePlan(req)));
   });
 
   router.get('/v3/service_plans/:guid/visibility', (req, res) => {
-    res.json({ type: requirePlan(param(req, 'guid')).visibility });
+    res.json({ type: requirePlan(req).visibility });
   });
 
   // CC appends organizations with POST and replaces with PATCH; with only public/admin both set the type.
   const setVisibility = (req: Request, res: Response): void => {
-    const plan = requirePlan(param(req, 'guid'));
+    const plan = requirePlan(req);
+    accessOf(req).requireAdmin();
     const body = objectBody(req.body);
     const problems = new Problems();
     rejectUnknownFields(body, ['type'], problems);

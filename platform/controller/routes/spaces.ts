@@ -1,23 +1,57 @@
+import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
+import { accessOf } from '../authentication';
 import type { ControllerContext } from '../context';
 import { apiErrors } from '../errors';
 import { param, presenterOf } from '../http';
-import { matchesFilter, readListQuery } from '../request-validation';
+import type { SpaceRecord } from '../records';
+import { Problems, matchesFilter, objectBody, readListQuery, readObject, readRelationship, readString, rejectUnknownFields } from '../request-validation';
+import { timestamp } from '../store';
 
-/** /v3/spaces: read-only; the platform has exactly one. */
+/** /v3/spaces: each user sees the spaces they have a role in; admins create them. */
 export function spaceRoutes(context: ControllerContext): Router {
   const router = Router();
+  const { store } = context;
+
   router.get('/v3/spaces', (req, res) => {
+    const access = accessOf(req);
     const query = readListQuery(req.query, ['names', 'guids', 'organization_guids']);
-    const spaces = context.store.listSpaces().filter((s) =>
-      matchesFilter(query, 'names', s.name) && matchesFilter(query, 'guids', s.guid) && matchesFilter(query, 'organization_guids', s.organizationGuid));
+    const spaces = store.listSpaces().filter((s) =>
+      access.seesSpace(s.guid)
+      && matchesFilter(query, 'names', s.name) && matchesFilter(query, 'guids', s.guid) && matchesFilter(query, 'organization_guids', s.organizationGuid));
     const presenter = presenterOf(context, req);
     res.json(presenter.list(spaces, query, '/v3/spaces', (s) => presenter.space(s)));
   });
+
   router.get('/v3/spaces/:guid', (req, res) => {
-    const space = context.store.space(param(req, 'guid'));
-    if (!space) throw apiErrors.notFound('Space');
+    const space = store.space(param(req, 'guid'));
+    if (!space || !accessOf(req).seesSpace(space.guid)) throw apiErrors.notFound('Space');
     res.json(presenterOf(context, req).space(space));
   });
+
+  router.post('/v3/spaces', (req, res) => {
+    const access = accessOf(req);
+    const body = objectBody(req.body);
+    const problems = new Problems();
+    rejectUnknownFields(body, ['name', 'relationships'], problems);
+    const name = readString(body, 'name', problems, { required: true });
+    const relationships = readObject(body, 'relationships', problems);
+    if (body.relationships === undefined) problems.add("'relationships' is required");
+    if (relationships) rejectUnknownFields(relationships, ['organization'], problems, 'relationships.');
+    const organizationGuid = readRelationship(relationships, 'organization', problems, true);
+    problems.throwIfAny();
+    const organization = store.organization(organizationGuid!);
+    if (!organization || !access.seesOrganization(organization.guid)) {
+      throw apiErrors.unprocessable('Invalid organization. Ensure that the organization exists and you have access to it.');
+    }
+    access.requireAdmin();
+    if (store.spaceByName(organization.guid, name!)) throw apiErrors.unprocessable('Name must be unique per organization');
+    const now = timestamp();
+    const space: SpaceRecord = { guid: randomUUID(), name: name!, organizationGuid: organization.guid, createdAt: now, updatedAt: now };
+    store.insertSpace(space);
+    context.logger.info({ space: space.guid, by: access.user.guid }, 'space created');
+    res.status(201).json(presenterOf(context, req).space(space));
+  });
+
   return router;
 }

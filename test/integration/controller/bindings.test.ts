@@ -46,7 +46,7 @@ describe('service credential bindings', () => {
       context: { platform: 'cloudfoundry', organization_guid: organization.guid, organization_name: 'osbkit-org', space_guid: space.guid, space_name: 'dev' },
       parameters: { read_only: true },
     });
-    expect(decodeIdentity(call.headers['x-broker-api-originating-identity'])).toEqual({ platform: 'cloudfoundry', value: { user_id: 'alice' } });
+    expect(decodeIdentity(call.headers['x-broker-api-originating-identity'])).toEqual({ platform: 'cloudfoundry', value: { user_id: harness.userGuid } });
     expect(call.headers['x-broker-api-request-identity']).toMatch(/^[0-9a-f-]{36}$/);
 
     const binding = (await harness.get(`/v3/service_credential_bindings/${bound.guid}`)).body as Body;
@@ -156,7 +156,7 @@ describe('service credential bindings', () => {
     expect((await harness.waitForJob(res.headers.location))).toMatchObject({ state: 'COMPLETE', operation: 'service_bindings.delete' });
     const call = broker.received('DELETE', `/v2/service_instances/${instanceGuid}/service_bindings/${bound.guid}`)[0]!;
     expect(call.query).toEqual({ accepts_incomplete: 'true', service_id: DB_SERVICE, plan_id: PLAN_SMALL });
-    expect(decodeIdentity(call.headers['x-broker-api-originating-identity'])!.value).toEqual({ user_id: 'alice' });
+    expect(decodeIdentity(call.headers['x-broker-api-originating-identity'])!.value).toEqual({ user_id: harness.userGuid });
     expect((await harness.get(`/v3/service_credential_bindings/${bound.guid}`)).status).toBe(404);
     expect((await harness.get(`/v3/apps/${appGuid}/env`)).body.system_env_json).toEqual({ VCAP_SERVICES: {} });
   });

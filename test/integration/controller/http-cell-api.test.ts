@@ -9,6 +9,7 @@ import { CellError, HttpCellApi, createController, type Controller } from '../..
 import { CaptureLogger } from '../cell/helpers/capture-logger';
 import { FakeVolumeDrivers } from '../cell/helpers/fake-drivers';
 import { CREDENTIAL_SECRET, DatabaseBroker, databaseCatalog } from './support/brokers';
+import { ADMIN } from './support/harness';
 import { deadUrl, startTestBroker, type TestBroker } from './support/test-broker';
 
 jest.setTimeout(60_000);
@@ -66,12 +67,14 @@ describe('HttpCellApi with a real cell', () => {
     let controller: Controller;
     let broker: TestBroker;
     let dataDir: string;
+    let token: string;
 
     beforeAll(async () => {
       dataDir = mkdtempSync(join(tmpdir(), 'osbkit-controller-'));
       broker = await startTestBroker({ catalog: databaseCatalog(), broker: new DatabaseBroker() });
-      controller = createController({ dataDir, logger: pino({ level: 'silent' }), cell: api, autoEnableAccess: true, pollIntervalMs: 50 });
+      controller = createController({ dataDir, logger: pino({ level: 'silent' }), cell: api, autoEnableAccess: true, pollIntervalMs: 50, bootstrapAdmin: ADMIN });
       await controller.start();
+      token = String((await request(controller.app).post('/oauth/token').type('form').send({ grant_type: 'password', ...ADMIN })).body.access_token);
     });
 
     afterAll(async () => {
@@ -80,7 +83,13 @@ describe('HttpCellApi with a real cell', () => {
       rmSync(dataDir, { recursive: true, force: true });
     });
 
-    const http = () => request(controller.app);
+    const http = () => {
+      const app = request(controller.app);
+      return {
+        get: (path: string) => app.get(path).set('Authorization', `Bearer ${token}`),
+        post: (path: string) => app.post(path).set('Authorization', `Bearer ${token}`),
+      };
+    };
     const job = async (location: string | undefined): Promise<Body> => eventually(async () => {
       const body = (await http().get(new URL(location!, 'http://x').pathname)).body as Body;
       return body.state === 'PROCESSING' ? undefined : body;

@@ -171,7 +171,7 @@ describe('orphan mitigation', () => {
       await harness.eventually(async () => (await harness.get(`/v3/service_instances/${created.guid}`)).status === 404, 'the instance to be forgotten');
       const deletes = broker.received('DELETE', `/v2/service_instances/${created.guid}`);
       expect(deletes).toHaveLength(2);
-      expect(decodeIdentity(deletes[0]!.headers['x-broker-api-originating-identity'])!.value).toEqual({ user_id: 'alice' });
+      expect(decodeIdentity(deletes[0]!.headers['x-broker-api-originating-identity'])!.value).toEqual({ user_id: harness.userGuid });
       expect(deletes[1]!.headers['x-broker-api-originating-identity']).toBeUndefined();
     });
 

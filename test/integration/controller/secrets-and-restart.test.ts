@@ -5,7 +5,7 @@ import pino from 'pino';
 import { startController } from '../../../platform/controller';
 import { FakeCell } from './support/fake-cell';
 import { CREDENTIAL_SECRET, DatabaseBroker, MOUNT_SECRET, VolumeBroker, databaseCatalog, volumeCatalog } from './support/brokers';
-import { Harness } from './support/harness';
+import { ADMIN, Harness } from './support/harness';
 import { BROKER_CREDENTIALS, failMode, sleep, startTestBroker, type TestBroker } from './support/test-broker';
 
 jest.setTimeout(40_000);
@@ -201,10 +201,13 @@ describe('controller restart', () => {
 describe('startController', () => {
   test('listens on 127.0.0.1, answers over real HTTP, and closes', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'osbkit-controller-'));
-    const running = await startController({ dataDir, logger: pino({ level: 'silent' }), cell: new FakeCell(), port: 0 });
+    const running = await startController({ dataDir, logger: pino({ level: 'silent' }), cell: new FakeCell(), port: 0, bootstrapAdmin: ADMIN });
     try {
       expect(running.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-      const spaces = await fetch(`${running.url}/v3/spaces`);
+      expect((await fetch(`${running.url}/v3/spaces`)).status).toBe(401);
+      const grant = await fetch(`${running.url}/oauth/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'password', ...ADMIN }) });
+      const { access_token: token } = (await grant.json()) as { access_token: string };
+      const spaces = await fetch(`${running.url}/v3/spaces`, { headers: { authorization: `Bearer ${token}` } });
       expect(spaces.status).toBe(200);
       const body = (await spaces.json()) as { resources: Body[] };
       expect(body.resources.map((s) => s.name)).toEqual(['dev']);

@@ -58,7 +58,7 @@ describe('service instances', () => {
     });
     expect(call!.headers['x-broker-api-version']).toBe('2.17');
     expect(call!.headers['x-broker-api-request-identity']).toMatch(/^[0-9a-f-]{36}$/);
-    expect(decodeIdentity(call!.headers['x-broker-api-originating-identity'])).toEqual({ platform: 'cloudfoundry', value: { user_id: 'alice' } });
+    expect(decodeIdentity(call!.headers['x-broker-api-originating-identity'])).toEqual({ platform: 'cloudfoundry', value: { user_id: harness.userGuid } });
     expect(call!.headers['x-broker-api-request-identity']).not.toBe(broker.received('GET', '/v2/catalog')[0]!.headers['x-broker-api-request-identity']);
 
     const instance = await harness.instance(created.guid);
@@ -78,10 +78,15 @@ describe('service instances', () => {
     expect((await harness.get('/v3/service_instances?names=other')).body.resources).toEqual([]);
   });
 
-  test('without X-Osbkit-User the originating identity names admin', async () => {
-    harness.user = null;
-    const created = await harness.createInstance('db1', await harness.planGuid('testdb', 'small'));
-    expect(decodeIdentity(provisionCalls(created.guid)[0]!.headers['x-broker-api-originating-identity'])!.value).toEqual({ user_id: 'admin' });
+  test('the originating identity names the user the token belongs to', async () => {
+    const developer = await harness.spaceDeveloper('dana', await harness.spaceGuid());
+    const res = await developer.client.post('/v3/service_instances', {
+      type: 'managed', name: 'db1', relationships: { space: { data: { guid: await harness.spaceGuid() } }, service_plan: { data: { guid: await harness.planGuid('testdb', 'small') } } },
+    });
+    expect(res.status).toBe(202);
+    expect((await harness.waitForJob(res.headers.location)).state).toBe('COMPLETE');
+    const guid = String((res.body as { links: Record<string, { href: string }> }).links.service_instances!.href.split('/').pop());
+    expect(decodeIdentity(provisionCalls(guid)[0]!.headers['x-broker-api-originating-identity'])!.value).toEqual({ user_id: developer.guid });
   });
 
   test('instance names are unique in a space', async () => {
@@ -132,7 +137,7 @@ describe('service instances', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ size: 3 });
     const fetch = broker.received('GET', `/v2/service_instances/${created.guid}`).find((r) => !r.path.endsWith('last_operation'))!;
-    expect(decodeIdentity(fetch.headers['x-broker-api-originating-identity'])!.value).toEqual({ user_id: 'alice' });
+    expect(decodeIdentity(fetch.headers['x-broker-api-originating-identity'])!.value).toEqual({ user_id: harness.userGuid });
 
     const cache = await harness.createInstance('cache1', await harness.planGuid('testcache', 'async'));
     const refused = await harness.get(`/v3/service_instances/${cache.guid}/parameters`);
@@ -157,7 +162,7 @@ describe('service instances', () => {
         context: { platform: 'cloudfoundry', instance_name: 'db1', space_guid: space.guid },
         previous_values: { plan_id: PLAN_SMALL, service_id: DB_SERVICE, space_id: space.guid, organization_id: expect.any(String), maintenance_info: { version: '1.0.0' } },
       });
-      expect(decodeIdentity(call.headers['x-broker-api-originating-identity'])!.value).toEqual({ user_id: 'alice' });
+      expect(decodeIdentity(call.headers['x-broker-api-originating-identity'])!.value).toEqual({ user_id: harness.userGuid });
       const instance = await harness.instance(created.guid);
       expect(instance).toMatchObject({ service_plan_name: 'large', last_operation: { type: 'update', state: 'succeeded' } });
     });
@@ -250,7 +255,7 @@ describe('service instances', () => {
       expect((await harness.waitForJob(res.headers.location))).toMatchObject({ state: 'COMPLETE', operation: 'service_instance.delete' });
       const call = broker.received('DELETE', `/v2/service_instances/${created.guid}`)[0]!;
       expect(call.query).toEqual({ accepts_incomplete: 'true', service_id: DB_SERVICE, plan_id: PLAN_SMALL });
-      expect(decodeIdentity(call.headers['x-broker-api-originating-identity'])!.value).toEqual({ user_id: 'alice' });
+      expect(decodeIdentity(call.headers['x-broker-api-originating-identity'])!.value).toEqual({ user_id: harness.userGuid });
       expect((await harness.get(`/v3/service_instances/${created.guid}`)).status).toBe(404);
       expect(osb.deprovisions).toHaveLength(1);
     });

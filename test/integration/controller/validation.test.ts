@@ -70,10 +70,10 @@ describe('request validation', () => {
   });
 
   test('bodies that are not JSON objects', async () => {
-    await expectRefused(() => request(harness.controller.app).post('/v3/service_brokers').set('content-type', 'application/json').send('{"name": '), 400, ['not valid JSON']);
+    await expectRefused(() => request(harness.controller.app).post('/v3/service_brokers').set('Authorization', harness.authorization()).set('content-type', 'application/json').send('{"name": '), 400, ['not valid JSON']);
     await expectRefused(() => harness.post('/v3/service_instances', [1, 2]), 400, ['must be a JSON object']);
-    await expectRefused(() => request(harness.controller.app).post('/v3/apps').set('content-type', 'text/plain').send('name=web'), 400, ['Content-Type: application/json']);
-    await expectRefused(() => request(harness.controller.app).post('/v3/apps').set('content-type', 'application/json').send(JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024) })), 413, ['too large']);
+    await expectRefused(() => request(harness.controller.app).post('/v3/apps').set('Authorization', harness.authorization()).set('content-type', 'text/plain').send('name=web'), 400, ['Content-Type: application/json']);
+    await expectRefused(() => request(harness.controller.app).post('/v3/apps').set('Authorization', harness.authorization()).set('content-type', 'application/json').send(JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024) })), 413, ['too large']);
   });
 
   test('service instance bodies', async () => {
@@ -119,13 +119,13 @@ describe('request validation', () => {
     await expectRefused(() => harness.post(`/v3/service_plans/${planGuid}/visibility`, { type: 'everyone' }), 422, ["'type' must be 'public' or 'admin'"]);
   });
 
-  test('a bad X-Osbkit-User is a 400', async () => {
-    harness.user = 'x'.repeat(300);
-    try {
-      await expectRefused(() => harness.post('/v3/apps', { name: 'other', command: 'run' }), 400, ['X-Osbkit-User']);
-    } finally {
-      harness.user = 'alice';
+  test('an Authorization header that is not a bearer token is a 401, and nothing is created', async () => {
+    for (const header of ['Basic YWxpY2U6cHc=', 'Bearer', `Bearer ${'x'.repeat(300)}`]) {
+      const res = await request(harness.controller.app).post('/v3/apps').set('Authorization', header).send({ name: 'other', command: 'run' });
+      expect(res.status).toBe(401);
+      expect(res.body.errors[0].title).toBe('CF-InvalidAuthToken');
     }
+    expect((await harness.get('/v3/apps?names=other')).body.resources).toEqual([]);
   });
 
   test('unknown routes and guids are CC-style 404s', async () => {

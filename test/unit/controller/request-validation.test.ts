@@ -1,6 +1,6 @@
 import { ApiError } from '../../../platform/controller/errors';
 import {
-  Problems, objectBody, readInteger, readListQuery, readRelationship, readString, readStringArray, readUserHeader, rejectUnknownFields,
+  Problems, objectBody, readInteger, readListQuery, readRelationship, readString, readStringArray, rejectUnknownFields,
 } from '../../../platform/controller/request-validation';
 
 function caught(work: () => unknown): ApiError {
@@ -58,12 +58,5 @@ describe('request validation', () => {
     expect(caught(() => readListQuery({ colour: 'red' }, ['names'])).detail).toContain("Unknown query parameter(s): 'colour'");
     expect(caught(() => readListQuery({ names: ['a', 'b'] }, ['names'])).title).toBe('CF-BadQueryParameter');
     expect(caught(() => readListQuery({ per_page: '9999' }, [])).status).toBe(400);
-  });
-
-  test('the user header', () => {
-    expect(readUserHeader(undefined)).toBe('admin');
-    expect(readUserHeader('alice@example.com')).toBe('alice@example.com');
-    expect(caught(() => readUserHeader('')).status).toBe(400);
-    expect(caught(() => readUserHeader(['a', 'b'])).status).toBe(400);
   });
 });

@@ -9,8 +9,12 @@ import { BROKER_CREDENTIALS } from './test-broker';
 
 /**
  * A controller on a temporary data directory with a recording cell, its log lines captured
- * (pino at debug level, no redaction: what the controller writes is what we grep).
+ * (pino at debug level, no redaction: what the controller writes is what we grep). The
+ * harness logs in as ADMIN, the controller's bootstrap admin, and sends that token with
+ * every request; `client(token)` makes requests as someone else.
  */
+
+export const ADMIN = { username: 'alice', password: 'alice-Pa55word-for-tests' };
 
 export interface JobBody {
   guid: string;
@@ -22,12 +26,22 @@ export interface JobBody {
 
 type Body = Record<string, unknown>;
 
+/** Requests with one user's token (none when null). */
+export interface ApiClient {
+  get(path: string): Promise<Response>;
+  post(path: string, body?: unknown): Promise<Response>;
+  patch(path: string, body: unknown): Promise<Response>;
+  delete(path: string): Promise<Response>;
+}
+
 export class Harness {
   controller!: Controller;
   readonly logLines: string[] = [];
   readonly cell = new FakeCell();
-  /** Sent as X-Osbkit-User; null sends no header. */
-  user: string | null = 'alice';
+  /** Sent as Authorization: Bearer; null sends none. */
+  token: string | null = null;
+  /** The admin's user guid: what brokers receive as the originating identity. */
+  userGuid = '';
 
   private constructor(
     readonly dataDir: string,
@@ -37,6 +51,9 @@ export class Harness {
   static async start(options: Partial<ControllerOptions> = {}): Promise<Harness> {
     const harness = new Harness(mkdtempSync(join(tmpdir(), 'osbkit-controller-')), options);
     await harness.open();
+    harness.token = await harness.login(ADMIN.username, ADMIN.password);
+    const me = (await harness.get(`/v3/users?usernames=${ADMIN.username}`)).body as { resources: Body[] };
+    harness.userGuid = String(me.resources[0]?.guid);
     return harness;
   }
 
@@ -49,6 +66,7 @@ export class Harness {
       brokerTimeoutMs: 3000,
       orphanMitigationRetryMs: 50,
       pollIntervalMs: 50,
+      bootstrapAdmin: ADMIN,
       ...this.options,
     });
     await this.controller.start();
@@ -70,25 +88,83 @@ export class Harness {
     return this.logLines.join('');
   }
 
-  private as<T extends request.Test>(test: T): T {
-    return this.user === null ? test : (test.set('X-Osbkit-User', this.user) as T);
+  /** The header value the harness sends, for tests that build requests themselves. */
+  authorization(): string {
+    return `Bearer ${this.token ?? ''}`;
+  }
+
+  client(token: string | null): ApiClient {
+    const as = <T extends request.Test>(test: T): T => (token === null ? test : (test.set('Authorization', `Bearer ${token}`) as T));
+    const app = () => request(this.controller.app);
+    return {
+      get: (path) => as(app().get(path)),
+      post: (path, body) => {
+        const test = as(app().post(path));
+        return body === undefined ? test : test.send(body as object);
+      },
+      patch: (path, body) => as(app().patch(path)).send(body as object),
+      delete: (path) => as(app().delete(path)),
+    };
   }
 
   get(path: string): Promise<Response> {
-    return this.as(request(this.controller.app).get(path));
+    return this.client(this.token).get(path);
   }
 
   post(path: string, body?: unknown): Promise<Response> {
-    const test = this.as(request(this.controller.app).post(path));
-    return body === undefined ? test : test.send(body as object);
+    return this.client(this.token).post(path, body);
   }
 
   patch(path: string, body: unknown): Promise<Response> {
-    return this.as(request(this.controller.app).patch(path)).send(body as object);
+    return this.client(this.token).patch(path, body);
   }
 
   delete(path: string): Promise<Response> {
-    return this.as(request(this.controller.app).delete(path));
+    return this.client(this.token).delete(path);
+  }
+
+  /** A token from the password grant; fails the test when the grant is refused. */
+  async login(username: string, password: string): Promise<string> {
+    const res = await request(this.controller.app).post('/oauth/token').type('form').send({ grant_type: 'password', username, password });
+    if (res.status !== 200) throw new Error(`login ${username}: ${res.status} ${JSON.stringify(res.body)}`);
+    return String(res.body.access_token);
+  }
+
+  // --- users, spaces and roles (as the admin) ---------------------------------------------
+
+  async createUser(username: string, password: string, extra: Body = {}): Promise<string> {
+    const res = await this.post('/v3/users', { username, password, ...extra });
+    if (res.status !== 201) throw new Error(`create user ${username}: ${res.status} ${JSON.stringify(res.body)}`);
+    return String(res.body.guid);
+  }
+
+  async createSpace(name: string): Promise<string> {
+    const organization = ((await this.get('/v3/organizations')).body.resources as Body[])[0]!;
+    const res = await this.post('/v3/spaces', { name, relationships: { organization: { data: { guid: organization.guid } } } });
+    if (res.status !== 201) throw new Error(`create space ${name}: ${res.status} ${JSON.stringify(res.body)}`);
+    return String(res.body.guid);
+  }
+
+  /** Makes the user a member of the space's organization and a developer of the space. */
+  async makeSpaceDeveloper(userGuid: string, spaceGuid: string): Promise<void> {
+    const space = (await this.get(`/v3/spaces/${spaceGuid}`)).body as { relationships: { organization: { data: { guid: string } } } };
+    const organizationGuid = space.relationships.organization.data.guid;
+    const member = await this.get(`/v3/roles?types=organization_user&user_guids=${userGuid}&organization_guids=${organizationGuid}`);
+    if ((member.body.resources as Body[]).length === 0) {
+      const res = await this.post('/v3/roles', { type: 'organization_user', relationships: { user: { data: { guid: userGuid } }, organization: { data: { guid: organizationGuid } } } });
+      if (res.status !== 201) throw new Error(`organization_user: ${res.status} ${JSON.stringify(res.body)}`);
+    }
+    const res = await this.post('/v3/roles', { type: 'space_developer', relationships: { user: { data: { guid: userGuid } }, space: { data: { guid: spaceGuid } } } });
+    if (res.status !== 201) throw new Error(`space_developer: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+
+  /** A new user who develops in `spaceGuid`, logged in: their client and guid. */
+  async spaceDeveloper(username: string, spaceGuid: string): Promise<{ client: ApiClient; guid: string; token: string }> {
+    const password = `${username}-Pa55word`;
+    const guid = await this.createUser(username, password);
+    await this.makeSpaceDeveloper(guid, spaceGuid);
+    const token = await this.login(username, password);
+    return { client: this.client(token), guid, token };
   }
 
   async waitForJob(location: string | undefined, timeoutMs = 20_000): Promise<JobBody> {
