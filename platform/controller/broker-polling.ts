@@ -1,15 +1,13 @@
-import type { LastOperationAnswer } from '../../sdk/client';
+import { brokerText, type LastOperationAnswer } from '../../sdk/client';
 import type { InstanceScope } from './context';
 import type { JobContext } from './jobs';
 import type { PollRequest } from './osb-calls';
 
 /**
  * What polling an instance or a binding operation has in common: which operation and plan
- * the broker is asked about, and how much of its text a last_operation keeps.
+ * the broker is asked about, and what of its text a last_operation keeps (cleaned and short,
+ * see brokerText: whatever answers may not be a broker).
  */
-
-/** As much of the broker's description as a last_operation shows. */
-const MAX_DESCRIPTION = 1000;
 
 /**
  * Polls about the plan the scope has on record (for an update, the plan before it, as the
@@ -30,14 +28,14 @@ export function pollRequest(scope: InstanceScope, brokerOperation: string | unde
 export function progressRecorder(show: (description: string) => void): (answer: LastOperationAnswer) => void {
   let shown: string | undefined;
   return (answer) => {
-    const said = answer.body.description;
-    if (answer.body.state !== 'in progress' || typeof said !== 'string' || said === shown) return;
+    const said = brokerText(answer.body.description);
+    if (answer.body.state !== 'in progress' || said === undefined || said === shown) return;
     shown = said;
-    show(said.slice(0, MAX_DESCRIPTION));
+    show(said);
   };
 }
 
 /** The description a finished operation keeps: the broker's last text, or none. */
 export function finalDescription(last: LastOperationAnswer): string {
-  return typeof last.body.description === 'string' ? last.body.description.slice(0, MAX_DESCRIPTION) : '';
+  return brokerText(last.body.description) ?? '';
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Catalog, CatalogError, type ServicePlan } from '../../sdk/catalog/catalog';
+import { brokerText } from '../../sdk/client';
 import type { ControllerContext } from './context';
 import { JobFailure, apiErrors } from './errors';
 import type { JobContext } from './jobs';
@@ -8,9 +9,9 @@ import type { BrokerCredentials, JobRecord, OfferingDocument, ServiceBrokerRecor
 import { timestamp } from './store';
 
 /**
- * Registering, updating and removing brokers. Registration and update fetch the catalog,
- * validate it with the SDK (every problem at once), add Cloud Controller's own checks, and
- * only then change anything.
+ * Registering, updating and removing brokers. Registration and update refuse a URL outside
+ * the allow-list at once, then fetch the catalog, validate it with the SDK (every problem at
+ * once), add Cloud Controller's own checks, and only then change anything.
  */
 
 export interface BrokerConnection {
@@ -35,7 +36,7 @@ export async function fetchCheckedCatalog(context: ControllerContext, brokerGuid
   try {
     catalog = Catalog.from(document);
   } catch (error) {
-    if (error instanceof CatalogError) throw JobFailure.of(apiErrors.catalogInvalid(error.problems));
+    if (error instanceof CatalogError) throw JobFailure.of(apiErrors.catalogInvalid(quotable(error.problems)));
     throw error;
   }
 
@@ -65,8 +66,8 @@ export async function fetchCheckedCatalog(context: ControllerContext, brokerGuid
       incompatible.push(`Service ${offering.name} is declared to be a route service but support for route services is disabled.`);
     }
   }
-  if (conflicts.length > 0) throw JobFailure.of(apiErrors.catalogInvalid(conflicts));
-  if (incompatible.length > 0) throw JobFailure.of(apiErrors.catalogIncompatible(incompatible));
+  if (conflicts.length > 0) throw JobFailure.of(apiErrors.catalogInvalid(quotable(conflicts)));
+  if (incompatible.length > 0) throw JobFailure.of(apiErrors.catalogIncompatible(quotable(incompatible)));
 
   return catalog.allOfferings().map((offering) => {
     // Dashboard clients need a UAA this platform does not have; their secrets are not kept.
@@ -75,7 +76,21 @@ export async function fetchCheckedCatalog(context: ControllerContext, brokerGuid
   });
 }
 
+/** The most catalog problems a job lists. */
+const MAX_LISTED_PROBLEMS = 50;
+
+/**
+ * Catalog problems quote the catalog's ids and names, which are the broker's text: each is
+ * cleaned and cut short, and a catalog with thousands of problems lists the first few.
+ */
+function quotable(problems: string[]): string[] {
+  const shown = problems.slice(0, MAX_LISTED_PROBLEMS).map((problem) => brokerText(problem, 300) ?? '');
+  if (problems.length > MAX_LISTED_PROBLEMS) shown.push(`... and ${problems.length - MAX_LISTED_PROBLEMS} more`);
+  return shown;
+}
+
 export function registerBroker(context: ControllerContext, input: { name: string; url: string; credentials: BrokerCredentials }, userId: string): JobRecord {
+  context.osb.checkUrl(input.url);
   const now = timestamp();
   const broker: ServiceBrokerRecord = {
     guid: randomUUID(),
@@ -122,6 +137,7 @@ export function updateBroker(
   changes: { name?: string; url?: string; credentials?: BrokerCredentials },
   userId: string,
 ): JobRecord {
+  if (changes.url !== undefined) context.osb.checkUrl(changes.url);
   const { credentials, ...visible } = changes;
   return context.jobs.enqueue(
     {

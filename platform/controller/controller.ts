@@ -3,14 +3,18 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
+import { DEFAULT_ANSWER_LIMIT_BYTES, DEFAULT_CATALOG_LIMIT_BYTES } from '../../sdk/client';
+import { DEFAULT_JSON_DEPTH_LIMIT } from '../../sdk/json';
 import { AccessTokens } from './access-tokens';
 import { syncStartedApps } from './app-lifecycle';
+import { BrokerUrlAllowList } from './broker-url-allow-list';
 import { authenticate } from './authentication';
 import type { CellApi } from './cell-api';
 import type { ControllerContext } from './context';
 import { apiErrors } from './errors';
 import { errorHandler, requestLogger } from './http';
 import { JobRunner } from './jobs';
+import { jsonDepthGuard } from './json-depth';
 import { OrphanMitigator } from './orphan-mitigation';
 import { OsbCalls } from './osb-calls';
 import { finishMitigatedDelete, resumeJobs } from './resume';
@@ -57,6 +61,14 @@ export interface ControllerOptions {
   pollIntervalMs?: number;
   /** How often started apps are checked against the cell and desired again when it lost them. */
   appSyncIntervalMs?: number;
+  /** The broker URLs the controller may call: host[:port] globs or http(s) URL prefixes (see README). Default: any. */
+  brokerUrlAllowList?: string[];
+  /** The most bytes of a broker's catalog read (default 10 MiB). */
+  brokerCatalogLimitBytes?: number;
+  /** The most bytes of any other broker answer read (default 1 MiB). */
+  brokerAnswerLimitBytes?: number;
+  /** The deepest nesting of objects and arrays accepted in API request bodies and broker answers (default 64). */
+  jsonDepthLimit?: number;
   /** How long an access token from POST /oauth/token works (UAA's default: 12 hours). */
   tokenValiditySeconds?: number;
   /** An admin made (or given this password and admin rights) on every start. */
@@ -84,6 +96,8 @@ const BODY_LIMIT = '1mb';
 
 export function createController(options: ControllerOptions): Controller {
   const { logger } = options;
+  const allowList = BrokerUrlAllowList.from(options.brokerUrlAllowList);
+  const jsonDepthLimit = options.jsonDepthLimit ?? DEFAULT_JSON_DEPTH_LIMIT;
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const secrets = SecretBox.openOrCreate(options.dataDir, logger);
   const store = new ControllerStore(options.dataDir, secrets);
@@ -93,6 +107,10 @@ export function createController(options: ControllerOptions): Controller {
     pollIntervalMs: options.pollIntervalMs ?? 2000,
     maxPollingSeconds: options.maxPollingSeconds ?? 3600,
     acceptsIncomplete: options.acceptsIncomplete ?? true,
+    catalogLimitBytes: options.brokerCatalogLimitBytes ?? DEFAULT_CATALOG_LIMIT_BYTES,
+    answerLimitBytes: options.brokerAnswerLimitBytes ?? DEFAULT_ANSWER_LIMIT_BYTES,
+    jsonDepthLimit,
+    allowList,
   });
   const jobs = new JobRunner(store, logger);
   const mitigator = new OrphanMitigator({
@@ -123,6 +141,7 @@ export function createController(options: ControllerOptions): Controller {
   app.use(oauthRoutes(context));
   app.use(authenticate(context));
   app.use(express.json({ limit: BODY_LIMIT }));
+  app.use(jsonDepthGuard(jsonDepthLimit));
   app.use(serviceBrokerRoutes(context));
   app.use(serviceOfferingRoutes(context));
   app.use(servicePlanRoutes(context));

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
-  OsbMalformedResponseError, OsbPollingTimeoutError, OsbResponseError, OsbTimeoutError, OsbTransportError,
+  OsbMalformedResponseError, OsbPollingTimeoutError, OsbRequestError, OsbResponseError, OsbTimeoutError, OsbTransportError,
 } from '../../sdk/client';
-import { describeBrokerFailure, describeFailedOperation, type OsbCalls } from './osb-calls';
+import { BrokerUrlNotAllowed, describeBrokerFailure, describeFailedOperation, type OsbCalls } from './osb-calls';
 import type { OrphanMitigationRecord } from './records';
 import { timestamp, type ControllerStore } from './store';
 
@@ -32,6 +32,8 @@ export type FailureKind =
   | 'timeout'
   /** The connection was refused or the host not found: the request never arrived. */
   | 'unreachable'
+  /** The controller did not send it: its body cannot be serialised, or the broker URL is not allowed. */
+  | 'not-sent'
   /** The connection broke after it was made: the broker may have acted on the request. */
   | 'connection-lost'
   | 'last-operation-failed'
@@ -45,6 +47,7 @@ export type FailureKind =
 const NEVER_ARRIVED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_INVALID_URL']);
 
 export function classifyBrokerFailure(error: unknown): FailureKind {
+  if (error instanceof OsbRequestError || error instanceof BrokerUrlNotAllowed) return 'not-sent';
   if (error instanceof OsbResponseError) {
     if (error.status >= 200 && error.status < 300) return 'other-2xx';
     if (error.status === 408) return 'status-408';

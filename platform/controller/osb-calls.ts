@@ -1,18 +1,19 @@
 import {
-  OsbClient, OsbMalformedResponseError, OsbPollingTimeoutError, OsbResponseError, OsbTimeoutError, OsbTransportError,
-  type AsyncAnswer, type Identity, type LastOperationAnswer, type PlanRef,
+  OsbClient, OsbMalformedResponseError, OsbPollingTimeoutError, OsbRequestError, OsbResponseError, OsbTimeoutError, OsbTransportError,
+  brokerText, type AsyncAnswer, type Identity, type LastOperationAnswer, type PlanRef,
 } from '../../sdk/client';
 import type { BindRequest, BindResponse, FetchBindingResponse, ProvisionRequest, ProvisionResponse, UpdateRequest, UpdateResponse } from '../../sdk/openapi';
 import type { ServicePlan } from '../../sdk/catalog/catalog';
+import type { BrokerUrlAllowList } from './broker-url-allow-list';
 import { ApiError, apiErrors } from './errors';
 import type { BrokerCredentials, OrganizationRecord, SpaceRecord } from './records';
 import type { ControllerStore } from './store';
 
 /**
  * Every call the controller makes to a broker goes through here, so each one carries the
- * API version, Basic auth, a fresh request identity and the request timeout, and user
- * actions carry the user as originating identity (orphan mitigation and catalog fetches
- * pass none).
+ * API version, Basic auth, a fresh request identity, the request timeout and the answer
+ * limits, goes only to URLs the allow-list allows, and user actions carry the user as
+ * originating identity (orphan mitigation and catalog fetches pass none).
  */
 
 export const PLATFORM = 'cloudfoundry';
@@ -25,6 +26,21 @@ export interface OsbCallSettings {
   maxPollingSeconds: number;
   /** When false, requests go without accepts_incomplete and are repeated with it on 422 AsyncRequired. */
   acceptsIncomplete: boolean;
+  /** The most bytes of a catalog read. */
+  catalogLimitBytes: number;
+  /** The most bytes of any other answer read. */
+  answerLimitBytes: number;
+  /** The deepest nesting accepted in an answer. */
+  jsonDepthLimit: number;
+  /** The URLs brokers may have. */
+  allowList: BrokerUrlAllowList;
+}
+
+/** A broker URL outside the allow-list: nothing is sent to it. */
+export class BrokerUrlNotAllowed extends ApiError {
+  constructor() {
+    super(422, 'CF-UnprocessableEntity', 10008, "The service broker's URL is not allowed by the controller's broker URL allow-list (brokerUrlAllowList); nothing was sent to it.");
+  }
 }
 
 export interface PollRequest {
@@ -72,9 +88,17 @@ export class OsbCalls {
     private readonly settings: OsbCallSettings,
   ) {}
 
+  /** Throws BrokerUrlNotAllowed for a URL outside the allow-list. */
+  checkUrl(url: string): void {
+    if (!this.settings.allowList.allows(url)) throw new BrokerUrlNotAllowed();
+  }
+
   /** A client for a URL and credentials that are not stored yet (registration, broker update). */
   clientFor(url: string, credentials: BrokerCredentials): OsbClient {
-    return new OsbClient({ url, username: credentials.username, password: credentials.password, timeoutMs: this.settings.timeoutMs });
+    // Checked on every call too: a broker registered before the list was set is not called.
+    this.checkUrl(url);
+    const { timeoutMs, catalogLimitBytes, answerLimitBytes, jsonDepthLimit } = this.settings;
+    return new OsbClient({ url, username: credentials.username, password: credentials.password, timeoutMs, catalogLimitBytes, answerLimitBytes, jsonDepthLimit });
   }
 
   /** Credentials are read on every call: a broker update may have changed them. */
@@ -162,27 +186,32 @@ export class OsbCalls {
   }
 }
 
-const MAX_BROKER_TEXT = 1000;
-
-function brokerText(error: OsbResponseError): string {
-  const said = error.description ?? error.code;
-  return said ? `: ${said.slice(0, MAX_BROKER_TEXT)}` : '';
+/** What the broker said about its error: its description, else its error code, cleaned and short. */
+function brokerSaid(error: OsbResponseError): string {
+  const said = error.description ?? brokerText(error.code, 64);
+  return said ? `: ${said}` : '';
 }
 
 /** A broker call that failed, as a CC-style error a job or a last_operation can show. */
 export function describeBrokerFailure(error: unknown, action: string): ApiError {
   if (error instanceof ApiError) return error;
   if (error instanceof OsbResponseError) {
+    if (error.status >= 300 && error.status < 400) {
+      return apiErrors.brokerBadResponse(`The service broker answered the ${action} request with a redirect (status ${error.status}), which the platform does not follow.`);
+    }
     if (error.status >= 200 && error.status < 300) {
       return apiErrors.brokerBadResponse(`The service broker returned an invalid response for the ${action} request: status ${error.status} is not one the API defines.`);
     }
     if (error.status >= 400 && error.status < 500) {
-      return apiErrors.brokerRequestRejected(`The service broker rejected the ${action} request (status ${error.status})${brokerText(error)}`);
+      return apiErrors.brokerRequestRejected(`The service broker rejected the ${action} request (status ${error.status})${brokerSaid(error)}`);
     }
-    return apiErrors.brokerBadResponse(`The service broker returned an error for the ${action} request (status ${error.status})${brokerText(error)}`);
+    return apiErrors.brokerBadResponse(`The service broker returned an error for the ${action} request (status ${error.status})${brokerSaid(error)}`);
   }
   if (error instanceof OsbMalformedResponseError) {
     return apiErrors.brokerBadResponse(`The service broker returned an invalid response for the ${action} request (status ${error.status}): ${error.problem}`);
+  }
+  if (error instanceof OsbRequestError) {
+    return apiErrors.unprocessable(`The ${action} request was not sent to the service broker: ${error.problem}.`);
   }
   if (error instanceof OsbTimeoutError) {
     return apiErrors.brokerTimeout(`The ${action} request to the service broker timed out after ${error.timeoutMs} ms.`);
@@ -198,6 +227,6 @@ export function describeBrokerFailure(error: unknown, action: string): ApiError 
 
 /** A last_operation that ended in `failed`. */
 export function describeFailedOperation(answer: LastOperationAnswer, action: string): ApiError {
-  const said = answer.body.description;
-  return apiErrors.brokerOperationFailed(`The service broker reported that the ${action} failed${said ? `: ${String(said).slice(0, MAX_BROKER_TEXT)}` : '.'}`);
+  const said = brokerText(answer.body.description);
+  return apiErrors.brokerOperationFailed(`The service broker reported that the ${action} failed${said ? `: ${said}` : '.'}`);
 }

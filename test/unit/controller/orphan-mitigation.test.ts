@@ -1,6 +1,7 @@
 import {
-  OsbMalformedResponseError, OsbPollingTimeoutError, OsbResponseError, OsbTimeoutError, OsbTransportError,
+  OsbMalformedResponseError, OsbPollingTimeoutError, OsbRequestError, OsbResponseError, OsbTimeoutError, OsbTransportError,
 } from '../../../sdk/client';
+import { BrokerUrlNotAllowed } from '../../../platform/controller/osb-calls';
 import { classifyBrokerFailure, describeMitigation, needsOrphanMitigation, type BrokerRequestKind, type FailureKind } from '../../../platform/controller/orphan-mitigation';
 import type { OrphanMitigationRecord } from '../../../platform/controller/records';
 
@@ -22,6 +23,8 @@ describe('classifyBrokerFailure', () => {
     ['unknown host', new OsbTransportError('provision', 'ENOTFOUND'), 'unreachable'],
     ['reset', new OsbTransportError('provision', 'ECONNRESET'), 'connection-lost'],
     ['polling limit', new OsbPollingTimeoutError('op', 60), 'polling-timeout'],
+    ['a body that cannot be serialised', new OsbRequestError('provision', 'its body cannot be serialised as JSON'), 'not-sent'],
+    ['a URL outside the allow-list', new BrokerUrlNotAllowed(), 'not-sent'],
     ['a bug', new TypeError('x is undefined'), 'internal-error'],
   ])('%s', (_name, error, kind) => {
     expect(classifyBrokerFailure(error)).toBe(kind);
@@ -55,6 +58,7 @@ describe('needsOrphanMitigation: the table of checklist N.8', () => {
       [request, 'status-408', false] as [BrokerRequestKind, FailureKind, boolean],
       [request, 'status-4xx', false] as [BrokerRequestKind, FailureKind, boolean],
       [request, 'unreachable', false] as [BrokerRequestKind, FailureKind, boolean],
+      [request, 'not-sent', false] as [BrokerRequestKind, FailureKind, boolean],
     ]),
     // 5xx.
     ['provision', 'status-5xx', true],
