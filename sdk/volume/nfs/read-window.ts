@@ -23,7 +23,7 @@ interface Slot {
   result: Promise<{ data: Buffer; eof: boolean }>;
 }
 
-export async function* readWindow(nfs: Nfs3, handle: Buffer, options: ReadWindowOptions): AsyncGenerator<Buffer, void, undefined> {
+export async function* readWindow(nfs: Pick<Nfs3, 'read'>, handle: Buffer, options: ReadWindowOptions): AsyncGenerator<Buffer, void, undefined> {
   const { chunkSize, window } = options;
   const end = options.end ?? Number.POSITIVE_INFINITY;
   let scheduleUpTo = Math.min(end, Math.max(options.sizeHint, (options.start ?? 0) + 1));
@@ -53,7 +53,7 @@ export async function* readWindow(nfs: Nfs3, handle: Buffer, options: ReadWindow
 }
 
 /** One chunk, asking again for the rest when the server returns fewer bytes without reaching end of file. */
-async function readFully(nfs: Nfs3, handle: Buffer, offset: number, count: number): Promise<{ data: Buffer; eof: boolean }> {
+async function readFully(nfs: Pick<Nfs3, 'read'>, handle: Buffer, offset: number, count: number): Promise<{ data: Buffer; eof: boolean }> {
   const first = await nfs.read(handle, offset, count);
   if (first.eof || first.data.length >= count || first.data.length === 0) return { data: first.data, eof: first.eof || first.data.length === 0 };
   const parts = [first.data];

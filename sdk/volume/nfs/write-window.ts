@@ -44,7 +44,7 @@ export class WriteWindow {
   bytesWritten = 0;
 
   constructor(
-    private readonly nfs: Nfs3,
+    private readonly nfs: Pick<Nfs3, 'write' | 'commit'>,
     private readonly handle: Buffer,
     private readonly options: WriteWindowOptions,
   ) {

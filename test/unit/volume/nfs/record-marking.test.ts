@@ -1,0 +1,46 @@
+import { RpcProtocolError } from '../../../../sdk/volume/nfs/errors';
+import { RecordDecoder, recordHeader } from '../../../../sdk/volume/nfs/record-marking';
+
+const fragment = (data: Buffer, last: boolean): Buffer => {
+  const header = Buffer.alloc(4);
+  header.writeUInt32BE(((last ? 0x80000000 : 0) | data.length) >>> 0);
+  return Buffer.concat([header, data]);
+};
+
+describe('record marking (RFC 5531, section 11)', () => {
+  it('marks a single-fragment record as last, with its length in the low 31 bits', () => {
+    expect(recordHeader(0).toString('hex')).toBe('80000000');
+    expect(recordHeader(0x1234).toString('hex')).toBe('80001234');
+    expect(() => recordHeader(2 ** 31)).toThrow(RpcProtocolError);
+  });
+
+  it('cuts records out of a stream however it is chunked', () => {
+    const records = [Buffer.from('first record'), Buffer.alloc(0), Buffer.from('x'.repeat(300))];
+    const stream = Buffer.concat(records.map((r) => fragment(r, true)));
+    for (const chunkSize of [1, 3, 4, 7, 64, stream.length]) {
+      const decoder = new RecordDecoder(1 << 20);
+      const out: Buffer[] = [];
+      for (let i = 0; i < stream.length; i += chunkSize) out.push(...decoder.push(stream.subarray(i, i + chunkSize)));
+      expect(out.map((r) => r.toString())).toEqual(records.map((r) => r.toString()));
+    }
+  });
+
+  it('joins a record sent as several fragments', () => {
+    const stream = Buffer.concat([fragment(Buffer.from('abc'), false), fragment(Buffer.from('def'), false), fragment(Buffer.from('g'), true), fragment(Buffer.from('next'), true)]);
+    const decoder = new RecordDecoder(1 << 20);
+    expect(decoder.push(stream).map((r) => r.toString())).toEqual(['abcdefg', 'next']);
+  });
+
+  it('hands a record that arrived in one chunk on without copying it', () => {
+    const chunk = fragment(Buffer.from('payload'), true);
+    const [record] = new RecordDecoder(1 << 20).push(chunk);
+    expect(record!.buffer).toBe(chunk.buffer);
+  });
+
+  it('refuses a record larger than its limit, even across fragments', () => {
+    expect(() => new RecordDecoder(100).push(recordHeader(101))).toThrow(/exceeds the limit of 100/);
+    const decoder = new RecordDecoder(100);
+    decoder.push(fragment(Buffer.alloc(60), false));
+    expect(() => decoder.push(fragment(Buffer.alloc(60), true))).toThrow(RpcProtocolError);
+  });
+});
