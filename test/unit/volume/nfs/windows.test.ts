@@ -5,7 +5,7 @@ import { WriteWindow } from '../../../../sdk/volume/nfs/write-window';
 
 /** An in-memory file behind READ, WRITE and COMMIT, recording what was asked and how much was outstanding. */
 class FakeFile implements Pick<Nfs3, 'read' | 'write' | 'commit'> {
-  content = Buffer.alloc(0);
+  content: Buffer = Buffer.alloc(0);
   outstanding = 0;
   peak = 0;
   reads: Array<{ offset: number; count: number }> = [];
