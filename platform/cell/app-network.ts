@@ -66,6 +66,11 @@ function shortHash(text: string, length: number): string {
   return createHash('sha256').update(text).digest('hex').slice(0, length);
 }
 
+/** The part of every namespace, link, table and lease name that says which cell made it. */
+export function cellNetworkTag(realDataDir: string): string {
+  return shortHash(realDataDir, 5);
+}
+
 function ipv4ToNumber(address: string): number {
   return address.split('.').reduce((total, octet) => total * 256 + Number(octet), 0);
 }
@@ -181,7 +186,7 @@ export class AppNetworks {
   private warnedAboutForwarding = false;
 
   constructor(private readonly options: AppNetworksOptions) {
-    this.cellTag = shortHash(options.dataDir, 5);
+    this.cellTag = cellNetworkTag(options.dataDir);
     const pool = options.addressPool ?? '10.255.0.0';
     if (!isIPv4(pool) || !pool.endsWith('.0.0')) throw new Error(`addressPool must be an IPv4 /16 written as a.b.0.0, not ${pool}`);
     this.poolBase = ipv4ToNumber(pool);
