@@ -32,7 +32,7 @@ export async function startCellProcess(options: { port: number; dataDir: string;
   onStop(() => running.close());
 }
 
-export async function startControllerProcess(options: { port: number; dataDir: string; cellUrl: string; autoEnableAccess?: boolean }): Promise<void> {
+export async function startControllerProcess(options: { port: number; dataDir: string; cellUrl: string; autoEnableAccess?: boolean; brokerUrlAllowList?: string[] }): Promise<void> {
   const logger = createLogger({ name: 'controller' });
   const running = await startController({
     port: options.port,
@@ -42,6 +42,7 @@ export async function startControllerProcess(options: { port: number; dataDir: s
     // A restarted cell gets its apps back within seconds.
     appSyncIntervalMs: 3000,
     ...(options.autoEnableAccess !== undefined ? { autoEnableAccess: options.autoEnableAccess } : {}),
+    ...(options.brokerUrlAllowList !== undefined ? { brokerUrlAllowList: options.brokerUrlAllowList } : {}),
   });
   logger.info({ url: running.url }, 'controller listening');
   process.send?.({ ready: running.url });

@@ -20,7 +20,8 @@ export function registerPlatformCommands(program: Command): void {
     .option('--port <n>', 'controller port', (v) => Number(v), 9000)
     .option('--isolation <mode>', 'cell isolation: auto, namespaces or none', 'auto')
     .option('--brokers <names>', `comma-separated bundled brokers to run (available: ${BUNDLED_BROKER_NAMES.join(', ')}; default: local, plus mysql when MYSQL_URL is set)`)
-    .action(async (options: { port: number; isolation: string; brokers?: string }) => {
+    .option('--broker-url-allow-list <entries>', `${ALLOW_LIST_HELP}; the bundled brokers' URLs are added (default: any URL)`)
+    .action(async (options: { port: number; isolation: string; brokers?: string; brokerUrlAllowList?: string }) => {
       await up({ ...options, brokers: options.brokers ?? defaultBrokerNames().join(',') });
     });
 
@@ -72,9 +73,21 @@ export function registerPlatformCommands(program: Command): void {
     .option('--port <n>', 'port', (v) => Number(v), 9000)
     .option('--data-dir <dir>', 'where the controller keeps its database')
     .requiredOption('--cell-url <url>', 'the cell to run apps on')
-    .action(async (options: { port: number; dataDir?: string; cellUrl: string }) => {
-      await startControllerProcess({ port: options.port, dataDir: options.dataDir ?? homePath('controller'), cellUrl: options.cellUrl });
+    .option('--broker-url-allow-list <entries>', `${ALLOW_LIST_HELP} (default: any URL)`)
+    .action(async (options: { port: number; dataDir?: string; cellUrl: string; brokerUrlAllowList?: string }) => {
+      await startControllerProcess({
+        port: options.port,
+        dataDir: options.dataDir ?? homePath('controller'),
+        cellUrl: options.cellUrl,
+        ...(options.brokerUrlAllowList !== undefined ? { brokerUrlAllowList: splitList(options.brokerUrlAllowList) } : {}),
+      });
     });
+}
+
+const ALLOW_LIST_HELP = 'comma-separated broker URLs the controller may call: host[:port] (* for a host label) or http(s) URL prefixes';
+
+function splitList(text: string): string[] {
+  return text.split(',').map((entry) => entry.trim()).filter(Boolean);
 }
 
 function freePort(): Promise<number> {
@@ -109,7 +122,7 @@ function brokerCredentials(name: string): BrokerCredentials {
   return credentials;
 }
 
-async function up(options: { port: number; isolation: string; brokers: string }): Promise<void> {
+async function up(options: { port: number; isolation: string; brokers: string; brokerUrlAllowList?: string }): Promise<void> {
   const home = osbkitHome();
   const isolation = parseIsolation(options.isolation);
   const names = options.brokers.split(',').map((n) => n.trim()).filter(Boolean);
@@ -150,7 +163,12 @@ async function up(options: { port: number; isolation: string; brokers: string })
       brokers.push({ name, url, credentials });
       step(`  broker         ${name} at ${url}`);
     }
-    const controllerUrl = await supervisor.start({ name: 'controller', args: ['controller', '--port', String(options.port), '--data-dir', join(home, 'controller'), '--cell-url', cellUrl] });
+    // The bundled brokers run on ports chosen now: an operator's allow-list cannot name them.
+    const allowList = options.brokerUrlAllowList !== undefined ? [...splitList(options.brokerUrlAllowList), ...brokers.map((b) => b.url)] : undefined;
+    const controllerUrl = await supervisor.start({
+      name: 'controller',
+      args: ['controller', '--port', String(options.port), '--data-dir', join(home, 'controller'), '--cell-url', cellUrl, ...(allowList ? ['--broker-url-allow-list', allowList.join(',')] : [])],
+    });
     step(`  controller     ${controllerUrl}`);
 
     const api = new ControllerApi(controllerUrl);
