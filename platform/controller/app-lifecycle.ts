@@ -1,3 +1,4 @@
+import { egressFromBindings } from './binding-egress';
 import { CellError, type CellLrp, type CellVolumeMount } from './cell-api';
 import { bindingScope, type ControllerContext } from './context';
 import { unbind } from './binding-operations';
@@ -87,6 +88,7 @@ export function desiredLrp(context: ControllerContext, app: AppRecord): CellLrp 
     instances: app.instances,
     ...(app.path !== null ? { appDir: app.path } : {}),
     volumeMounts: volumeMountsOf(context, app.guid),
+    egress: egressFromBindings(vcapSources(context, app.guid).map((source) => source.credentials)),
   };
 }
 

@@ -15,6 +15,13 @@ export interface CellVolumeMount {
   mode: 'r' | 'rw';
 }
 
+/** A destination the app may reach; the cell refuses everything else (see binding-egress.ts). */
+export interface CellEgressRule {
+  destination: string;
+  port: number;
+  protocol: 'tcp' | 'udp';
+}
+
 export interface CellLrp {
   name: string;
   command: string;
@@ -22,6 +29,8 @@ export interface CellLrp {
   instances: number;
   appDir?: string;
   volumeMounts: CellVolumeMount[];
+  /** What the app may reach; none when absent. */
+  egress?: CellEgressRule[];
 }
 
 export interface CellInstanceStatus {
