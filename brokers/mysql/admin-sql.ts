@@ -1,4 +1,5 @@
-import { createPool, type Pool, type PoolConnection, type ResultSetHeader, type RowDataPacket } from 'mysql2/promise';
+import { createPool, type Pool, type ResultSetHeader, type RowDataPacket } from 'mysql2/promise';
+import { BoundedPool, type BoundedConnection, type MysqlTimeouts } from './bounded-pool';
 import { toMysqlFailure } from './mysql-errors';
 
 /** How the broker reaches the MySQL server it carves databases from: where it listens, and the account to use. */
@@ -59,24 +60,26 @@ export class AdminSql implements AdminSession {
   private closed = false;
 
   constructor(
-    private readonly pool: Pool,
+    private readonly pool: BoundedPool,
     private readonly listener?: StatementListener,
   ) {}
 
-  static connect(address: MysqlServerAddress, options: { connectTimeoutMs: number; listener?: StatementListener; poolSize?: number }): AdminSql {
-    const pool = createMysqlPool(address, options.connectTimeoutMs, options.poolSize ?? 4);
+  static connect(address: MysqlServerAddress, options: MysqlTimeouts & { listener?: StatementListener; poolSize?: number }): AdminSql {
+    const pool = new BoundedPool(createMysqlPool(address, options.connectTimeoutMs, options.poolSize ?? 4), {
+      connectTimeoutMs: options.connectTimeoutMs,
+      queryTimeoutMs: options.queryTimeoutMs,
+    });
     // DROP USER IF EXISTS tells which accounts were missing only through notes (see dropAccount),
     // so every admin session keeps them on whatever the server's default. Sent once per new
-    // connection, queued ahead of the statement that asked for it; a failure here (a connection
-    // lost at once) shows up again on that statement.
-    pool.pool.on('connection', (connection) => {
+    // connection, queued ahead of the statement that asked for it (whose query timeout covers
+    // both); a failure here (a connection lost at once) shows up again on that statement.
+    pool.onConnection((connection) => {
       connection.query('SET SESSION sql_notes = 1', () => undefined);
     });
     return new AdminSql(pool, options.listener);
   }
 
-  private readonly viaPool: Sender = async (sql, values, prepared) =>
-    (prepared ? await this.pool.execute(sql, values) : await this.pool.query(sql, values))[0];
+  private readonly viaPool: Sender = (sql, values, prepared) => this.pool.send(sql, values, prepared);
 
   rows(kind: StatementKind, sql: string, values: SqlValue[] = [], options: StatementOptions = {}): Promise<Row[]> {
     return this.send(this.viaPool, kind, sql, values, options).then(asRows);
@@ -91,14 +94,13 @@ export class AdminSql implements AdminSession {
    * statements; the connection is destroyed rather than reused if `work` fails.
    */
   async withSession<T>(work: (session: AdminSession) => Promise<T>): Promise<T> {
-    let connection: PoolConnection;
+    let connection: BoundedConnection;
     try {
-      connection = await this.pool.getConnection();
+      connection = await this.pool.acquire();
     } catch (error) {
       throw toMysqlFailure('connect', error, false);
     }
-    const target: Sender = async (sql, values, prepared) =>
-      (prepared ? await connection.execute(sql, values) : await connection.query(sql, values))[0];
+    const target: Sender = (sql, values, prepared) => connection.send(sql, values, prepared);
     const session: AdminSession = {
       rows: (kind, sql, values = [], options = {}) => this.send(target, kind, sql, values, options).then(asRows),
       run: (kind, sql, values = [], options = {}) => this.send(target, kind, sql, values, options).then(asHeader),

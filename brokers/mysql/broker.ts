@@ -22,7 +22,7 @@ import type { AdminSql } from './admin-sql';
 import type { ResolvedMysqlConfig } from './config';
 import { formatCredentials } from './credentials';
 import { createDatabase, databaseExists, dropDatabase, resolveEncoding, type DatabaseEncoding } from './databases';
-import { toBrokerError } from './mysql-errors';
+import { isTimeout, toBrokerError } from './mysql-errors';
 import { MAX_DATABASE_NAME_LENGTH, MAX_USER_NAME_LENGTH, bindingUserName, databaseName, isSafeName } from './naming';
 import { generatePassword } from './password';
 import { PlanConfigurationError, planLimits } from './plans';
@@ -184,7 +184,10 @@ export class MysqlBroker implements ServiceBroker {
           await createAccount(sql, account);
         }
       } catch (error) {
-        await this.undoBind(user, ctx.logger);
+        // After a timeout the server is not answering, and an undo would only wait out another
+        // one before the platform gets its 503. The registry row stays, so the retry of this
+        // bind, an unbind or the instance's deprovision drops whatever the server did make.
+        if (!isTimeout(error)) await this.undoBind(user, ctx.logger);
         throw error;
       }
       ctx.logger.info({ database, user, readOnly }, 'binding user created');

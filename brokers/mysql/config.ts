@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Registry } from 'prom-client';
 import type { MysqlServerAddress, StatementListener } from './admin-sql';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUERY_TIMEOUT_MS } from './bounded-pool';
 
 export type { MysqlServerAddress } from './admin-sql';
 
@@ -37,7 +38,13 @@ export interface MysqlBrokerConfig {
   stateStore?: boolean;
   /** Host parts of each binding account; see README for why localhost is included. */
   userHosts?: string[];
+  /**
+   * How long the admin pool and the state store wait for a connection, a new one's connect
+   * and handshake or a free one of a full pool (default 10 s).
+   */
   connectTimeoutMs?: number;
+  /** How long one statement may go unanswered before the request fails with 503 (default 30 s). */
+  queryTimeoutMs?: number;
   quota?: MysqlQuotaConfig;
   /** Called before every admin statement with its kind (never its text): for metrics and tests. */
   onStatement?: StatementListener;
@@ -52,6 +59,7 @@ export interface ResolvedMysqlConfig {
   stateStore: boolean;
   userHosts: string[];
   connectTimeoutMs: number;
+  queryTimeoutMs: number;
   quota: { intervalMs: number; metricsRegistry: Registry | undefined; lockWaitTimeoutSeconds: number; overrideMb: number | undefined };
   onStatement: StatementListener | undefined;
 }
@@ -97,7 +105,8 @@ export function resolveMysqlConfig(config: MysqlBrokerConfig): ResolvedMysqlConf
     stateDatabase,
     stateStore: config.stateStore ?? true,
     userHosts: [...new Set(userHosts)],
-    connectTimeoutMs: config.connectTimeoutMs ?? 5_000,
+    connectTimeoutMs: checkTimeout(config.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, 'connect timeout'),
+    queryTimeoutMs: checkTimeout(config.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS, 'query timeout'),
     quota: {
       intervalMs,
       metricsRegistry: config.quota?.metricsRegistry,
@@ -140,6 +149,7 @@ export function parseMysqlUrl(text: string): ParsedUrl {
  * The CLI's configuration source. Variables: MYSQL_URL (required), MYSQL_PUBLIC_HOST,
  * MYSQL_PUBLIC_PORT, MYSQL_CA_CERTIFICATE (PEM) or MYSQL_CA_CERTIFICATE_FILE,
  * MYSQL_STATE_DATABASE, MYSQL_STATE_STORE (false keeps SDK state elsewhere),
+ * MYSQL_CONNECT_TIMEOUT_SECONDS, MYSQL_QUERY_TIMEOUT_SECONDS,
  * MYSQL_QUOTA_INTERVAL_SECONDS, MYSQL_QUOTA_OVERRIDE_MB (tests and trials only).
  */
 export function mysqlBrokerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): MysqlBrokerConfig {
@@ -160,6 +170,8 @@ export function mysqlBrokerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): 
   if (env.MYSQL_STATE_STORE !== undefined && env.MYSQL_STATE_STORE !== '') {
     config.stateStore = !/^(false|0|no|off)$/i.test(env.MYSQL_STATE_STORE);
   }
+  if (env.MYSQL_CONNECT_TIMEOUT_SECONDS) config.connectTimeoutMs = secondsToMs(env.MYSQL_CONNECT_TIMEOUT_SECONDS, 'MYSQL_CONNECT_TIMEOUT_SECONDS');
+  if (env.MYSQL_QUERY_TIMEOUT_SECONDS) config.queryTimeoutMs = secondsToMs(env.MYSQL_QUERY_TIMEOUT_SECONDS, 'MYSQL_QUERY_TIMEOUT_SECONDS');
   if (env.MYSQL_QUOTA_INTERVAL_SECONDS) {
     const seconds = Number(env.MYSQL_QUOTA_INTERVAL_SECONDS);
     if (!Number.isFinite(seconds) || seconds <= 0) throw new MysqlConfigError('MYSQL_QUOTA_INTERVAL_SECONDS must be a positive number');
@@ -171,6 +183,24 @@ export function mysqlBrokerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): 
     config.quota = { ...config.quota, overrideMb: megabytes };
   }
   return config;
+}
+
+/** Timers take at most 2^31-1 ms; a larger value would fire at once. */
+const MAX_TIMEOUT_MS = 2_147_483_647;
+
+function checkTimeout(ms: number, what: string): number {
+  if (!Number.isFinite(ms) || ms <= 0 || ms > MAX_TIMEOUT_MS) {
+    throw new MysqlConfigError(`the ${what} must be a positive number of milliseconds, at most ${MAX_TIMEOUT_MS}`);
+  }
+  return ms;
+}
+
+function secondsToMs(text: string, variable: string): number {
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds * 1000 > MAX_TIMEOUT_MS) {
+    throw new MysqlConfigError(`${variable} must be a positive number of seconds, at most ${Math.floor(MAX_TIMEOUT_MS / 1000)}`);
+  }
+  return seconds * 1000;
 }
 
 function checkPort(value: number, what: string): number {

@@ -50,11 +50,17 @@ export function createMysqlBroker(config: MysqlBrokerConfig, logger: Logger): My
   const resolved = resolveMysqlConfig(config);
   const sql = AdminSql.connect(resolved.admin, {
     connectTimeoutMs: resolved.connectTimeoutMs,
+    queryTimeoutMs: resolved.queryTimeoutMs,
     ...(resolved.onStatement ? { listener: resolved.onStatement } : {}),
   });
   const registry = new BrokerRegistry(sql, resolved.stateDatabase);
   const store = resolved.stateStore
-    ? new MysqlStore({ connection: resolved.admin, database: resolved.stateDatabase, connectTimeoutMs: resolved.connectTimeoutMs })
+    ? new MysqlStore({
+        connection: resolved.admin,
+        database: resolved.stateDatabase,
+        connectTimeoutMs: resolved.connectTimeoutMs,
+        queryTimeoutMs: resolved.queryTimeoutMs,
+      })
     : undefined;
   const quotaLogger = logger.child({ component: 'mysql-quota' });
   let enforcer: QuotaEnforcer | undefined;

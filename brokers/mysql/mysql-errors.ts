@@ -1,4 +1,5 @@
 import { errors, isOsbError, type OsbError } from '../../sdk';
+import { MysqlTimeoutError } from './bounded-pool';
 
 /**
  * Driver errors carry the statement text (`sql`), which for CREATE USER holds a password and
@@ -8,6 +9,11 @@ import { errors, isOsbError, type OsbError } from '../../sdk';
  */
 
 export const UNREACHABLE_DESCRIPTION = 'The MySQL server is unreachable; try again later.';
+
+/** What a client is told when `subject` ("The MySQL server") did not answer within its timeout. */
+export function noAnswerDescription(subject: string, limitMs: number): string {
+  return `${subject} did not answer within ${Number((limitMs / 1000).toFixed(3))} s; try again later.`;
+}
 
 /** Codes that mean "the server cannot serve us right now", as opposed to "this statement is wrong". */
 const UNAVAILABLE_CODES = new Set([
@@ -49,6 +55,8 @@ export class MysqlFailure extends Error {
     readonly errno: number | undefined,
     readonly unavailable: boolean,
     detail: string | undefined,
+    /** Set when the server did not answer within this many milliseconds (a connect or query timeout). */
+    readonly timeoutMs?: number,
   ) {
     super(`${statement} failed${code ? ` (${code}${errno ? ` ${errno}` : ''})` : ''}${detail ? `: ${detail}` : ''}`);
     this.name = 'MysqlFailure';
@@ -66,6 +74,11 @@ interface DriverErrorShape {
 /** Turns whatever a driver call threw into a MysqlFailure; `secret` hides the server message. */
 export function toMysqlFailure(statement: string, thrown: unknown, secret: boolean): MysqlFailure {
   if (thrown instanceof MysqlFailure) return thrown;
+  if (thrown instanceof MysqlTimeoutError) {
+    const code = thrown.phase === 'connect' ? 'CONNECT_TIMEOUT' : 'QUERY_TIMEOUT';
+    // The message is the broker's own ("no answer within … ms") and safe even for a secret statement.
+    return new MysqlFailure(statement, code, undefined, true, thrown.message, thrown.limitMs);
+  }
   const shape = (typeof thrown === 'object' && thrown !== null ? thrown : {}) as DriverErrorShape;
   const code = typeof shape.code === 'string' ? shape.code : firstNestedCode(shape.errors);
   const errno = typeof shape.errno === 'number' && shape.errno > 0 ? shape.errno : undefined;
@@ -88,13 +101,19 @@ export function hasErrorCode(thrown: unknown, code: string): boolean {
   return thrown instanceof MysqlFailure && thrown.code === code;
 }
 
+export function isTimeout(thrown: unknown): boolean {
+  return thrown instanceof MysqlFailure && thrown.timeoutMs !== undefined;
+}
+
 /**
- * What a broker method throws to the SDK: its own refusals unchanged, an unreachable server
- * as 503, anything else as a generic 500 whose cause (sanitised) stays in the logs.
+ * What a broker method throws to the SDK: its own refusals unchanged, an unreachable or
+ * unanswering server as 503, anything else as a generic 500 whose cause (sanitised) stays in
+ * the logs.
  */
 export function toBrokerError(thrown: unknown): OsbError | Error {
   if (isOsbError(thrown)) return thrown;
   if (thrown instanceof MysqlFailure) {
+    if (thrown.timeoutMs !== undefined) return errors.unavailable(noAnswerDescription('The MySQL server', thrown.timeoutMs), thrown);
     return thrown.unavailable ? errors.unavailable(UNREACHABLE_DESCRIPTION, thrown) : errors.internal(thrown);
   }
   return thrown instanceof Error ? thrown : new Error(String(thrown));

@@ -1,4 +1,4 @@
-import type { Pool, ResultSetHeader } from 'mysql2/promise';
+import type { ResultSetHeader } from 'mysql2/promise';
 import {
   errors,
   type BindingRecord,
@@ -8,7 +8,8 @@ import {
   type Versioned,
 } from '../../sdk';
 import { createMysqlPool, numberColumn, textColumn, type MysqlServerAddress, type Row, type SqlValue } from './admin-sql';
-import { MysqlFailure, toMysqlFailure } from './mysql-errors';
+import { BoundedPool, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUERY_TIMEOUT_MS } from './bounded-pool';
+import { MysqlFailure, noAnswerDescription, toMysqlFailure } from './mysql-errors';
 import { quoteIdentifier } from './naming';
 
 /**
@@ -21,7 +22,10 @@ export interface MysqlStoreOptions {
   connection: MysqlServerAddress;
   /** Created at init() when missing. */
   database: string;
+  /** How long to wait for a connection, new or free (default 10 s). */
   connectTimeoutMs?: number;
+  /** How long a statement may go unanswered (default 30 s); then the call fails with 503. */
+  queryTimeoutMs?: number;
   poolSize?: number;
 }
 
@@ -36,7 +40,7 @@ const PURGE_INDEX = { instances: 'osb_instances_purge', bindings: 'osb_bindings_
 const UNAVAILABLE = 'The broker state database is unreachable; try again later.';
 
 export class MysqlStore implements StateStore {
-  private readonly pool: Pool;
+  private readonly pool: BoundedPool;
   private readonly database: string;
   private readonly schema: string;
   private readonly instances: string;
@@ -51,7 +55,11 @@ export class MysqlStore implements StateStore {
 
   constructor(options: MysqlStoreOptions) {
     if (!/^[A-Za-z0-9_]{1,64}$/.test(options.database)) throw new Error('the state database name must be 1 to 64 characters from A-Z a-z 0-9 _');
-    this.pool = createMysqlPool(options.connection, options.connectTimeoutMs ?? 5_000, options.poolSize ?? 8);
+    const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    this.pool = new BoundedPool(createMysqlPool(options.connection, connectTimeoutMs, options.poolSize ?? 8), {
+      connectTimeoutMs,
+      queryTimeoutMs: options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
+    });
     this.database = options.database;
     this.schema = quoteIdentifier(options.database);
     this.instances = `${this.schema}.${quoteIdentifier('osb_instances')}`;
@@ -268,12 +276,12 @@ export class MysqlStore implements StateStore {
   private async call(what: string, sql: string, values: SqlValue[]): Promise<unknown> {
     let failure: MysqlFailure;
     try {
-      const [result] = await this.pool.execute(sql, values);
-      return result;
+      return await this.pool.send(sql, values, true);
     } catch (error) {
       failure = toMysqlFailure(`state store: ${what}`, error, true);
     }
     if (failure.code === 'ER_DUP_ENTRY') throw failure;
+    if (failure.timeoutMs !== undefined) throw errors.unavailable(noAnswerDescription('The broker state database', failure.timeoutMs), failure);
     throw failure.unavailable ? errors.unavailable(UNAVAILABLE, failure) : failure;
   }
 }

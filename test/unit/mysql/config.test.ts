@@ -31,6 +31,30 @@ describe('MySQL broker configuration', () => {
     expect(config.quota.intervalMs).toBe(2500);
   });
 
+  it('bounds connecting and every statement: 10 s and 30 s unless MYSQL_CONNECT_TIMEOUT_SECONDS / MYSQL_QUERY_TIMEOUT_SECONDS say otherwise', () => {
+    const defaults = resolveMysqlConfig(mysqlBrokerConfigFromEnv({ MYSQL_URL: 'mysql://root@127.0.0.1' }));
+    expect({ connect: defaults.connectTimeoutMs, query: defaults.queryTimeoutMs }).toEqual({ connect: 10_000, query: 30_000 });
+    const configured = resolveMysqlConfig(
+      mysqlBrokerConfigFromEnv({ MYSQL_URL: 'mysql://root@127.0.0.1', MYSQL_CONNECT_TIMEOUT_SECONDS: '2.5', MYSQL_QUERY_TIMEOUT_SECONDS: '45' }),
+    );
+    expect({ connect: configured.connectTimeoutMs, query: configured.queryTimeoutMs }).toEqual({ connect: 2_500, query: 45_000 });
+    const programmatic = resolveMysqlConfig({ url: 'mysql://root@127.0.0.1', connectTimeoutMs: 750, queryTimeoutMs: 1_500 });
+    expect({ connect: programmatic.connectTimeoutMs, query: programmatic.queryTimeoutMs }).toEqual({ connect: 750, query: 1_500 });
+  });
+
+  it('refuses timeouts that are not positive numbers, naming the setting', () => {
+    for (const value of ['0', '-3', 'soon', '1e10']) {
+      expect(() => mysqlBrokerConfigFromEnv({ MYSQL_URL: 'mysql://root@h', MYSQL_QUERY_TIMEOUT_SECONDS: value })).toThrow(
+        /^MYSQL_QUERY_TIMEOUT_SECONDS must be a positive number of seconds/,
+      );
+      expect(() => mysqlBrokerConfigFromEnv({ MYSQL_URL: 'mysql://root@h', MYSQL_CONNECT_TIMEOUT_SECONDS: value })).toThrow(
+        /^MYSQL_CONNECT_TIMEOUT_SECONDS must be a positive number of seconds/,
+      );
+    }
+    expect(() => resolveMysqlConfig({ url: 'mysql://root@h', queryTimeoutMs: 0 })).toThrow(/query timeout must be a positive number/);
+    expect(() => resolveMysqlConfig({ url: 'mysql://root@h', connectTimeoutMs: Number.NaN })).toThrow(/connect timeout must be a positive number/);
+  });
+
   it('accepts host/port/user/password without a URL', () => {
     const config = resolveMysqlConfig({ host: 'h', user: 'u', password: 'p' });
     expect(config.admin).toEqual({ host: 'h', port: 3306, user: 'u', password: 'p' });
