@@ -236,31 +236,27 @@ export function credentialsOf(body: unknown): BindingCredentials {
 }
 
 /**
- * A TCP relay in front of MySQL that a test can take down (a closed port: new connections are
- * refused, open ones are cut) and bring back on the same port.
+ * How a TcpRelay treats traffic: `forward` relays both ways; `black-hole` is a server that
+ * stopped answering (a paused process, a dropped route): new connections are accepted and held
+ * but never reach MySQL, and nothing is relayed on open ones, which stay open; `drop-replies`
+ * delivers what clients send but swallows every answer, so a statement runs on the server
+ * while its client never hears back.
+ */
+export type RelayMode = 'forward' | 'black-hole' | 'drop-replies';
+
+/**
+ * A TCP relay in front of MySQL, on an ephemeral port of 127.0.0.1, that a test can take down
+ * (a closed port: new connections are refused, open ones are cut), bring back on the same
+ * port, or switch between the modes above at any moment, open connections included.
  */
 export class TcpRelay {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   port = 0;
+  mode: RelayMode = 'forward';
 
   async start(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = new Socket();
-      this.sockets.add(client).add(upstream);
-      const forget = (): void => {
-        this.sockets.delete(client);
-        this.sockets.delete(upstream);
-        client.destroy();
-        upstream.destroy();
-      };
-      client.on('error', forget).on('close', forget);
-      upstream.on('error', forget).on('close', forget);
-      upstream.connect(MYSQL_PORT, MYSQL_HOST, () => {
-        client.pipe(upstream);
-        upstream.pipe(client);
-      });
-    });
+    const server = createServer((client) => this.accept(client));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.port, '127.0.0.1', () => resolve());
@@ -268,6 +264,38 @@ export class TcpRelay {
     const address = server.address();
     if (address && typeof address === 'object') this.port = address.port;
     this.server = server;
+  }
+
+  private accept(client: Socket): void {
+    this.sockets.add(client);
+    if (this.mode === 'black-hole') {
+      // Held, never answered, never connected upstream: the client sees no handshake.
+      client.on('error', () => client.destroy()).on('close', () => this.sockets.delete(client));
+      client.resume();
+      return;
+    }
+    const upstream = new Socket();
+    this.sockets.add(upstream);
+    const forget = (): void => {
+      this.sockets.delete(client);
+      this.sockets.delete(upstream);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', forget).on('close', forget);
+    // A server that stopped answering does not close anything either.
+    const upstreamGone = (): void => {
+      if (this.mode === 'forward') forget();
+      else this.sockets.delete(upstream);
+    };
+    upstream.on('error', upstreamGone).on('close', upstreamGone);
+    client.on('data', (chunk: Buffer) => {
+      if (this.mode !== 'black-hole') upstream.write(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      if (this.mode === 'forward') client.write(chunk);
+    });
+    upstream.connect(MYSQL_PORT, MYSQL_HOST);
   }
 
   /** The port stays reserved in `port`, but nothing listens on it any more. */
