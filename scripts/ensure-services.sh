@@ -4,9 +4,14 @@
 # Any missing piece is a hard failure: integration tests are never skipped silently.
 set -euo pipefail
 
-APT_PACKAGES=(tini mariadb-server mariadb-client util-linux nfs-ganesha nfs-ganesha-vfs rpcbind nfs-common libnfs-utils)
+APT_PACKAGES=(nftables iproute2 procps gcc libc6-dev mariadb-server mariadb-client util-linux nfs-ganesha nfs-ganesha-vfs rpcbind nfs-common libnfs-utils)
 missing=()
-command -v tini >/dev/null 2>&1 || missing+=(tini)
+# The cell's isolation: nft and ip for each app's network namespace, sysctl, and a C compiler for
+# its helper (platform/cell/native), built by `npm run build`.
+command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || missing+=(nftables)
+command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || missing+=(iproute2)
+command -v sysctl >/dev/null 2>&1 || [ -x /usr/sbin/sysctl ] || missing+=(procps)
+command -v cc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
 command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
 command -v mariadb >/dev/null 2>&1 || missing+=(mariadb-client)
 command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
@@ -40,7 +45,7 @@ if ! mysql_ping; then
   for _ in $(seq 1 100); do mysql_ping && break; sleep 0.2; done
   mysql_ping || { echo "ensure-services: MariaDB is not reachable at $MYSQL_HOST:$MYSQL_PORT" >&2; exit 1; }
 fi
-echo "ensure-services: tini $(command -v tini), MariaDB at $MYSQL_HOST:$MYSQL_PORT"
+echo "ensure-services: nft $(command -v nft || echo /usr/sbin/nft), MariaDB at $MYSQL_HOST:$MYSQL_PORT"
 
 # One shared NFS-Ganesha (NFSv3 on 127.0.0.1:2049, MOUNT 20048) for every run; the script is
 # idempotent and writes the export's whereabouts to $OSBKIT_NFS_STATE_DIR/server.json.
