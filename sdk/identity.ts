@@ -1,4 +1,4 @@
-import { isPlainObject } from './json';
+import { DEFAULT_JSON_DEPTH_LIMIT, exceedsJsonDepth, isPlainObject } from './json';
 
 /**
  * X-Broker-API-Originating-Identity: `<platform> <base64 JSON>`, parsed into a value whose
@@ -26,6 +26,10 @@ export function parseOriginatingIdentity(header: string): IdentityParseResult {
     return { ok: false, problem: 'the value does not decode to JSON' };
   }
   if (!isPlainObject(value)) return { ok: false, problem: 'the value must decode to a JSON object' };
+  // The value reaches the broker's code, which may serialise or log it recursively.
+  if (exceedsJsonDepth(value, DEFAULT_JSON_DEPTH_LIMIT)) {
+    return { ok: false, problem: `the value nests objects and arrays more than ${DEFAULT_JSON_DEPTH_LIMIT} levels deep, which is the limit` };
+  }
 
   if (platform === 'cloudfoundry') {
     if (typeof value.user_id !== 'string' || value.user_id === '') {

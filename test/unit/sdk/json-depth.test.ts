@@ -89,6 +89,17 @@ describe('request bodies nested too deep', () => {
     expect(update.body.description).toContain(`${DEFAULT_JSON_DEPTH_LIMIT} levels`);
   });
 
+  test('an originating identity nested deeper than the limit is refused with 400 too', async () => {
+    const { osb, broker } = startBroker();
+    const identity = `{"user_id":"alice","deep":${'['.repeat(5_000)}${']'.repeat(5_000)}}`;
+    const res = await osb
+      .put(paths.instance(instance), provisionBody())
+      .set('X-Broker-API-Originating-Identity', `cloudfoundry ${Buffer.from(identity).toString('base64')}`);
+    expect(res.status).toBe(400);
+    expect(res.body.description).toContain(`${DEFAULT_JSON_DEPTH_LIMIT} levels`);
+    expect(broker.calls).toEqual([]);
+  });
+
   test('the limit is configurable', async () => {
     // The body, its context and the context's `x`: three levels.
     const body = provisionBody({ context: { platform: 'cloudfoundry', x: { y: 1 } } });
