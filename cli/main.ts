@@ -6,6 +6,7 @@ import { registerBrokerCommands } from './commands/brokers';
 import { registerMarketplaceCommands } from './commands/marketplace';
 import { registerServiceCommands } from './commands/services';
 import { registerMysqlCommands } from './commands/mysql';
+import { registerNfsCommands } from './commands/nfs';
 import { registerPlatformCommands } from './commands/platform';
 import type { GlobalOptions } from './commands/shared';
 
@@ -28,6 +29,7 @@ registerBrokerRunCommand(program);
 
 registerPlatformCommands(program);
 registerMysqlCommands(program);
+registerNfsCommands(program, globals);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof CommanderError) process.exit(error.exitCode);
