@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
-import { connectNfs, isNfsError, Nfs3Status, type NfsClient, type NfsDirEntry, type NfsStats } from '../../sdk/volume/nfs';
+import { connectNfs, isNfsError, Nfs3Status, type NfsClient, type NfsDirEntry, type NfsStats } from '../../sdk/volume';
 import { ok, printJson } from '../output';
 import type { GlobalOptions } from './shared';
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { connectNfs, type NfsClient, type NfsConnectOptions } from '../../sdk/volume/nfs';
+import { connectNfs, type NfsClient, type NfsConnectOptions } from '../../sdk/volume';
 
 /**
  * The shared NFS-Ganesha that scripts/nfs/start-ganesha.sh runs (scripts/ensure-services.sh
