@@ -3,7 +3,7 @@ import { createServer, Socket, type Server } from 'node:net';
 import mysql, { type Connection, type RowDataPacket } from 'mysql2/promise';
 import pino, { type Logger } from 'pino';
 import request, { type Test } from 'supertest';
-import { createBroker, readCatalogFile, type BrokerApp, type JsonObject, type StateStore } from '../../../sdk';
+import { createBroker, readCatalogFile, type BrokerApp, type CreateBrokerOptions, type JsonObject, type StateStore } from '../../../sdk';
 import { createMysqlBroker, mysqlCatalogPath, type MysqlBrokerConfig, type MysqlBrokerHandle } from '../../../brokers/mysql';
 
 /**
@@ -103,7 +103,16 @@ export class MysqlTestRun {
     return `${this.prefix}-${label}`;
   }
 
-  startBroker(options: { config?: Partial<MysqlBrokerConfig>; store?: StateStore | 'mysql'; logger?: Logger; catalog?: JsonObject } = {}): TestBroker {
+  startBroker(
+    options: {
+      config?: Partial<MysqlBrokerConfig>;
+      store?: StateStore | 'mysql';
+      logger?: Logger;
+      catalog?: JsonObject;
+      /** Overrides of the engine settings below (a short lease and scan, say). */
+      engine?: CreateBrokerOptions['engine'];
+    } = {},
+  ): TestBroker {
     const logger = options.logger ?? silentLogger();
     const config: MysqlBrokerConfig = { url: adminUrl(), stateDatabase: this.stateDatabase, ...options.config };
     if (config.stateDatabase && config.stateDatabase !== this.stateDatabase) this.extraStateDatabases.add(config.stateDatabase);
@@ -115,7 +124,7 @@ export class MysqlTestRun {
       ...(store ? { store } : {}),
       auth: AUTH,
       logger,
-      engine: { stepIntervalMs: 20, scanIntervalMs: 60_000 },
+      engine: { stepIntervalMs: 20, scanIntervalMs: 60_000, ...options.engine },
     });
     const broker = { app, handle, osb: new Osb(app) };
     this.brokers.push(broker);

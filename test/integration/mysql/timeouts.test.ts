@@ -1,5 +1,6 @@
 import { MemoryStore, isOsbError } from '../../../sdk';
 import { MysqlStore, bindingUserName, databaseName, type StatementKind } from '../../../brokers/mysql';
+import { waitFor } from '../../support/process';
 import { instance } from '../../support/store-records';
 import { MYSQL_HOST, MYSQL_PASSWORD, MYSQL_USER, MysqlTestRun, TcpRelay, adminUrl, capturingLogger, connectAs, credentialsOf, type TestBroker } from './support';
 
@@ -147,6 +148,24 @@ describe('the admin connections, when the server stops answering', () => {
     expect(await run.databaseExists(database)).toBe(false);
   });
 
+  it('a DROP DATABASE that ran but whose answer was lost: 503, and the retried deprovision finds it gone (410) and clears the registry', async () => {
+    const instanceId = run.id('lostdrop');
+    const database = databaseName(instanceId);
+    expect((await broker.osb.provision(instanceId)).status).toBe(201);
+    dropRepliesFrom = 'DROP DATABASE';
+    const lost = await answered(broker.osb.deprovision(instanceId), 'deprovision');
+    expect(lost.status).toBe(503);
+    expect(lost.body).toEqual({ error: 'ServiceUnavailable', description: QUERY_DESCRIPTION });
+    expect(await run.databaseExists(database)).toBe(false);
+    expect(await registryRows('mysql_broker_databases', 'database_name', database)).toBe(1);
+
+    relay.mode = 'forward';
+    const retried = await answered(broker.osb.deprovision(instanceId), 'retried deprovision');
+    expect({ status: retried.status, body: retried.body }).toEqual({ status: 410, body: {} });
+    expect(await registryRows('mysql_broker_databases', 'database_name', database)).toBe(0);
+    expect((await broker.osb.get(`/v2/service_instances/${instanceId}`)).status).toBe(404);
+  });
+
   it('a CREATE USER that ran but whose answer was lost: 503, and the retried bind replaces the user', async () => {
     const instanceId = run.id('lostu');
     const bindingId = run.id('lub');
@@ -218,6 +237,56 @@ describe('the MySQL state store, when the server stops answering', () => {
       expect((await broker.osb.deprovision(id)).status).toBe(200);
     }
     expect((await broker.osb.deprovision(warm)).status).toBe(200);
+  });
+
+  it('a hang that begins in the middle of a provision: 503, and the same provision then finishes without loss', async () => {
+    let blackHoleFrom: StatementKind | undefined;
+    const resumable = run.startBroker({
+      store: 'mysql',
+      config: {
+        url: adminUrl(relay.port),
+        ...TIMEOUTS,
+        onStatement: (kind) => {
+          if (kind !== blackHoleFrom) return;
+          blackHoleFrom = undefined;
+          relay.mode = 'black-hole';
+        },
+      },
+      // A claim that lapses in a second and a scan that finds it soon after.
+      engine: { leaseMs: 1_000, scanIntervalMs: 300 },
+    });
+    const warm = run.id('midwarm');
+    const instanceId = run.id('midway');
+    expect((await resumable.osb.provision(warm)).status).toBe(201);
+
+    // The SDK has recorded the provision and the broker its registry row when the server stops
+    // answering: the broker's CREATE DATABASE times out, and so does recording that outcome.
+    blackHoleFrom = 'CREATE DATABASE';
+    const failed = await answered(resumable.osb.provision(instanceId), 'provision');
+    expect(failed.status).toBe(503);
+    expect([STORE_QUERY_DESCRIPTION, STORE_CONNECT_DESCRIPTION]).toContain((failed.body as { description?: string }).description);
+
+    // The platform retries. The operation is still claimed: 422 until the claim lapses and
+    // the scan resumes it, then the retry finds it done.
+    relay.mode = 'forward';
+    const interim: number[] = [];
+    const final = await waitFor(
+      async () => {
+        const answer = await answered(resumable.osb.provision(instanceId), 'retried provision');
+        if (answer.status === 200 || answer.status === 201) return answer;
+        interim.push(answer.status);
+        return undefined;
+      },
+      'the retried provision to succeed',
+      ANSWER_BOUND_MS,
+    );
+    expect(final.status).toBe(200);
+    expect(interim.filter((status) => status !== 422)).toEqual([]);
+    expect(await run.databaseExists(databaseName(instanceId))).toBe(true);
+    expect(await registryRows('mysql_broker_databases', 'database_name', databaseName(instanceId))).toBe(1);
+    expect((await resumable.osb.deprovision(instanceId)).status).toBe(200);
+    expect((await resumable.osb.deprovision(warm)).status).toBe(200);
+    expect(await run.databaseExists(databaseName(instanceId))).toBe(false);
   });
 
   it('a store with one connection: calls after a timeout still answer, and it works again once the server does', async () => {
