@@ -166,7 +166,7 @@ describe('the admin connections, when the server stops answering', () => {
     expect((await broker.osb.get(`/v2/service_instances/${instanceId}`)).status).toBe(404);
   });
 
-  it('a CREATE USER that ran but whose answer was lost: 503, and the retried bind replaces the user', async () => {
+  it('a CREATE USER, then a DROP USER, that ran but whose answers were lost: 503, and the retried bind replaces the user, the retried unbind finds it gone', async () => {
     const instanceId = run.id('lostu');
     const bindingId = run.id('lub');
     const user = bindingUserName(instanceId, bindingId);
@@ -187,7 +187,17 @@ describe('the admin connections, when the server stops answering', () => {
     await tenant.end();
     expect(await run.accountsOf(user)).toEqual(['%', 'localhost']);
     expect(await registryRows('mysql_broker_users', 'user_name', user)).toBe(1);
-    expect((await broker.osb.unbind(instanceId, bindingId)).status).toBe(200);
+
+    // An unbind whose DROP USER ran but whose answer was lost: the retry finds the user gone.
+    dropRepliesFrom = 'DROP USER';
+    const unbound = await answered(broker.osb.unbind(instanceId, bindingId), 'unbind');
+    expect(unbound.status).toBe(503);
+    expect(unbound.body).toEqual({ error: 'ServiceUnavailable', description: QUERY_DESCRIPTION });
+    expect(await run.accountsOf(user)).toEqual([]);
+    relay.mode = 'forward';
+    const retried = await answered(broker.osb.unbind(instanceId, bindingId), 'retried unbind');
+    expect({ status: retried.status, body: retried.body }).toEqual({ status: 410, body: {} });
+    expect(await registryRows('mysql_broker_users', 'user_name', user)).toBe(0);
     expect((await broker.osb.deprovision(instanceId)).status).toBe(200);
     // The CREATE USER failure was logged without its statement or any password.
     expect(logs.text()).toMatch(/CREATE USER failed \(QUERY_TIMEOUT\)/);
