@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { readNfsServerFile, type NfsServerFile } from '../../bench/nfs/server-file';
 import { connectNfs, type NfsClient, type NfsConnectOptions } from '../../sdk/volume';
 
 /**
@@ -10,28 +10,11 @@ import { connectNfs, type NfsClient, type NfsConnectOptions } from '../../sdk/vo
  * named uniquely for the run, and removes only that.
  */
 
-export interface NfsTestServer {
-  host: string;
-  /** The exported server path. */
-  export: string;
-  nfsPort: number;
-  mountPort: number;
-}
+export type NfsTestServer = NfsServerFile;
 
-export const NFS_SERVER_FILE = process.env.OSBKIT_NFS_SERVER_FILE ?? join(process.env.OSBKIT_NFS_STATE_DIR ?? '/var/lib/osbkit-nfs', 'server.json');
-
+/** The shared server; a missing server file fails the test with the command that starts it. */
 export function nfsTestServer(): NfsTestServer {
-  if (!existsSync(NFS_SERVER_FILE)) {
-    throw new Error(`no NFS test server: ${NFS_SERVER_FILE} is missing; run "bash scripts/ensure-services.sh" (as root) or set OSBKIT_NFS_SERVER_FILE`);
-  }
-  const parsed: unknown = JSON.parse(readFileSync(NFS_SERVER_FILE, 'utf8'));
-  if (typeof parsed !== 'object' || parsed === null) throw new Error(`${NFS_SERVER_FILE} does not hold a JSON object`);
-  const server = parsed as Record<string, unknown>;
-  const { host, export: exportPath, nfsPort, mountPort } = server;
-  if (typeof host !== 'string' || typeof exportPath !== 'string' || typeof nfsPort !== 'number' || typeof mountPort !== 'number') {
-    throw new Error(`${NFS_SERVER_FILE} lacks host, export, nfsPort or mountPort`);
-  }
-  return { host, export: exportPath, nfsPort, mountPort };
+  return readNfsServerFile();
 }
 
 /** A directory of this run under the shared export, made through NFS as root. */

@@ -1,0 +1,236 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { release, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
+import { connectNfs, type NfsClient, type NfsConnectOptions } from '../sdk/volume';
+import { writeDocsSection } from './docs-section';
+import { readNfsServerFile, type NfsServerFile } from './nfs/server-file';
+
+/**
+ * npm run bench:nfs — the SDK's NFSv3 client against libnfs's nfs-cp on the same export of the
+ * shared NFS-Ganesha, in the same run:
+ *
+ * - sequential write and read of one BENCH_NFS_MB file (64 MB): our client streams a local
+ *   file into createWriteStream (UNSTABLE WRITEs, a window outstanding, COMMIT at the end) and
+ *   createReadStream into a local file; nfs-cp does the same copies. Each side's time covers
+ *   the whole copy: connect, mount, data, unmount (nfs-cp's also its process start, a few ms);
+ * - metadata: create, stat and remove of BENCH_NFS_FILES (1,000) files by path, one at a time
+ *   and BENCH_NFS_CONCURRENCY (32) at a time.
+ *
+ * Rounds interleave the sides, turning their order each round, and every copy is checked byte
+ * for byte outside the timing. The figures go to docs/benchmarks.md under "## NFS client".
+ * Options (env): BENCH_ROUNDS (3), BENCH_NFS_MB (64), BENCH_NFS_FILES (1000),
+ * BENCH_NFS_CONCURRENCY (32), BENCH_NFS_WINDOW (client default), BENCH_DOCS ("-" to skip writing).
+ */
+
+const ROUNDS = positiveInteger('BENCH_ROUNDS', 3);
+const MEGABYTES = positiveInteger('BENCH_NFS_MB', 64);
+const FILES = positiveInteger('BENCH_NFS_FILES', 1000);
+const CONCURRENCY = positiveInteger('BENCH_NFS_CONCURRENCY', 32);
+const WINDOW = process.env.BENCH_NFS_WINDOW ? positiveInteger('BENCH_NFS_WINDOW', 8) : undefined;
+const TARGET_RATIO = 0.8;
+const DOCS = process.env.BENCH_DOCS ?? join(__dirname, '..', '..', 'docs', 'benchmarks.md');
+const HEADING = '## NFS client';
+const COMMAND = 'npm run bench:nfs';
+
+const run$ = promisify(execFile);
+
+/**
+ * The hook for the FUSE-mount figure. The volume driver work (platform/drivers) sets this to
+ * a side that mounts the export at a local path; the bench then copies the same file through
+ * that mount with plain file streams, in the same rounds. Until then the row reads "not measured".
+ */
+export interface MountedPathSide {
+  name: string;
+  mount(url: string): Promise<{ path: string; unmount(): Promise<void> }>;
+}
+export const fuseMountSide: MountedPathSide | undefined = undefined;
+
+type Direction = 'write' | 'read';
+interface Side {
+  name: string;
+  copy(direction: Direction, local: string, remote: string): Promise<void>;
+}
+
+function positiveInteger(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+async function timed(work: () => Promise<void>): Promise<number> {
+  const start = process.hrtime.bigint();
+  await work();
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+async function main(): Promise<void> {
+  const server = readNfsServerFile();
+  const runDir = `/osbkit-bench-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const urlOf = (path: string): string => `nfs://${server.host}${server.export}${runDir}/${path}?version=3&uid=0&gid=0`;
+  const connectOptions: NfsConnectOptions = { uid: 0, gid: 0, ...(WINDOW !== undefined && { readWindow: WINDOW, writeWindow: WINDOW }) };
+  const scratch = mkdtempSync(join(tmpdir(), 'osbkit-bench-nfs-'));
+  const admin = await connectNfs(`nfs://${server.host}${server.export}?version=3`, connectOptions);
+  try {
+    await admin.mkdir(runDir);
+    const source = join(scratch, 'source.bin');
+    writeFileSync(source, randomBytes(MEGABYTES * 1024 * 1024));
+    const expected = readFileSync(source);
+
+    const ours: Side = {
+      name: 'osbkit client',
+      copy: async (direction, local, remote) => {
+        const client = await connectNfs(urlOf(remote), connectOptions);
+        try {
+          if (direction === 'write') await pipeline(createReadStream(local, { highWaterMark: 1024 * 1024 }), client.createWriteStream(client.urlPath));
+          else await pipeline(client.createReadStream(client.urlPath), createWriteStream(local));
+        } finally {
+          await client.close();
+        }
+      },
+    };
+    const libnfs: Side = {
+      name: 'libnfs nfs-cp',
+      copy: async (direction, local, remote) => {
+        if (direction === 'write') await run$('nfs-cp', [local, urlOf(remote)]);
+        else await run$('nfs-cp', [urlOf(remote), local]);
+      },
+    };
+    const sides = [ours, libnfs];
+    const fuse = fuseMountSide;
+    if (fuse) sides.push(mountedSide(fuse, `nfs://${server.host}${server.export}${runDir}?version=3&uid=0&gid=0`));
+
+    const ms: Record<string, Record<Direction, number[]>> = Object.fromEntries(sides.map((s) => [s.name, { write: [], read: [] }]));
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 === 0 ? sides : [...sides].reverse();
+      for (const side of order) {
+        const remote = `${side.name.replace(/\W+/g, '-')}-${round}.bin`;
+        const back = join(scratch, `${remote}.back`);
+        ms[side.name]!.write.push(await timed(() => side.copy('write', source, remote)));
+        ms[side.name]!.read.push(await timed(() => side.copy('read', back, remote)));
+        if (!readFileSync(back).equals(expected)) throw new Error(`${side.name}: round ${round} read back different bytes`);
+        if (!(await admin.readFile(`${runDir}/${remote}`)).equals(expected)) throw new Error(`${side.name}: round ${round} wrote different bytes`);
+        rmSync(back);
+        await admin.rm(`${runDir}/${remote}`);
+      }
+      process.stderr.write(`round ${round + 1}/${ROUNDS} done\n`);
+    }
+
+    const metadata = await measureMetadata(admin, runDir);
+    const body = report(server, sides.map((s) => s.name), ms, metadata, admin);
+    process.stdout.write(`${body}\n`);
+    if (DOCS !== '-') writeDocsSection(DOCS, HEADING, body);
+  } finally {
+    await admin.rm(runDir, { recursive: true, force: true }).catch(() => undefined);
+    await admin.close();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** A side that copies through a mount point with plain file streams (the FUSE hook). */
+function mountedSide(side: MountedPathSide, exportUrl: string): Side {
+  return {
+    name: side.name,
+    copy: async (direction, local, remote) => {
+      const mounted = await side.mount(exportUrl);
+      try {
+        const path = join(mounted.path, remote);
+        if (direction === 'write') await pipeline(createReadStream(local), createWriteStream(path));
+        else await pipeline(createReadStream(path), createWriteStream(local));
+      } finally {
+        await mounted.unmount();
+      }
+    },
+  };
+}
+
+interface MetadataFigures {
+  mode: string;
+  create: number;
+  stat: number;
+  remove: number;
+}
+
+/** Operations per second for create, stat and remove of FILES files by path, one at a time and CONCURRENCY at a time. */
+async function measureMetadata(client: NfsClient, runDir: string): Promise<MetadataFigures[]> {
+  const figures: MetadataFigures[] = [];
+  for (const [mode, parallel] of [
+    ['one at a time', 1],
+    [`${CONCURRENCY} at a time`, CONCURRENCY],
+  ] as const) {
+    const dir = `${runDir}/meta-${parallel}`;
+    await client.mkdir(dir);
+    const paths = Array.from({ length: FILES }, (_, i) => `${dir}/f-${i}`);
+    const each = async (work: (path: string) => Promise<unknown>): Promise<number> => {
+      let next = 0;
+      const ms = await timed(async () => {
+        await Promise.all(
+          Array.from({ length: parallel }, async () => {
+            while (next < paths.length) await work(paths[next++]!);
+          }),
+        );
+      });
+      return (FILES / ms) * 1000;
+    };
+    const create = await each((path) => client.writeFile(path, '', { exclusive: true }));
+    const stat = await each((path) => client.stat(path));
+    const remove = await each((path) => client.rm(path));
+    if ((await client.readdir(dir)).length !== 0) throw new Error(`${dir} is not empty after removing every file`);
+    await client.rmdir(dir);
+    figures.push({ mode, create, stat, remove });
+  }
+  return figures;
+}
+
+function report(server: NfsServerFile, names: string[], ms: Record<string, Record<Direction, number[]>>, metadata: MetadataFigures[], client: NfsClient): string {
+  const mbPerS = (millis: number): number => MEGABYTES / (millis / 1000);
+  const ganesha = execFileSync('dpkg-query', ['-W', '-f=${Version}', 'nfs-ganesha'], { encoding: 'utf8' }).trim();
+  const libnfsVersion = execFileSync('dpkg-query', ['-W', '-f=${Version}', 'libnfs-utils'], { encoding: 'utf8' }).trim();
+  const rows = names.map((name) => {
+    const w = median(ms[name]!.write);
+    const r = median(ms[name]!.read);
+    return `| ${name} | ${mbPerS(w).toFixed(0)} | ${w.toFixed(0)} | ${mbPerS(r).toFixed(0)} | ${r.toFixed(0)} |`;
+  });
+  const ratio = (direction: Direction): number => median(ms['libnfs nfs-cp']![direction]) / median(ms['osbkit client']![direction]);
+  const verdict = (direction: Direction): string => `${ratio(direction).toFixed(2)}× (target ≥ ${TARGET_RATIO}×: **${ratio(direction) >= TARGET_RATIO ? 'met' : 'missed'}**)`;
+  const perRound = (name: string, direction: Direction): string => ms[name]![direction].map((m) => mbPerS(m).toFixed(0)).join(' / ');
+  return [
+    `Command: \`${COMMAND}\` — ${ROUNDS} interleaved rounds; each round every side writes a ${MEGABYTES} MB file of random bytes from a local file and reads it back into one, checked byte for byte outside the timing.`,
+    `Machine: nproc ${execFileSync('nproc', { encoding: 'utf8' }).trim()}, kernel ${release()}, node ${process.version}; nfs-ganesha ${ganesha} (VFS FSAL) on ${server.host}:${server.nfsPort}, libnfs-utils ${libnfsVersion}; run on ${new Date().toISOString().slice(0, 10)}.`,
+    `Our client: READ/WRITE size ${client.readChunkSize / 1024} KiB / ${client.writeChunkSize / 1024} KiB (the server prefers ${client.fsInfo.rtpref / 1024 / 1024} MiB; capped at maxTransferSize), ${WINDOW ?? 8} outstanding, UNSTABLE WRITEs with a COMMIT at the end. Times cover connect, mount, the data and unmount; nfs-cp's also cover its process start.`,
+    '',
+    '### Sequential throughput (medians)',
+    '',
+    '| side | write MB/s | write ms | read MB/s | read ms |',
+    '|---|---:|---:|---:|---:|',
+    ...rows,
+    ...(fuseMountSide ? [] : ['| FUSE mount (hook `fuseMountSide` in bench/nfs.ts, set by the volume driver work) | not measured | – | not measured | – |']),
+    '',
+    `- **Write, osbkit / libnfs: ${verdict('write')}**; per round (MB/s) ours ${perRound('osbkit client', 'write')}, libnfs ${perRound('libnfs nfs-cp', 'write')}.`,
+    `- **Read, osbkit / libnfs: ${verdict('read')}**; per round (MB/s) ours ${perRound('osbkit client', 'read')}, libnfs ${perRound('libnfs nfs-cp', 'read')}.`,
+    '',
+    `### Metadata (${FILES} files by path, operations per second)`,
+    '',
+    '| mode | create | stat | remove |',
+    '|---|---:|---:|---:|',
+    ...metadata.map((m) => `| ${m.mode} | ${m.create.toFixed(0)} | ${m.stat.toFixed(0)} | ${m.remove.toFixed(0)} |`),
+    '',
+    `Each operation takes a path and walks it from the export's root with LOOKUP (symlink-safe), so a create is LOOKUPs of the directories plus CREATE GUARDED, a stat is LOOKUPs only (LOOKUP returns the attributes) and a remove is LOOKUPs plus REMOVE. libnfs-utils has no tool that runs many metadata operations in one process, so there is no libnfs column.`,
+  ].join('\n');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench:nfs failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
