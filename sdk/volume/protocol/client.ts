@@ -1,4 +1,5 @@
 import { request, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { DEFAULT_JSON_DEPTH_LIMIT, exceedsJsonDepth } from '../../json';
 import { DriverAddressError, parseDriverAddress, type DriverEndpoint } from './address';
 import { decodeSafeError, VolumeDriverError } from './errors';
 import {
@@ -114,6 +115,9 @@ export class VolumeDriverClient {
       parsed = JSON.parse(raw.text);
     } catch {
       throw this.failure(`answered ${path} with ${raw.status === 200 ? 'a body that is not JSON' : `HTTP ${raw.status}`}`);
+    }
+    if (exceedsJsonDepth(parsed, DEFAULT_JSON_DEPTH_LIMIT)) {
+      throw this.failure(`answered ${path} with JSON nested more than ${DEFAULT_JSON_DEPTH_LIMIT} levels deep, which is the limit`);
     }
     const { reply, err } = this.decode(path, () => decodeReplyEnvelope(parsed));
     if (err !== '') {

@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import { silentVolumeLogger, type VolumeLogger } from '../logger';
 import { formatDriverEndpoint, parseDriverAddress, type DriverEndpoint } from './address';
 import { encodeSafeError, safeDescriptionOf } from './errors';
+import { DEFAULT_JSON_DEPTH_LIMIT, exceedsJsonDepth } from '../../json';
 import { readBodyWithLimit } from './read-body';
 import {
   PLUGIN_ACTIVATE_PATH,
@@ -138,14 +139,20 @@ function errText(thrown: unknown): string {
   return 'internal volume driver error';
 }
 
-function parseBody(text: string): { ok: true; body: unknown } | { ok: false } {
+function parseBody(text: string): { ok: true; body: unknown } | { ok: false; reason: string } {
   // Activate, List and Capabilities are sent without a body.
   if (text.trim() === '') return { ok: true, body: {} };
+  let body: unknown;
   try {
-    return { ok: true, body: JSON.parse(text) as unknown };
+    body = JSON.parse(text) as unknown;
   } catch {
-    return { ok: false };
+    return { ok: false, reason: 'malformed JSON request body' };
   }
+  // Opts reach the driver's state file through the recursive JSON.stringify; a deep one must stop here.
+  if (exceedsJsonDepth(body, DEFAULT_JSON_DEPTH_LIMIT)) {
+    return { ok: false, reason: `request body nests objects and arrays more than ${DEFAULT_JSON_DEPTH_LIMIT} levels deep, which is the limit` };
+  }
+  return { ok: true, body };
 }
 
 /** A node:http request handler that serves `driver` over the plugin protocol. */
@@ -182,7 +189,7 @@ export function createVolumeDriverHandler(
     }
     const parsed = parseBody(read.text);
     if (!parsed.ok) {
-      send(response, 200, { Err: 'malformed JSON request body' });
+      send(response, 200, { Err: parsed.reason });
       return;
     }
 

@@ -134,6 +134,14 @@ describe('the server side of the protocol', () => {
     expect(JSON.parse((await raw('/VolumeDriver.Capabilities', '')).body)).toEqual({ Capabilities: { Scope: 'global' }, Err: '' });
   });
 
+  it('answers a body nested past the depth limit with Err naming the limit, and calls nothing', async () => {
+    const deep = `{"Name":"v","Opts":{"x":${'['.repeat(300)}${']'.repeat(300)}}}`;
+    const reply = await raw('/VolumeDriver.Create', deep);
+    expect(reply.status).toBe(200);
+    expect(JSON.parse(reply.body)).toEqual({ Err: 'request body nests objects and arrays more than 64 levels deep, which is the limit' });
+    expect(driver.calls).toEqual([]);
+  });
+
   it('answers malformed JSON with Err and status 200', async () => {
     expect(await raw('/VolumeDriver.Create', '{"Name":')).toEqual({ status: 200, body: '{"Err":"malformed JSON request body"}' });
     expect(driver.calls).toEqual([]);
@@ -259,6 +267,11 @@ describe('the client side of the protocol', () => {
       res.end(body);
     });
     await expect(new VolumeDriverClient({ address }).activate()).rejects.toThrow(message);
+  });
+
+  it('refuses a reply nested past the depth limit', async () => {
+    const address = await serveFake((_req, res) => res.end(`{"Err":"","Extra":${'['.repeat(10_000)}${']'.repeat(10_000)}}`));
+    await expect(new VolumeDriverClient({ address }).activate()).rejects.toThrow(/nested more than 64 levels deep/);
   });
 
   it('stops reading a reply that is far too large', async () => {
