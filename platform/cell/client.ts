@@ -1,3 +1,4 @@
+import { apiSecretHeader } from './api-secret';
 import { LineSplitter } from './line-splitter';
 import type { AppStatus, CellHealth, DesiredLrp, LogLine } from './types';
 import { parseAppStatus, parseErrorBody, parseHealth, parseLogLine, parseLogLines, UnexpectedResponseError } from './wire';
@@ -18,6 +19,8 @@ export class CellApiError extends Error {
 }
 
 export interface CellClientOptions {
+  /** The cell's API secret, sent with every request. */
+  apiSecret: string;
   /** Per request; stopping an app waits for its grace period, so the default is generous (60 s). */
   timeoutMs?: number;
 }
@@ -33,10 +36,12 @@ export interface FollowLogsOptions {
 export class CellClient {
   private readonly baseUrl: string;
   private readonly timeoutMs: number;
+  private readonly authorization: string;
 
-  constructor(baseUrl: string, options: CellClientOptions = {}) {
+  constructor(baseUrl: string, options: CellClientOptions) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.authorization = apiSecretHeader(options.apiSecret);
   }
 
   async health(): Promise<CellHealth> {
@@ -73,7 +78,7 @@ export class CellClient {
     const recent = options.recent ?? true;
     let response: Response;
     try {
-      response = await fetch(`${this.baseUrl}${this.appPath(appGuid)}/logs?follow=true&recent=${recent}`, { signal: options.signal });
+      response = await fetch(`${this.baseUrl}${this.appPath(appGuid)}/logs?follow=true&recent=${recent}`, { signal: options.signal, headers: { authorization: this.authorization } });
     } catch (error) {
       if (options.signal.aborted) return;
       throw error;
@@ -98,10 +103,11 @@ export class CellClient {
   }
 
   private send(method: string, path: string, body?: unknown): Promise<Response> {
-    const init: RequestInit = { method, signal: AbortSignal.timeout(this.timeoutMs) };
+    const headers: Record<string, string> = { authorization: this.authorization };
+    const init: RequestInit = { method, signal: AbortSignal.timeout(this.timeoutMs), headers };
     if (body !== undefined) {
       init.body = JSON.stringify(body);
-      init.headers = { 'content-type': 'application/json' };
+      headers['content-type'] = 'application/json';
     }
     return fetch(`${this.baseUrl}${path}`, init);
   }

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { validApiSecret } from './api-secret';
 import { Cell, type CellOptions } from './cell';
 import { describeError } from './logger';
 import { createCellApp } from './server';
@@ -7,8 +8,10 @@ import { createCellApp } from './server';
 export interface StartCellOptions extends CellOptions {
   /** 0 picks a free port. */
   port: number;
-  /** Loopback only (default 127.0.0.1): the API has no authentication. */
+  /** Loopback only (default 127.0.0.1). */
   host?: string;
+  /** What every API request must carry as `Authorization: Bearer`; see api-secret.ts. */
+  apiSecret: string;
 }
 
 export interface RunningCell {
@@ -40,9 +43,11 @@ function closeServer(server: Server): Promise<void> {
 export async function startCell(options: StartCellOptions): Promise<RunningCell> {
   const host = options.host ?? '127.0.0.1';
   if (!LOOPBACK_HOSTS.has(host)) throw new Error(`the cell API binds loopback addresses only, not ${host}`);
+  // Checked before the purge runs, so a misconfigured cell changes nothing.
+  validApiSecret(options.apiSecret);
   const cell = new Cell(options);
   await cell.start();
-  const server = createServer(createCellApp(cell, options.logger));
+  const server = createServer(createCellApp(cell, options.logger, { apiSecret: options.apiSecret }));
   let address: AddressInfo;
   try {
     address = await listen(server, options.port, host);

@@ -1,4 +1,5 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { matchesApiSecret, validApiSecret } from './api-secret';
 import type { Cell } from './cell';
 import { describeError, type CellLogger } from './logger';
 import type { CellErrorBody } from './types';
@@ -6,6 +7,11 @@ import { InvalidFieldError, isValidAppGuid, parseDesiredLrp } from './validation
 
 /** The part of a Cell the HTTP API drives. */
 export type CellApi = Pick<Cell, 'desire' | 'stop' | 'status' | 'logs' | 'health'>;
+
+export interface CellAppOptions {
+  /** Every request must carry `Authorization: Bearer <apiSecret>`; see api-secret.ts. */
+  apiSecret: string;
+}
 
 /** An error that is safe to show the client as it is. */
 class ApiError extends Error {
@@ -72,13 +78,27 @@ function streamLogs(cell: CellApi, guid: string, recent: boolean, request: Reque
   request.on('close', () => subscription.close());
 }
 
+const BEARER = /^Bearer +(\S+) *$/i;
+
 /**
  * The cell's JSON API for the controller. Handlers read as straight lines: parse, call the cell,
- * answer; every error goes through one mapping.
+ * answer; every error goes through one mapping. Only a caller holding the API secret gets
+ * past the first middleware, before any body is read.
  */
-export function createCellApp(cell: CellApi, logger: CellLogger): express.Express {
+export function createCellApp(cell: CellApi, logger: CellLogger, options: CellAppOptions): express.Express {
+  const apiSecret = validApiSecret(options.apiSecret);
   const app = express();
   app.disable('x-powered-by');
+  app.use((request, response, next) => {
+    const presented = BEARER.exec(request.headers.authorization ?? '')?.[1];
+    if (presented !== undefined && matchesApiSecret(apiSecret, presented)) {
+      next();
+      return;
+    }
+    logger.warn({ method: request.method, path: request.path, credentials: presented === undefined ? 'none' : 'wrong' }, 'refused a cell API request without the API secret');
+    response.set('WWW-Authenticate', 'Bearer realm="osbkit-cell"');
+    next(new ApiError(401, 'Unauthorized', 'the cell API answers only its controller: send Authorization: Bearer <the cell API secret>'));
+  });
   app.use(express.json({ limit: BODY_LIMIT }));
 
   app.get('/v1/health', (_request, response) => {

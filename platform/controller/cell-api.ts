@@ -64,6 +64,8 @@ export class CellError extends Error {
 
 export interface HttpCellApiOptions {
   url: string;
+  /** The cell's API secret (platform/cell/api-secret.ts): the cell refuses requests without it. */
+  apiSecret: string;
   /** Per request; a stop waits for the app's grace period, so keep it generous. */
   timeoutMs?: number;
 }
@@ -73,7 +75,7 @@ export class HttpCellApi implements CellApi {
   private readonly client: CellClient;
 
   constructor(options: HttpCellApiOptions) {
-    this.client = new CellClient(options.url, options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {});
+    this.client = new CellClient(options.url, { apiSecret: options.apiSecret, ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) });
   }
 
   async desire(appGuid: string, lrp: CellLrp): Promise<void> {

@@ -21,13 +21,16 @@ describe(`cell HTTP API and client (isolation ${isolation})`, () => {
   let running: RunningCell;
   let client: CellClient;
   let drivers: FakeVolumeDrivers;
+  const logger = new CaptureLogger();
+  const apiSecret = randomBytes(32).toString('base64url');
+  const authorization = { authorization: `Bearer ${apiSecret}` };
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'osbkit-cell-api-'));
     chmodSync(root, 0o755);
     drivers = new FakeVolumeDrivers(join(root, 'drivers'), { owner: { uid: DEFAULT_APP_UID, gid: DEFAULT_APP_GID } });
-    running = await startCell({ dataDir: join(root, 'cell'), port: 0, drivers, logger: new CaptureLogger(), isolation, convergeIntervalMs: 200, stopGraceMs: 2_000 });
-    client = new CellClient(running.url);
+    running = await startCell({ dataDir: join(root, 'cell'), port: 0, drivers, logger, isolation, convergeIntervalMs: 200, stopGraceMs: 2_000, apiSecret });
+    client = new CellClient(running.url, { apiSecret });
   });
 
   afterAll(async () => {
@@ -40,7 +43,39 @@ describe(`cell HTTP API and client (isolation ${isolation})`, () => {
   });
 
   it('refuses to bind a non-loopback address', async () => {
-    await expect(startCell({ dataDir: join(root, 'other'), port: 0, host: '0.0.0.0', drivers, logger: new CaptureLogger() })).rejects.toThrow('loopback');
+    await expect(startCell({ dataDir: join(root, 'other'), port: 0, host: '0.0.0.0', drivers, logger: new CaptureLogger(), apiSecret })).rejects.toThrow('loopback');
+  });
+
+  it('refuses to start with a short API secret', async () => {
+    await expect(startCell({ dataDir: join(root, 'short'), port: 0, drivers, logger: new CaptureLogger(), apiSecret: 'too-short' })).rejects.toThrow('at least 32 characters');
+  });
+
+  it('without the API secret, a PUT naming another tenant\'s volume is refused with 401, and nothing is mounted or started', async () => {
+    const victim = 'b7e0c3a1-2222-4333-8444-955566667777';
+    const lrp = {
+      name: 'thief',
+      command: `: ${marker}; cat /data/stolen/secret.txt; while true; do sleep 1; done`,
+      env: {},
+      instances: 1,
+      volumeMounts: [{ driver: 'fakedriver', volumeId: 'another-tenants-volume', mountConfig: {}, containerDir: '/data/stolen', mode: 'rw' }],
+    };
+    const attempts: Array<Record<string, string>> = [{}, { authorization: 'Bearer wrong-secret-of-the-same-length-but-not-it' }, { authorization: `Basic ${Buffer.from(`x:${apiSecret}`).toString('base64')}` }, { authorization: `Bearer ${apiSecret}x` }];
+    for (const headers of attempts) {
+      const response = await fetch(`${running.url}/v1/apps/${victim}`, { method: 'PUT', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(lrp) });
+      expect(response.status).toBe(401);
+      await expect(response.json()).resolves.toMatchObject({ error: 'Unauthorized' });
+      expect(response.headers.get('www-authenticate')).toBe('Bearer realm="osbkit-cell"');
+    }
+    for (const [method, path] of [['GET', '/v1/health'], ['GET', `/v1/apps/${victim}`], ['DELETE', `/v1/apps/${victim}`], ['GET', `/v1/apps/${victim}/logs`]] as const) {
+      expect([method, path, (await fetch(`${running.url}${path}`, { method })).status]).toEqual([method, path, 401]);
+    }
+    expect(drivers.mounts.filter((call) => JSON.stringify(call).includes('another-tenants-volume'))).toEqual([]);
+    expect(drivers.active()).toEqual([]);
+    await expect(client.status(victim)).resolves.toBeUndefined();
+    expect(livePidsMatching(marker)).toEqual([]);
+    expect(logger.messages('warn')).toContain('refused a cell API request without the API secret');
+    expect(JSON.stringify(logger.entries)).not.toContain(apiSecret);
+    expect(JSON.stringify(logger.entries)).not.toContain('wrong-secret-of-the-same-length');
   });
 
   it('reports health', async () => {
@@ -106,10 +141,10 @@ describe(`cell HTTP API and client (isolation ${isolation})`, () => {
   });
 
   it('answers 400 for a body that is not JSON and 404 for an unknown app', async () => {
-    const badJson = await fetch(`${running.url}/v1/apps/x`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{' });
+    const badJson = await fetch(`${running.url}/v1/apps/x`, { method: 'PUT', headers: { 'content-type': 'application/json', ...authorization }, body: '{' });
     expect(badJson.status).toBe(400);
     await expect(badJson.json()).resolves.toMatchObject({ error: 'InvalidJson' });
-    const unknown = await fetch(`${running.url}/v1/apps/never-desired`);
+    const unknown = await fetch(`${running.url}/v1/apps/never-desired`, { headers: authorization });
     expect(unknown.status).toBe(404);
     await expect(unknown.json()).resolves.toMatchObject({ error: 'NotFound' });
     await expect(client.recentLogs('never-desired')).rejects.toMatchObject({ status: 404 });

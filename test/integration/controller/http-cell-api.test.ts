@@ -16,6 +16,8 @@ jest.setTimeout(60_000);
 
 type Body = Record<string, unknown>;
 
+const CELL_SECRET = 'a-cell-api-secret-for-this-test-0123456789';
+
 async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -36,8 +38,8 @@ describe('HttpCellApi with a real cell', () => {
     root = mkdtempSync(join(tmpdir(), 'osbkit-controller-cell-'));
     chmodSync(root, 0o755);
     const drivers = new FakeVolumeDrivers(join(root, 'drivers'), { owner: { uid: DEFAULT_APP_UID, gid: DEFAULT_APP_GID } });
-    cell = await startCell({ dataDir: join(root, 'cell'), port: 0, drivers, logger: new CaptureLogger(), isolation: 'none', convergeIntervalMs: 200, stopGraceMs: 1000 });
-    api = new HttpCellApi({ url: cell.url });
+    cell = await startCell({ dataDir: join(root, 'cell'), port: 0, drivers, logger: new CaptureLogger(), isolation: 'none', convergeIntervalMs: 200, stopGraceMs: 1000, apiSecret: CELL_SECRET });
+    api = new HttpCellApi({ url: cell.url, apiSecret: CELL_SECRET });
   });
 
   afterAll(async () => {
@@ -51,6 +53,16 @@ describe('HttpCellApi with a real cell', () => {
     await expect(api.stop('0b3d8c1e-1111-4222-8333-944455556666')).resolves.toBeUndefined();
   });
 
+  test('a controller without the cell\'s secret is refused: a CellError, and the app is not started', async () => {
+    const stranger = new HttpCellApi({ url: cell.url, apiSecret: 'not-the-cell-api-secret-but-long-enough' });
+    const guid = '0b3d8c1e-2222-4222-8333-944455556666';
+    const error = await stranger.desire(guid, { name: 'x', command: 'sleep 60', env: {}, instances: 1, volumeMounts: [] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CellError);
+    expect((error as CellError).message).toMatch(/the cell answered 401 Unauthorized/);
+    expect((error as CellError).message).not.toContain('not-the-cell-api-secret');
+    await expect(api.status(guid)).resolves.toEqual([]);
+  });
+
   test('an invalid LRP is a CellError naming the problem', async () => {
     const error = await api.desire('0b3d8c1e-1111-4222-8333-944455556666', { name: 'x', command: 'true', env: { 'BAD-NAME': 'v' }, instances: 1, volumeMounts: [] }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CellError);
@@ -59,7 +71,7 @@ describe('HttpCellApi with a real cell', () => {
   });
 
   test('an unreachable cell is a CellError', async () => {
-    const gone = new HttpCellApi({ url: await deadUrl(), timeoutMs: 2000 });
+    const gone = new HttpCellApi({ url: await deadUrl(), timeoutMs: 2000, apiSecret: CELL_SECRET });
     await expect(gone.status('x')).rejects.toThrow(/the cell cannot be reached/);
   });
 
