@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,7 +55,9 @@ async function main(): Promise<void> {
   let upLog = '';
   up.stderr?.on('data', (chunk: Buffer) => (upLog += chunk.toString()));
   await until(() => (upLog.includes('osbkit is up') ? true : undefined), `osbkit up\n${upLog}`);
-  const api = new ControllerApi(`http://127.0.0.1:${port}`);
+  const url = `http://127.0.0.1:${port}`;
+  const grant = await ControllerApi.passwordGrant(url, 'admin', readFileSync(join(home, 'admin-password'), 'utf8').trim());
+  const api = new ControllerApi(url, grant.accessToken);
   const noProgress = (): void => undefined;
 
   const app = join(work, 'app');

@@ -1,7 +1,11 @@
 /**
- * The CLI's client for the controller's Cloud-Controller-like API. It turns CC v3 error
- * bodies into messages that say what to do, and waits for jobs with progress on stderr.
+ * The CLI's client for the controller's Cloud-Controller-like API. It sends the login's
+ * bearer token, turns CC v3 error bodies into messages that say what to do, and waits for
+ * jobs with progress on stderr.
  */
+
+export const NOT_LOGGED_IN = "Not logged in. Use 'osbkit login' to log in.";
+const LOG_IN_AGAIN = "Use 'osbkit login' to log in again.";
 export class ApiError extends Error {
   constructor(message: string, readonly status?: number) {
     super(message);
@@ -26,33 +30,70 @@ export interface JobResult {
   errors?: Array<{ detail?: string; title?: string }>;
 }
 
+export interface Grant {
+  accessToken: string;
+  expiresInSeconds: number;
+}
+
+async function send(baseUrl: string, path: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(`${baseUrl}${path}`, { ...init, signal: AbortSignal.timeout(120_000) });
+  } catch {
+    throw new ApiError(`Cannot reach the osbkit API at ${baseUrl}. Start it with "osbkit up" (or set OSBKIT_API).`);
+  }
+}
+
+async function bodyOf(response: Response): Promise<unknown> {
+  const text = await response.text();
+  if (!text) return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { errors: [{ detail: text.slice(0, 300) }] };
+  }
+}
+
 export class ControllerApi {
+  /** Without a token every request fails with NOT_LOGGED_IN before anything is sent. */
   constructor(
     readonly baseUrl: string,
-    private readonly user = process.env.OSBKIT_USER ?? 'admin',
+    private readonly token: string | undefined,
   ) {}
 
+  /** UAA's password grant (POST /oauth/token). */
+  static async passwordGrant(baseUrl: string, username: string, password: string): Promise<Grant> {
+    const response = await send(baseUrl, '/oauth/token', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: new URLSearchParams({ grant_type: 'password', username, password }).toString(),
+    });
+    const body = (await bodyOf(response)) as { access_token?: unknown; expires_in?: unknown; error_description?: unknown };
+    if (response.status === 401) throw new ApiError('Credentials were rejected, please try again.', 401);
+    if (response.status !== 200 || typeof body.access_token !== 'string' || typeof body.expires_in !== 'number') {
+      const detail = typeof body.error_description === 'string' ? body.error_description : errorText(body, response.status);
+      throw new ApiError(`The API at ${baseUrl} refused the login: ${detail}`, response.status);
+    }
+    return { accessToken: body.access_token, expiresInSeconds: body.expires_in };
+  }
+
+  /** Ends a token on the server (RFC 7009); the server answers the same whether it was live or not. */
+  static async revoke(baseUrl: string, token: string): Promise<void> {
+    await send(baseUrl, '/oauth/revoke', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token }).toString(),
+    });
+  }
+
   async request<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T; location?: string }> {
-    let response: Response;
-    try {
-      response = await fetch(`${this.baseUrl}${path}`, {
-        method,
-        headers: { 'content-type': 'application/json', 'x-osbkit-user': this.user },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        signal: AbortSignal.timeout(120_000),
-      });
-    } catch {
-      throw new ApiError(`Cannot reach the osbkit API at ${this.baseUrl}. Start it with "osbkit up" (or set OSBKIT_API).`);
-    }
-    const text = await response.text();
-    let parsed: unknown = {};
-    if (text) {
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        parsed = { errors: [{ detail: text.slice(0, 300) }] };
-      }
-    }
+    if (this.token === undefined) throw new ApiError(NOT_LOGGED_IN);
+    const response = await send(this.baseUrl, path, {
+      method,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const parsed = await bodyOf(response);
+    if (response.status === 401) throw new ApiError(`${errorText(parsed, response.status)}\n${LOG_IN_AGAIN}`, 401);
     if (response.status >= 400) throw new ApiError(errorText(parsed, response.status), response.status);
     const location = response.headers.get('location') ?? undefined;
     return { status: response.status, body: parsed as T, ...(location ? { location } : {}) };
@@ -66,8 +107,10 @@ export class ControllerApi {
     return (await this.get<ListResult<T>>(path)).resources ?? [];
   }
 
-  async findByName(collection: string, name: string, what: string, hint: string): Promise<Resource> {
-    const found = await this.list(`/v3/${collection}?names=${encodeURIComponent(name)}`);
+  /** `spaceGuid` limits the search to one space, as cf looks apps and services up in the targeted one. */
+  async findByName(collection: string, name: string, what: string, hint: string, spaceGuid?: string): Promise<Resource> {
+    const inSpace = spaceGuid === undefined ? '' : `&space_guids=${encodeURIComponent(spaceGuid)}`;
+    const found = await this.list(`/v3/${collection}?names=${encodeURIComponent(name)}${inSpace}`);
     const match = found.find((r) => r.name === name);
     if (!match) throw new ApiError(`${what} "${name}" not found. ${hint}`);
     return match;

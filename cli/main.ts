@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerAppCommands } from './commands/apps';
+import { registerAuthCommands } from './commands/auth';
 import { registerBindingCommands } from './commands/bindings';
 import { registerBrokerRunCommand } from './commands/broker';
 import { registerBrokerCommands } from './commands/brokers';
@@ -9,6 +10,7 @@ import { registerMysqlCommands } from './commands/mysql';
 import { registerNfsCommands } from './commands/nfs';
 import { registerPlatformCommands } from './commands/platform';
 import type { GlobalOptions } from './commands/shared';
+import { registerUserCommands } from './commands/users';
 
 /** `osbkit`: cf-like verbs against the controller, plus the commands that run the platform. */
 const program = new Command();
@@ -20,6 +22,8 @@ program
   .exitOverride();
 
 const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+registerAuthCommands(program, globals);
+registerUserCommands(program, globals);
 registerBrokerCommands(program, globals);
 registerMarketplaceCommands(program, globals);
 registerServiceCommands(program, globals);

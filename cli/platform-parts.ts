@@ -2,6 +2,10 @@ import { createLogger } from '../sdk';
 import { startCell } from '../platform/cell/main';
 import { RegistryVolumeDrivers } from '../platform/cell/registry-drivers';
 import { HttpCellApi, startController } from '../platform/controller';
+import { ensureSecretFile } from './private-files';
+
+/** The bootstrap admin `osbkit up` creates; its password is in `$OSBKIT_HOME/admin-password`. */
+export const ADMIN_USERNAME = 'admin';
 
 /**
  * The platform's long-running parts as processes: each reports readiness to `osbkit up`
@@ -18,9 +22,10 @@ function onStop(close: () => Promise<void>): void {
   process.once('SIGINT', stop);
 }
 
-export async function startCellProcess(options: { port: number; dataDir: string; driversDir: string; isolation: 'auto' | 'namespaces' | 'none' }): Promise<void> {
+export async function startCellProcess(options: { port: number; dataDir: string; driversDir: string; isolation: 'auto' | 'namespaces' | 'none'; apiSecretFile: string }): Promise<void> {
   const logger = createLogger({ name: 'cell' });
   const running = await startCell({
+    apiSecret: ensureSecretFile(options.apiSecretFile),
     port: options.port,
     dataDir: options.dataDir,
     drivers: new RegistryVolumeDrivers([options.driversDir]),
@@ -32,13 +37,26 @@ export async function startCellProcess(options: { port: number; dataDir: string;
   onStop(() => running.close());
 }
 
-export async function startControllerProcess(options: { port: number; dataDir: string; cellUrl: string; autoEnableAccess?: boolean; brokerUrlAllowList?: string[] }): Promise<void> {
+export interface ControllerProcessOptions {
+  port: number;
+  dataDir: string;
+  cellUrl: string;
+  /** The cell's API secret (made when missing). */
+  cellSecretFile: string;
+  /** The bootstrap admin's password (made when missing). */
+  adminPasswordFile: string;
+  autoEnableAccess?: boolean;
+  brokerUrlAllowList?: string[];
+}
+
+export async function startControllerProcess(options: ControllerProcessOptions): Promise<void> {
   const logger = createLogger({ name: 'controller' });
   const running = await startController({
     port: options.port,
     dataDir: options.dataDir,
     logger,
-    cell: new HttpCellApi({ url: options.cellUrl }),
+    cell: new HttpCellApi({ url: options.cellUrl, apiSecret: ensureSecretFile(options.cellSecretFile) }),
+    bootstrapAdmin: { username: ADMIN_USERNAME, password: ensureSecretFile(options.adminPasswordFile) },
     // A restarted cell gets its apps back within seconds.
     appSyncIntervalMs: 3000,
     ...(options.autoEnableAccess !== undefined ? { autoEnableAccess: options.autoEnableAccess } : {}),

@@ -1,10 +1,11 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { printJson, printTable, progress, ok } from '../output';
-import { api, collectEnv, type GlobalOptions } from './shared';
+import { api, collectEnv, targetSpace, type GlobalOptions } from './shared';
 
+/** Apps are looked up in the targeted space, as cf does. */
 async function appByName(name: string) {
-  return api().findByName('apps', name, 'App', 'See "osbkit apps".');
+  return api().findByName('apps', name, 'App', 'See "osbkit apps".', targetSpace().guid);
 }
 
 export function registerAppCommands(program: Command, globals: () => GlobalOptions): void {
@@ -20,7 +21,8 @@ export function registerAppCommands(program: Command, globals: () => GlobalOptio
     .action(async (name: string, options: { command: string; path?: string; instances: number; env: Record<string, string>; start: boolean }) => {
       const client = api();
       if (!Number.isInteger(options.instances) || options.instances < 1) throw new Error('--instances must be a positive integer.');
-      const existing = (await client.list(`/v3/apps?names=${encodeURIComponent(name)}`)).find((a) => a.name === name);
+      const space = targetSpace();
+      const existing = (await client.list(`/v3/apps?names=${encodeURIComponent(name)}&space_guids=${space.guid}`)).find((a) => a.name === name);
       const body = {
         name,
         command: options.command,
@@ -30,7 +32,7 @@ export function registerAppCommands(program: Command, globals: () => GlobalOptio
       };
       const app = existing
         ? (await client.request<{ guid: string }>('PATCH', `/v3/apps/${existing.guid}`, body)).body
-        : (await client.request<{ guid: string }>('POST', '/v3/apps', body)).body;
+        : (await client.request<{ guid: string }>('POST', '/v3/apps', { ...body, relationships: { space: { data: { guid: space.guid } } } })).body;
       if (options.start) {
         process.stderr.write(`Starting app ${name}`);
         await client.request('POST', `/v3/apps/${app.guid}/actions/${existing ? 'restart' : 'start'}`);
@@ -43,7 +45,7 @@ export function registerAppCommands(program: Command, globals: () => GlobalOptio
     .command('apps')
     .description('List apps')
     .action(async () => {
-      const apps = await api().list('/v3/apps');
+      const apps = await api().list(`/v3/apps?space_guids=${targetSpace().guid}`);
       if (globals().json) return printJson(apps);
       printTable(['name', 'state', 'instances', 'command'], apps.map((a) => [a.name, String(a.state ?? ''), String(a.instances ?? ''), String(a.command ?? '')]));
     });

@@ -4,13 +4,17 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { createLogger } from '../../sdk';
+import { DEFAULT_ORGANIZATION, DEFAULT_SPACE } from '../../platform/controller/store';
 import { startLocalDriver } from '../../platform/drivers/local/main';
 import { ControllerApi } from '../api';
 import { BUNDLED_BROKER_NAMES, defaultBrokerNames } from '../bundled-brokers';
 import { homePath, osbkitHome } from '../home';
+import { logIn } from '../login';
 import { progress, step } from '../output';
+import { ensureSecretFile } from '../private-files';
+import { loadSession, normalizeApi } from '../session';
 import { Supervisor } from '../supervisor';
-import { startCellProcess, startControllerProcess } from '../platform-parts';
+import { ADMIN_USERNAME, startCellProcess, startControllerProcess } from '../platform-parts';
 
 /** `osbkit up` and the parts it runs: the local driver, the cell and the controller. */
 export function registerPlatformCommands(program: Command): void {
@@ -58,12 +62,14 @@ export function registerPlatformCommands(program: Command): void {
     .option('--data-dir <dir>', 'where the cell keeps instances, logs and state')
     .option('--drivers-dir <dir>', 'where volume drivers publish their spec files')
     .option('--isolation <mode>', 'auto, namespaces or none', 'auto')
-    .action(async (options: { port: number; dataDir?: string; driversDir?: string; isolation: string }) => {
+    .option('--api-secret-file <file>', `the secret every API request must carry, mode 0600; made when missing (default: $OSBKIT_HOME/${CELL_SECRET_FILE})`)
+    .action(async (options: { port: number; dataDir?: string; driversDir?: string; isolation: string; apiSecretFile?: string }) => {
       await startCellProcess({
         port: options.port,
         dataDir: options.dataDir ?? homePath('cell'),
         driversDir: options.driversDir ?? homePath('voldrivers'),
         isolation: parseIsolation(options.isolation),
+        apiSecretFile: options.apiSecretFile ?? homePath(CELL_SECRET_FILE),
       });
     });
 
@@ -74,15 +80,23 @@ export function registerPlatformCommands(program: Command): void {
     .option('--data-dir <dir>', 'where the controller keeps its database')
     .requiredOption('--cell-url <url>', 'the cell to run apps on')
     .option('--broker-url-allow-list <entries>', `${ALLOW_LIST_HELP} (default: any URL)`)
-    .action(async (options: { port: number; dataDir?: string; cellUrl: string; brokerUrlAllowList?: string }) => {
+    .option('--cell-secret-file <file>', `the cell's API secret, mode 0600; made when missing (default: $OSBKIT_HOME/${CELL_SECRET_FILE})`)
+    .option('--admin-password-file <file>', `the password of the admin user, mode 0600; made when missing (default: $OSBKIT_HOME/${ADMIN_PASSWORD_FILE})`)
+    .action(async (options: { port: number; dataDir?: string; cellUrl: string; brokerUrlAllowList?: string; cellSecretFile?: string; adminPasswordFile?: string }) => {
       await startControllerProcess({
         port: options.port,
         dataDir: options.dataDir ?? homePath('controller'),
         cellUrl: options.cellUrl,
+        cellSecretFile: options.cellSecretFile ?? homePath(CELL_SECRET_FILE),
+        adminPasswordFile: options.adminPasswordFile ?? homePath(ADMIN_PASSWORD_FILE),
         ...(options.brokerUrlAllowList !== undefined ? { brokerUrlAllowList: splitList(options.brokerUrlAllowList) } : {}),
       });
     });
 }
+
+/** In $OSBKIT_HOME, mode 0600: what the cell and the controller share, and the admin's password. */
+const CELL_SECRET_FILE = 'cell-api-secret';
+const ADMIN_PASSWORD_FILE = 'admin-password';
 
 const ALLOW_LIST_HELP = 'comma-separated broker URLs the controller may call: host[:port] (* for a host label) or http(s) URL prefixes';
 
@@ -143,6 +157,10 @@ async function up(options: { port: number; isolation: string; brokers: string; b
 
   try {
     step(`osbkit home: ${home}`);
+    const cellSecretFile = join(home, CELL_SECRET_FILE);
+    const adminPasswordFile = join(home, ADMIN_PASSWORD_FILE);
+    ensureSecretFile(cellSecretFile);
+    const adminPassword = ensureSecretFile(adminPasswordFile);
     const driversDir = join(home, 'voldrivers');
     const driverAddress = await supervisor.start({
       name: 'localdriver',
@@ -150,7 +168,7 @@ async function up(options: { port: number; isolation: string; brokers: string; b
     });
     step(`  volume driver  localdriver at ${driverAddress}`);
     // Fixed ports chosen now, so a part the supervisor restarts comes back where the others expect it.
-    const cellUrl = await supervisor.start({ name: 'cell', args: ['cell', '--port', String(await freePort()), '--data-dir', join(home, 'cell'), '--drivers-dir', driversDir, '--isolation', isolation] });
+    const cellUrl = await supervisor.start({ name: 'cell', args: ['cell', '--port', String(await freePort()), '--data-dir', join(home, 'cell'), '--drivers-dir', driversDir, '--isolation', isolation, '--api-secret-file', cellSecretFile] });
     step(`  cell           ${cellUrl}`);
     const brokers: Array<{ name: string; url: string; credentials: BrokerCredentials }> = [];
     for (const name of names) {
@@ -167,11 +185,14 @@ async function up(options: { port: number; isolation: string; brokers: string; b
     const allowList = options.brokerUrlAllowList !== undefined ? [...splitList(options.brokerUrlAllowList), ...brokers.map((b) => b.url)] : undefined;
     const controllerUrl = await supervisor.start({
       name: 'controller',
-      args: ['controller', '--port', String(options.port), '--data-dir', join(home, 'controller'), '--cell-url', cellUrl, ...(allowList ? ['--broker-url-allow-list', allowList.join(',')] : [])],
+      args: [
+        'controller', '--port', String(options.port), '--data-dir', join(home, 'controller'), '--cell-url', cellUrl,
+        '--cell-secret-file', cellSecretFile, '--admin-password-file', adminPasswordFile, ...(allowList ? ['--broker-url-allow-list', allowList.join(',')] : [])],
     });
     step(`  controller     ${controllerUrl}`);
 
-    const api = new ControllerApi(controllerUrl);
+    const grant = await ControllerApi.passwordGrant(controllerUrl, ADMIN_USERNAME, adminPassword);
+    const api = new ControllerApi(controllerUrl, grant.accessToken);
     for (const broker of brokers) {
       process.stderr.write(`Registering broker ${broker.name}`);
       const existing = (await api.list(`/v3/service_brokers?names=${encodeURIComponent(broker.name)}`)).find((b) => b.name === broker.name);
@@ -185,13 +206,37 @@ async function up(options: { port: number; isolation: string; brokers: string; b
       process.stderr.write(` OK (${plans.length} plan(s) enabled)\n`);
     }
     void progress;
+    // Done before "osbkit is up", so whoever waits for that line finds the CLI logged in.
+    const login = await logInTheCli(controllerUrl, adminPassword);
     step('');
     step(`osbkit is up. API: ${controllerUrl}`);
     if (options.port !== 9000) step(`Point the CLI at it: export OSBKIT_API=${controllerUrl}`);
+    step(`Admin user: ${ADMIN_USERNAME}, password in ${adminPasswordFile} (mode 0600).`);
+    step(login.kept
+      ? `The CLI stays logged in as ${login.username}.`
+      : `The CLI is logged in as ${ADMIN_USERNAME}; to log in again: osbkit login -u ${ADMIN_USERNAME} --password-file ${adminPasswordFile}`);
     step('Try: osbkit marketplace    (Ctrl-C stops everything)');
     process.send?.({ ready: controllerUrl });
   } catch (error) {
     step(`\nFAILED\n${error instanceof Error ? error.message : String(error)}`);
     await shutdown(1);
   }
+}
+
+/**
+ * Logs the CLI in as the admin, for convenience, unless it already holds a working login
+ * for this API (someone logged in as another user keeps that login).
+ */
+async function logInTheCli(controllerUrl: string, adminPassword: string): Promise<{ kept: boolean; username: string }> {
+  const session = loadSession();
+  if (session && normalizeApi(session.api) === normalizeApi(controllerUrl)) {
+    try {
+      await new ControllerApi(controllerUrl, session.accessToken).get('/v3/spaces?per_page=1');
+      return { kept: true, username: session.username };
+    } catch {
+      // Expired or revoked: log in afresh below.
+    }
+  }
+  await logIn(normalizeApi(controllerUrl), ADMIN_USERNAME, adminPassword, { organization: DEFAULT_ORGANIZATION, space: DEFAULT_SPACE });
+  return { kept: false, username: ADMIN_USERNAME };
 }

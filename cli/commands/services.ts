@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { printJson, printTable, progress, ok } from '../output';
-import { api, parseJsonOption, type GlobalOptions } from './shared';
+import { api, parseJsonOption, targetSpace, type GlobalOptions } from './shared';
 
 interface LastOperation {
   type?: string;
@@ -24,9 +24,7 @@ export function registerServiceCommands(program: Command, globals: () => GlobalO
       const plans = await client.list(`/v3/service_plans?service_offering_names=${encodeURIComponent(offering)}&names=${encodeURIComponent(planName)}`);
       const plan = plans.find((p) => p.name === planName);
       if (!plan) throw new Error(`Plan "${planName}" of offering "${offering}" not found. See "osbkit marketplace -e ${offering}".`);
-      const spaces = await client.list('/v3/spaces');
-      const space = spaces[0];
-      if (!space) throw new Error('The platform has no space to create the instance in.');
+      const space = targetSpace();
       process.stderr.write(`Creating service instance ${name}`);
       const started = await client.request('POST', '/v3/service_instances', {
         type: 'managed',
@@ -44,7 +42,7 @@ export function registerServiceCommands(program: Command, globals: () => GlobalO
     .command('services')
     .description('List service instances')
     .action(async () => {
-      const instances = await api().list('/v3/service_instances');
+      const instances = await api().list(`/v3/service_instances?space_guids=${targetSpace().guid}`);
       if (globals().json) return printJson(instances);
       printTable(['name', 'offering', 'plan', 'last operation'], instances.map((i) => {
         const last = (i.last_operation ?? {}) as LastOperation;
@@ -58,7 +56,7 @@ export function registerServiceCommands(program: Command, globals: () => GlobalO
     .argument('<name>')
     .action(async (name: string) => {
       const client = api();
-      const instance = await client.findByName('service_instances', name, 'Service instance', 'See "osbkit services".');
+      const instance = await client.findByName('service_instances', name, 'Service instance', 'See "osbkit services".', targetSpace().guid);
       const full = await client.get<Record<string, unknown>>(`/v3/service_instances/${instance.guid}`);
       if (globals().json) return printJson(full);
       const last = (full.last_operation ?? {}) as LastOperation;
@@ -78,7 +76,7 @@ export function registerServiceCommands(program: Command, globals: () => GlobalO
     .option('-c, --config <json|file>', 'parameters for the broker')
     .action(async (name: string, options: { plan?: string; config?: string }) => {
       const client = api();
-      const instance = await client.findByName('service_instances', name, 'Service instance', 'See "osbkit services".');
+      const instance = await client.findByName('service_instances', name, 'Service instance', 'See "osbkit services".', targetSpace().guid);
       const parameters = parseJsonOption(options.config);
       const body: Record<string, unknown> = {};
       if (parameters) body.parameters = parameters;
@@ -103,7 +101,7 @@ export function registerServiceCommands(program: Command, globals: () => GlobalO
     .argument('<name>')
     .action(async (name: string) => {
       const client = api();
-      const instance = await client.findByName('service_instances', name, 'Service instance', 'See "osbkit services".');
+      const instance = await client.findByName('service_instances', name, 'Service instance', 'See "osbkit services".', targetSpace().guid);
       process.stderr.write(`Deleting service instance ${name}`);
       const started = await client.request('DELETE', `/v3/service_instances/${instance.guid}`);
       if (started.status === 202) await client.waitForJob(started.location, progress);

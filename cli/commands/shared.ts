@@ -1,10 +1,32 @@
 import { readFileSync, existsSync } from 'node:fs';
-import { ApiError, ControllerApi } from '../api';
+import { ApiError, ControllerApi, NOT_LOGGED_IN } from '../api';
+import { loadSession, normalizeApi, type Session, type Target } from '../session';
 
 export const DEFAULT_API = 'http://127.0.0.1:9000';
 
+/** The API the CLI talks to: OSBKIT_API, else the one it logged in to, else the default. */
+export function apiUrl(session: Session | undefined = loadSession()): string {
+  return normalizeApi(process.env.OSBKIT_API ?? session?.api ?? DEFAULT_API);
+}
+
+/** The login, when it is for the API the CLI talks to: a token never goes to another API. */
+export function currentSession(): Session | undefined {
+  const session = loadSession();
+  return session && normalizeApi(session.api) === apiUrl(session) ? session : undefined;
+}
+
 export function api(): ControllerApi {
-  return new ControllerApi((process.env.OSBKIT_API ?? DEFAULT_API).replace(/\/+$/, ''));
+  const session = loadSession();
+  const url = apiUrl(session);
+  return new ControllerApi(url, session && normalizeApi(session.api) === url ? session.accessToken : undefined);
+}
+
+/** The targeted space, which the app and service verbs work in, as cf's do. */
+export function targetSpace(): Target {
+  const session = currentSession();
+  if (!session) throw new ApiError(NOT_LOGGED_IN);
+  if (!session.space) throw new ApiError("No space targeted. Use 'osbkit target -s SPACE' to target a space.");
+  return session.space;
 }
 
 /** `-c` takes inline JSON or a file path, as `cf create-service -c` does. */
