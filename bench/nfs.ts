@@ -93,7 +93,7 @@ async function main(): Promise<void> {
       copy: async (direction, local, remote) => {
         const client = await connectNfs(urlOf(remote), connectOptions);
         try {
-          if (direction === 'write') await pipeline(createReadStream(local, { highWaterMark: 1024 * 1024 }), client.createWriteStream(client.urlPath));
+          if (direction === 'write') await pipeline(createReadStream(local, { highWaterMark: 4 * 1024 * 1024 }), client.createWriteStream(client.urlPath));
           else await pipeline(client.createReadStream(client.urlPath), createWriteStream(local));
         } finally {
           await client.close();

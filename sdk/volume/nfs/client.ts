@@ -248,8 +248,10 @@ export class NfsClient {
     }
   }
 
+  /** A Readable of the file; it buffers up to a window of chunks so READs keep flowing while the consumer is busy. */
   createReadStream(path: string, options: ReadOptions = {}): Readable {
-    return Readable.from(this.readChunks(path, options), { objectMode: false });
+    const highWaterMark = this.readChunkSize * (options.window ?? this.readWindowSize);
+    return Readable.from(this.readChunks(path, options), { objectMode: false, highWaterMark });
   }
 
   /** Creates or truncates `path` and writes `data` to it. */
@@ -264,7 +266,10 @@ export class NfsClient {
   createWriteStream(path: string, options: WriteFileOptions = {}): Writable {
     let window: WriteWindow | undefined;
     const errorOf = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
+    // A window's worth of buffering lets the source keep reading while WRITEs are on the wire.
+    const highWaterMark = this.writeChunkSize * (options.window ?? this.writeWindowSize);
     return new Writable({
+      highWaterMark,
       construct: (callback) => {
         this.openForWrite(path, options).then(
           (opened) => {

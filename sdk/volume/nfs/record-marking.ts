@@ -18,18 +18,19 @@ export function recordHeader(length: number): Buffer {
 }
 
 /**
- * Cuts a stream of chunks into whole records. A record that arrived in one chunk is handed on
- * as a view of that chunk; only records spread over chunks or fragments are copied, once.
+ * Cuts a stream of chunks into whole records. Each byte is copied once, straight into the
+ * buffer of its fragment, so the caller may reuse a chunk's memory as soon as push returns
+ * (the connection reads into one buffer it reuses). Records of several fragments are joined.
  */
 export class RecordDecoder {
-  private chunks: Buffer[] = [];
-  private buffered = 0;
-  /** Fragments of the record being assembled. */
+  private readonly header = Buffer.alloc(4);
+  private headerFilled = 0;
+  private fragment: Buffer | undefined;
+  private fragmentFilled = 0;
+  private lastFragment = false;
+  /** Earlier fragments of the record being assembled. */
   private fragments: Buffer[] = [];
   private recordBytes = 0;
-  /** The current fragment's header, once read. */
-  private fragmentLength = -1;
-  private lastFragment = false;
 
   constructor(
     /** Bigger records are refused: a corrupt header must not make the client buffer gigabytes. */
@@ -37,62 +38,48 @@ export class RecordDecoder {
   ) {}
 
   /** Feeds a chunk; returns the records it completed, in order. Throws RpcProtocolError on an oversized record. */
-  push(chunk: Buffer): Buffer[] {
-    if (chunk.length > 0) {
-      this.chunks.push(chunk);
-      this.buffered += chunk.length;
-    }
+  push(chunk: Uint8Array): Buffer[] {
     const records: Buffer[] = [];
+    let pos = 0;
     for (;;) {
-      if (this.fragmentLength < 0) {
-        if (this.buffered < 4) break;
-        const header = this.take(4).readUInt32BE(0);
-        this.lastFragment = (header & LAST_FRAGMENT) !== 0;
-        this.fragmentLength = header & MAX_FRAGMENT;
-        if (this.recordBytes + this.fragmentLength > this.maxRecordBytes) {
-          throw new RpcProtocolError(`record of at least ${this.recordBytes + this.fragmentLength} bytes exceeds the limit of ${this.maxRecordBytes}`);
+      if (this.fragment === undefined) {
+        if (pos >= chunk.length) break;
+        const headerPart = Math.min(4 - this.headerFilled, chunk.length - pos);
+        this.header.set(chunk.subarray(pos, pos + headerPart), this.headerFilled);
+        this.headerFilled += headerPart;
+        pos += headerPart;
+        if (this.headerFilled < 4) break;
+        this.headerFilled = 0;
+        const word = this.header.readUInt32BE(0);
+        this.lastFragment = (word & LAST_FRAGMENT) !== 0;
+        const length = word & MAX_FRAGMENT;
+        if (this.recordBytes + length > this.maxRecordBytes) {
+          throw new RpcProtocolError(`record of at least ${this.recordBytes + length} bytes exceeds the limit of ${this.maxRecordBytes}`);
         }
+        this.fragment = Buffer.allocUnsafe(length);
+        this.fragmentFilled = 0;
       }
-      if (this.buffered < this.fragmentLength) break;
-      const fragment = this.take(this.fragmentLength);
-      this.fragmentLength = -1;
+      const part = Math.min(this.fragment.length - this.fragmentFilled, chunk.length - pos);
+      if (part > 0) {
+        this.fragment.set(chunk.subarray(pos, pos + part), this.fragmentFilled);
+        this.fragmentFilled += part;
+        pos += part;
+      }
+      if (this.fragmentFilled < this.fragment.length) break;
+      const complete = this.fragment;
+      this.fragment = undefined;
       if (!this.lastFragment) {
-        this.fragments.push(fragment);
-        this.recordBytes += fragment.length;
-        continue;
-      }
-      if (this.fragments.length === 0) {
-        records.push(fragment);
+        this.fragments.push(complete);
+        this.recordBytes += complete.length;
+      } else if (this.fragments.length === 0) {
+        records.push(complete);
       } else {
-        this.fragments.push(fragment);
-        records.push(Buffer.concat(this.fragments, this.recordBytes + fragment.length));
+        this.fragments.push(complete);
+        records.push(Buffer.concat(this.fragments, this.recordBytes + complete.length));
         this.fragments = [];
         this.recordBytes = 0;
       }
     }
     return records;
-  }
-
-  /** Removes `bytes` from the front of the buffered chunks: a view when one chunk holds them, else a copy. */
-  private take(bytes: number): Buffer {
-    this.buffered -= bytes;
-    const first = this.chunks[0];
-    if (bytes === 0) return Buffer.alloc(0);
-    if (first !== undefined && first.length >= bytes) {
-      if (first.length === bytes) this.chunks.shift();
-      else this.chunks[0] = first.subarray(bytes);
-      return first.subarray(0, bytes);
-    }
-    const out = Buffer.allocUnsafe(bytes);
-    let filled = 0;
-    while (filled < bytes) {
-      const chunk = this.chunks[0]!;
-      const used = Math.min(chunk.length, bytes - filled);
-      chunk.copy(out, filled, 0, used);
-      filled += used;
-      if (used === chunk.length) this.chunks.shift();
-      else this.chunks[0] = chunk.subarray(used);
-    }
-    return out;
   }
 }

@@ -84,17 +84,19 @@ export class WriteWindow {
     this.nextOffset += data.length;
     while (this.inFlight.size >= this.options.window) await Promise.race(this.inFlight);
     this.throwIfFailed();
-    const sending: Promise<void> = this.send(offset, data, this.options.stable === 'file_sync' ? StableHow.FILE_SYNC : StableHow.UNSTABLE)
+    this.track(this.send(offset, data, this.options.stable === 'file_sync' ? StableHow.FILE_SYNC : StableHow.UNSTABLE));
+    // COMMIT what has been answered so far while later WRITEs keep flowing; it occupies a
+    // place in the window like a WRITE.
+    if (this.uncommittedBytes >= this.commitEveryBytes) this.track(this.commit());
+  }
+
+  private track(operation: Promise<void>): void {
+    const tracked: Promise<void> = operation
       .catch((error: unknown) => {
         this.failure ??= error instanceof Error ? error : new NfsClientError(String(error));
       })
-      .finally(() => this.inFlight.delete(sending));
-    this.inFlight.add(sending);
-    if (this.uncommittedBytes >= this.commitEveryBytes) {
-      await this.drain();
-      this.throwIfFailed();
-      await this.commit();
-    }
+      .finally(() => this.inFlight.delete(tracked));
+    this.inFlight.add(tracked);
   }
 
   /** Writes one chunk, sending the remainder again when the server takes fewer bytes than given. */
@@ -117,9 +119,13 @@ export class WriteWindow {
     while (this.inFlight.size > 0) await Promise.race(this.inFlight);
   }
 
-  /** COMMITs everything answered UNSTABLE; rewrites durably whatever a restarted server may have lost. */
+  /**
+   * COMMITs the WRITEs answered UNSTABLE so far (COMMIT covers every WRITE answered before it)
+   * and rewrites durably whatever a restarted server may have lost.
+   */
   private async commit(): Promise<void> {
     const pending = this.uncommitted;
+    if (pending.length === 0) return;
     this.uncommitted = [];
     this.uncommittedBytes = 0;
     const from = pending.reduce((low, w) => Math.min(low, w.offset), Number.POSITIVE_INFINITY);
