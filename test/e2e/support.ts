@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { freePort, REPO_ROOT, waitFor } from '../support/process';
 
 /**
- * A whole platform for end-to-end tests: `osbkit up` in its own home on a free port, and a
- * way to run CLI verbs against it exactly as a user would.
+ * A whole platform for end-to-end tests: `osbkit up` in its own home on a free port, the CLI
+ * logged in as its admin with `osbkit login`, and a way to run CLI verbs against it exactly
+ * as a user would.
  */
 export interface Platform {
   home: string;
@@ -54,6 +55,12 @@ export async function startPlatform(options: { env?: Record<string, string>; upA
         resolve({ status, stdout, stderr });
       });
     });
+  const login = await cli(['login', '-u', 'admin', '--password-file', join(home, 'admin-password')]);
+  if (login.status !== 0) {
+    upProcess.kill('SIGINT');
+    await exited;
+    throw new Error(`osbkit login failed (${login.status}):\n${login.stdout}\n${login.stderr}\n${log}`);
+  }
   return {
     home,
     api: `http://127.0.0.1:${port}`,

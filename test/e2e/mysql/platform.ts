@@ -17,13 +17,16 @@ export interface CliResult {
   stderr: string;
 }
 
-/** `node bin/osbkit ARGS` against the platform at `api`; never throws, the caller judges the exit code. */
-export function runCli(api: string, args: string[], timeoutMs = 60_000): Promise<CliResult> {
+/**
+ * `node bin/osbkit ARGS` against the platform at `api`, with the login kept in `home`; never
+ * throws, the caller judges the exit code.
+ */
+export function runCli(api: string, home: string, args: string[], timeoutMs = 60_000): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [CLI, ...args],
-      { env: { ...process.env, OSBKIT_API: api }, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
+      { env: { ...process.env, OSBKIT_API: api, OSBKIT_HOME: home }, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
         resolve({ code, stdout, stderr });
@@ -96,6 +99,7 @@ export class Platform {
   private constructor(
     readonly child: ChildProcess,
     readonly api: string,
+    readonly home: string,
   ) {
     child.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
@@ -112,7 +116,7 @@ export class Platform {
       env: { ...process.env, OSBKIT_HOME: options.home, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const platform = new Platform(child, `http://127.0.0.1:${options.port}`);
+    const platform = new Platform(child, `http://127.0.0.1:${options.port}`, options.home);
     try {
       await waitFor(
         () => {
@@ -127,6 +131,11 @@ export class Platform {
       await platform.stop().catch(() => undefined);
       throw new Error(`${(error as Error).message}\n--- osbkit up output ---\n${platform.output}`);
     }
+    // `osbkit up` has logged the CLI in; logging in again as a person would checks `osbkit login` too.
+    await platform.cliOk(['login', '-u', 'admin', '--password-file', join(options.home, 'admin-password')]).catch(async (error: Error) => {
+      await platform.stop().catch(() => undefined);
+      throw error;
+    });
     return platform;
   }
 
@@ -139,7 +148,7 @@ export class Platform {
   }
 
   cli(args: string[]): Promise<CliResult> {
-    return runCli(this.api, args);
+    return runCli(this.api, this.home, args);
   }
 
   /** Runs the CLI and fails with its output unless it exits with 0. */
