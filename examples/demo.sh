@@ -34,6 +34,9 @@ if ! curl -fsS "$OSBKIT_API/v3" >/dev/null 2>&1; then
 fi
 home=${OSBKIT_HOME:-$HOME/.osbkit}
 
+say "0. Log in as the admin osbkit up created"
+$OSBKIT login -u admin --password-file "$home/admin-password" -s dev
+
 say "1. The local broker is registered; create a service instance"
 $OSBKIT service-brokers
 $OSBKIT marketplace
