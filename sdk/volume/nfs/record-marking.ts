@@ -8,6 +8,7 @@ import { RpcProtocolError } from './errors';
 
 const LAST_FRAGMENT = 0x8000_0000;
 const MAX_FRAGMENT = 0x7fff_ffff;
+const EMPTY = new Uint8Array(0);
 
 /** The header of a record sent as a single fragment of `length` bytes. */
 export function recordHeader(length: number): Buffer {
@@ -36,6 +37,24 @@ export class RecordDecoder {
     /** Bigger records are refused: a corrupt header must not make the client buffer gigabytes. */
     private readonly maxRecordBytes: number,
   ) {}
+
+  /**
+   * The unfilled rest of the fragment being received when it is at least `minBytes` long, so
+   * the socket can read straight into it (then call `filled`); undefined otherwise.
+   */
+  directTarget(minBytes: number): Buffer | undefined {
+    const fragment = this.fragment;
+    if (fragment === undefined || fragment.length - this.fragmentFilled < minBytes) return undefined;
+    return fragment.subarray(this.fragmentFilled);
+  }
+
+  /** `bytes` were read straight into the buffer `directTarget` gave; returns the records that completed. */
+  filled(bytes: number): Buffer[] {
+    const fragment = this.fragment;
+    if (fragment === undefined || this.fragmentFilled + bytes > fragment.length) throw new RpcProtocolError('bytes were read into no fragment');
+    this.fragmentFilled += bytes;
+    return this.push(EMPTY);
+  }
 
   /** Feeds a chunk; returns the records it completed, in order. Throws RpcProtocolError on an oversized record. */
   push(chunk: Uint8Array): Buffer[] {

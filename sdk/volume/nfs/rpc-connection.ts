@@ -44,6 +44,8 @@ export interface RpcProcedure {
 }
 
 const READ_BUFFER_BYTES = 256 * 1024;
+/** A record body with at least this much still to come is read into directly. */
+const DIRECT_READ_BYTES = 64 * 1024;
 
 interface PendingCall {
   xid: number;
@@ -163,20 +165,26 @@ export class RpcConnection {
     this.connecting = true;
     const generation = ++this.generation;
     const decoder = new RecordDecoder(this.maxRecordBytes);
-    // Replies are read into one buffer that is reused: the decoder copies each byte out once,
-    // and large READ replies take far fewer reads and allocations than with 64 KiB chunks.
+    // The body of a large reply (a READ's data) is read by the socket straight into its record
+    // buffer, with no copy in between; everything else is read into one reused buffer and
+    // copied out once by the decoder.
     const readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
     let protocolError: Error | undefined;
+    let readingDirect = false;
     const socket = connect({
       host: this.options.host,
       port: this.options.port,
       onread: {
-        buffer: readBuffer,
+        buffer: () => {
+          const direct = decoder.directTarget(DIRECT_READ_BYTES);
+          readingDirect = direct !== undefined;
+          return direct ?? readBuffer;
+        },
         callback: (bytes: number, buffer: Uint8Array): boolean => {
           if (protocolError) return false;
           let records: Buffer[];
           try {
-            records = decoder.push(buffer.subarray(0, bytes));
+            records = readingDirect ? decoder.filled(bytes) : decoder.push(buffer.subarray(0, bytes));
           } catch (error) {
             protocolError = error instanceof Error ? error : new Error(String(error));
             socket.destroy(protocolError);

@@ -40,6 +40,22 @@ describe('record marking (RFC 5531, section 11)', () => {
     expect(decoder.push(Buffer.from('c'))[0]!.toString()).toBe('sec');
   });
 
+  it('lets a large fragment body be read straight into its buffer, and completes the record', () => {
+    const body = Buffer.from('x'.repeat(100_000));
+    const wire = Buffer.concat([fragment(body, true), fragment(Buffer.from('small'), true)]);
+    const decoder = new RecordDecoder(1 << 20);
+    expect(decoder.directTarget(1)).toBeUndefined();
+    expect(decoder.push(wire.subarray(0, 1004))).toEqual([]);
+    const target = decoder.directTarget(64 * 1024)!;
+    expect(target.length).toBe(99_000);
+    wire.copy(target, 0, 1004, 4 + 100_000);
+    const [record] = decoder.filled(99_000);
+    expect(record!.equals(body)).toBe(true);
+    expect(decoder.directTarget(1)).toBeUndefined();
+    expect(decoder.push(wire.subarray(4 + 100_000)).map((r) => r.toString())).toEqual(['small']);
+    expect(() => decoder.filled(1)).toThrow(RpcProtocolError);
+  });
+
   it('refuses a record larger than its limit, even across fragments', () => {
     expect(() => new RecordDecoder(100).push(recordHeader(101))).toThrow(/exceeds the limit of 100/);
     const decoder = new RecordDecoder(100);
