@@ -33,7 +33,14 @@ FSAL=$(ls /usr/lib/*/ganesha/libfsalvfs.so /usr/lib/ganesha/libfsalvfs.so /usr/l
 [ -n "$FSAL" ] || fail "the VFS FSAL (libfsalvfs.so) is missing; install: apt-get install nfs-ganesha-vfs"
 PLUGINS_DIR=$(dirname "$FSAL")
 
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A pid file outlives its process (a machine restart, a killed session) and the pid may since
+# belong to something else, so a pid only counts when its command line is the expected program.
+alive() {
+  local pid
+  [ -f "$1" ] || return 1
+  pid=$(cat "$1")
+  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "$2"
+}
 rpcbind_up() { rpcinfo -p "$HOST" >/dev/null 2>&1; }
 registered() { rpcinfo -t "$HOST" nfs 3 >/dev/null 2>&1 && rpcinfo -t "$HOST" mountd 3 >/dev/null 2>&1; }
 # showmount prints "Export list for 127.0.0.1:" and then one "<path> <clients>" line per export.
@@ -56,11 +63,11 @@ fi
 
 # Something is off (not running, rpcbind lost its registrations, an older config): start over,
 # but only ever stop the ganesha this script started, found by its pid file.
-if alive "$GANESHA_PID"; then
+if alive "$GANESHA_PID" ganesha.nfsd; then
   echo "start-ganesha: restarting the ganesha of $STATE_DIR (pid $(cat "$GANESHA_PID"))"
   kill -TERM "$(cat "$GANESHA_PID")"
-  for _ in $(seq 1 100); do alive "$GANESHA_PID" || break; sleep 0.1; done
-  alive "$GANESHA_PID" && fail "ganesha (pid $(cat "$GANESHA_PID")) did not stop within 10 s"
+  for _ in $(seq 1 100); do alive "$GANESHA_PID" ganesha.nfsd || break; sleep 0.1; done
+  alive "$GANESHA_PID" ganesha.nfsd && fail "ganesha (pid $(cat "$GANESHA_PID")) did not stop within 10 s"
 fi
 if (exec 3<>"/dev/tcp/$HOST/$NFS_PORT") 2>/dev/null; then
   fail "port $NFS_PORT on $HOST is taken by a server this script did not start; stop it or serve $EXPORT_PATH from it"
@@ -82,7 +89,7 @@ printf '%s\n' "$rendered" >"$CONF"
 setsid ganesha.nfsd -F -f "$CONF" -L "$LOG_DIR/ganesha.log" -p "$STATE_DIR/ganesha.nfsd.pid" -N NIV_EVENT </dev/null >>"$LOG_DIR/ganesha.stdout" 2>&1 &
 echo $! >"$GANESHA_PID"
 for _ in $(seq 1 200); do
-  alive "$GANESHA_PID" || { tail -n 20 "$LOG_DIR/ganesha.log" >&2 || true; fail "ganesha exited during start; log: $LOG_DIR/ganesha.log"; }
+  alive "$GANESHA_PID" ganesha.nfsd || { tail -n 20 "$LOG_DIR/ganesha.log" >&2 || true; fail "ganesha exited during start; log: $LOG_DIR/ganesha.log"; }
   registered && exports_ours && break
   sleep 0.1
 done
