@@ -317,19 +317,21 @@ export class NfsClient {
   /** Removes a file or link (never what a link points to); a directory needs `recursive`. */
   async rm(path: string, options: RmOptions = {}): Promise<void> {
     if (pathComponents(path).length === 0) throw new NfsPathError(path, 'is the export root, which cannot be removed');
-    let target: { dir: ResolvedNode; name: string; node: ResolvedNode };
+    let target: { dir: ResolvedNode; name: string; handle: Buffer; attributes: Fattr3 };
     try {
       const { dir, name } = await this.resolver.resolveParent(path);
-      const node = await this.resolver.resolve(`${dir.path}/${name}`);
-      target = { dir, name, node };
+      // The last component is looked up, never followed: a link is removed, not its target.
+      const found = await withPath(path, this.nfs.lookup(dir.handle, name));
+      const attributes = found.attributes ?? (await withPath(path, this.nfs.getattr(found.handle)));
+      target = { dir, name, handle: found.handle, attributes };
     } catch (error) {
       if (options.force && isNfsError(error, Nfs3Status.NFS3ERR_NOENT)) return;
       throw error;
     }
-    const { dir, name, node } = target;
-    if (node.attributes.type === 'directory') {
+    const { dir, name, handle, attributes } = target;
+    if (attributes.type === 'directory') {
       if (!options.recursive) throw new NfsError(Nfs3Status.NFS3ERR_ISDIR, 'REMOVE', path);
-      await this.emptyDirectory(node.handle, node.path);
+      await this.emptyDirectory(handle, dir.path === '/' ? `/${name}` : `${dir.path}/${name}`);
       await withPath(path, this.nfs.rmdir(dir.handle, name));
       return;
     }
