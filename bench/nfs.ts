@@ -23,11 +23,11 @@ import { readNfsServerFile, type NfsServerFile } from './nfs/server-file';
  * Rounds interleave the sides, turning their order each round, after one unrecorded warm-up
  * round; every copy is checked byte for byte outside the timing. The verdict is the median of
  * the rounds' ratios. The figures go to docs/benchmarks.md under "## NFS client".
- * Options (env): BENCH_ROUNDS (3), BENCH_NFS_MB (64), BENCH_NFS_FILES (1000),
+ * Options (env): BENCH_ROUNDS (5), BENCH_NFS_MB (64), BENCH_NFS_FILES (1000),
  * BENCH_NFS_CONCURRENCY (32), BENCH_NFS_WINDOW (client default), BENCH_DOCS ("-" to skip writing).
  */
 
-const ROUNDS = positiveInteger('BENCH_ROUNDS', 3);
+const ROUNDS = positiveInteger('BENCH_ROUNDS', 5);
 const MEGABYTES = positiveInteger('BENCH_NFS_MB', 64);
 const FILES = positiveInteger('BENCH_NFS_FILES', 1000);
 const CONCURRENCY = positiveInteger('BENCH_NFS_CONCURRENCY', 32);
