@@ -1,3 +1,4 @@
+import { DEFAULT_JSON_DEPTH_LIMIT, exceedsJsonDepth } from '../../sdk/json';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { matchesApiSecret, validApiSecret } from './api-secret';
 import type { Cell } from './cell';
@@ -100,6 +101,14 @@ export function createCellApp(cell: CellApi, logger: CellLogger, options: CellAp
     next(new ApiError(401, 'Unauthorized', 'the cell API answers only its controller: send Authorization: Bearer <the cell API secret>'));
   });
   app.use(express.json({ limit: BODY_LIMIT }));
+  // Desired state is copied and compared with the recursive JSON.stringify; a deep body must stop here.
+  app.use((request, _response, next) => {
+    if (exceedsJsonDepth(request.body, DEFAULT_JSON_DEPTH_LIMIT)) {
+      next(new ApiError(400, 'InvalidJson', `the request body nests objects and arrays more than ${DEFAULT_JSON_DEPTH_LIMIT} levels deep, which is the limit`, 'body'));
+      return;
+    }
+    next();
+  });
 
   app.get('/v1/health', (_request, response) => {
     response.json(cell.health());

@@ -89,6 +89,13 @@ describe('cell HTTP API', () => {
     expect(response.body).toEqual({ error: 'InvalidJson', description: 'the request body is not valid JSON', field: 'body' });
   });
 
+  it('answers 400 naming the limit for a body nested deeper than 64 levels, and desires nothing', async () => {
+    const deep = JSON.stringify({ ...body, env: {} }).replace('"env":{}', `"env":${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}`);
+    const response = await http.put(`/v1/apps/${GUID}`).set('content-type', 'application/json').send(deep).expect(400);
+    expect(response.body).toEqual({ error: 'InvalidJson', description: 'the request body nests objects and arrays more than 64 levels deep, which is the limit', field: 'body' });
+    expect(cell.desired).toEqual([]);
+  });
+
   it('answers 400 for a body that is not JSON at all', async () => {
     const response = await http.put(`/v1/apps/${GUID}`).set('content-type', 'text/plain').send('hello').expect(400);
     expect(response.body).toMatchObject({ field: 'body' });
