@@ -26,7 +26,7 @@ const MYSQL_PASSWORD = process.env.OSBKIT_TEST_MYSQL_PASSWORD ?? '';
 const prefix = `e2e${randomBytes(4).toString('hex')}`;
 const stateDatabase = `osbkit_${prefix}_state`;
 const service = `${prefix}-db`;
-const apps = { writer: `${prefix}-writer`, reader: `${prefix}-reader`, filler: `${prefix}-filler` };
+const apps = { writer: `${prefix}-writer`, reader: `${prefix}-reader`, filler: `${prefix}-filler`, prober: `${prefix}-prober` };
 
 interface LogLine {
   timestamp: string;
@@ -124,8 +124,9 @@ async function waitForResult(app: string, pattern: RegExp, timeoutMs = 30_000): 
 }
 
 /** Pushes the app with ACTION=action, binds it (with optional parameters) and starts it. */
-async function pushBindStart(app: string, action: string, bindParameters?: object): Promise<Credentials> {
-  await cli().cliOk(['push', app, '--command', 'node app.js', '--path', join(work, 'app'), '--env', `ACTION=${action}`, '--no-start']);
+async function pushBindStart(app: string, action: string, bindParameters?: object, env: Record<string, string> = {}): Promise<Credentials> {
+  const envFlags = Object.entries(env).flatMap(([name, value]) => ['--env', `${name}=${value}`]);
+  await cli().cliOk(['push', app, '--command', 'node app.js', '--path', join(work, 'app'), '--env', `ACTION=${action}`, ...envFlags, '--no-start']);
   await cli().cliOk(['bind-service', app, service, ...(bindParameters ? ['-c', JSON.stringify(bindParameters)] : [])]);
   await cli().cliOk(['start', app]);
   const credentials = await credentialsOf(app);
@@ -241,6 +242,21 @@ describe('MySQL end to end through the controller and the cell', () => {
     const grants = await grantsOf(reader.username);
     expect(grants).toMatch(/GRANT SELECT ON/);
     expect(grants).not.toMatch(/INSERT|ALL PRIVILEGES/);
+  }, 90_000);
+
+  it('the app reaches MySQL with its own credentials, but not as root, and not the controller or any other host port', async () => {
+    const controllerPort = new URL(platform.api).port;
+    const prober = await pushBindStart(apps.prober, 'isolation', undefined, { CONTROLLER_PORT: controllerPort, ROOT_USER: MYSQL_USER, ROOT_PASSWORD: MYSQL_PASSWORD });
+    await waitForResult(apps.prober, new RegExp(`^isolation own ok user=${prober.username}$`));
+    // The admin account the host logs in with (root, for localhost and 127.0.0.1) is refused: the app's connections come from its own address.
+    await waitForResult(apps.prober, /^isolation root denied code=ER_(ACCESS_DENIED_ERROR|HOST_NOT_PRIVILEGED)$/);
+    const controller = await waitForResult(apps.prober, /^isolation controller (\S+)$/);
+    expect(controller[1]).not.toBe('open');
+    const postgres = await waitForResult(apps.prober, /^isolation postgres (\S+)$/);
+    expect(postgres[1]).not.toBe('open');
+    // The other side: the same login from the host itself works, so only the app is kept out.
+    const hostRoot = await mysql.createConnection({ host: MYSQL_HOST, port: MYSQL_PORT, user: MYSQL_USER, password: MYSQL_PASSWORD, connectTimeout: 5_000 });
+    await hostRoot.end();
   }, 90_000);
 
   it('over quota, inserts fail; once the rows are deleted, writes work again', async () => {

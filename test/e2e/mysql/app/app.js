@@ -7,6 +7,8 @@
 //   read         counts the rows, then tries an INSERT              RESULT read ok count=N / RESULT insert ok|denied code=X
 //   insert-loop  every LOOP_MS: fills `filler` with 1 KB rows until the first refusal,
 //                then probes with one small row at a time         RESULT loop seq=N phase=fill|probe ok|denied code=X
+//   isolation    its own login, root on the same server, CONTROLLER_PORT and 5432 on that host
+//                                                                   RESULT isolation own|root|controller|postgres ...
 // After a one-shot action the app stays up, so the cell does not restart it and repeat it.
 const mysql = require('mysql2/promise');
 
@@ -71,6 +73,50 @@ async function read() {
   }
 }
 
+/** One TCP connection attempt: `open`, or the error code that ended it (a refusal, or `TIMEOUT`). */
+function tryPort(host, port) {
+  const net = require('node:net');
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port, timeout: 3000 });
+    socket.on('connect', () => {
+      socket.destroy();
+      resolve('open');
+    });
+    socket.on('timeout', () => {
+      socket.destroy();
+      resolve('TIMEOUT');
+    });
+    socket.on('error', (error) => resolve(error.code || 'ERROR'));
+  });
+}
+
+/**
+ * What the app's network lets through: its own binding works, the same server refuses the admin
+ * account the host uses (ROOT_USER, ROOT_PASSWORD; root's accounts are limited to localhost), and the platform's ports (CONTROLLER_PORT) do not answer.
+ */
+async function isolation() {
+  const c = binding();
+  const own = await connect();
+  const [result] = await own.query('SELECT CURRENT_USER() AS who');
+  say(`isolation own ok user=${String(result[0].who).split('@')[0]}`);
+  await own.end();
+  try {
+    const rootConnection = await mysql.createConnection({
+      host: c.hostname,
+      port: c.port,
+      user: process.env.ROOT_USER || 'root',
+      password: process.env.ROOT_PASSWORD || '',
+      connectTimeout: 5000,
+    });
+    say('isolation root ok');
+    await rootConnection.end();
+  } catch (error) {
+    say(`isolation root denied code=${codeOf(error)}`);
+  }
+  say(`isolation controller ${await tryPort(c.hostname, Number(process.env.CONTROLLER_PORT))}`);
+  say(`isolation postgres ${await tryPort(c.hostname, 5432)}`);
+}
+
 /** A session killed by the quota enforcer is replaced by a new one, as a real app's pool would. */
 async function insertLoop() {
   let connection;
@@ -97,7 +143,7 @@ async function insertLoop() {
   }
 }
 
-const actions = { write, read, 'insert-loop': insertLoop };
+const actions = { write, read, 'insert-loop': insertLoop, isolation };
 const run = actions[action];
 if (!run) {
   say(`error unknown ACTION ${action}`);
