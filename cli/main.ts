@@ -4,6 +4,7 @@ import { registerAuthCommands } from './commands/auth';
 import { registerBindingCommands } from './commands/bindings';
 import { registerBrokerRunCommand } from './commands/broker';
 import { registerBrokerCommands } from './commands/brokers';
+import { registerEfsEmulatorCommands } from './commands/efs-emulator';
 import { registerMarketplaceCommands } from './commands/marketplace';
 import { registerServiceCommands } from './commands/services';
 import { registerMysqlCommands } from './commands/mysql';
@@ -34,6 +35,7 @@ registerBrokerRunCommand(program);
 registerPlatformCommands(program);
 registerMysqlCommands(program);
 registerNfsCommands(program, globals);
+registerEfsEmulatorCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof CommanderError) process.exit(error.exitCode);

@@ -6,7 +6,7 @@
 export { startEfsEmulator, silentLogger, type EfsEmulatorOptions, type EfsEmulatorStats, type RunningEfsEmulator } from './server';
 export { DEFAULTS as EFS_EMULATOR_DEFAULTS, EmulatorSettingsError, type EfsEmulatorSettings, type EmulatorLogger } from './emulator';
 export { SIGNING_SERVICE, type EmulatorCredentials } from './auth';
-export { DEFAULT_SUBNETS, EMULATED_VPC_ID, SubnetConfigError, parseSubnets, type Subnet, type SubnetConfig } from './subnets';
+export { DEFAULT_SUBNETS, EMULATED_VPC_ID, SubnetConfigError, buildSubnets, parseSubnets, type Subnet, type SubnetConfig } from './subnets';
 export { FaultSettingsError, type FaultSettings } from './faults';
 export { StateFileError } from './state-file';
 export { fileSystemDir } from './backing-dir';
