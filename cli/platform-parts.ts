@@ -2,25 +2,16 @@ import { createLogger } from '../sdk';
 import { startCell } from '../platform/cell/main';
 import { RegistryVolumeDrivers } from '../platform/cell/registry-drivers';
 import { HttpCellApi, startController } from '../platform/controller';
+import { stopOnSignals } from './lifetime';
 import { ensureSecretFile } from './private-files';
 
 /** The bootstrap admin `osbkit up` creates; its password is in `$OSBKIT_HOME/admin-password`. */
 export const ADMIN_USERNAME = 'admin';
 
-/**
+/*
  * The platform's long-running parts as processes: each reports readiness to `osbkit up`
- * over IPC and stops cleanly on SIGTERM.
+ * over IPC and stops cleanly on SIGTERM, or when `up` is gone.
  */
-function onStop(close: () => Promise<void>): void {
-  let stopping = false;
-  const stop = (): void => {
-    if (stopping) return;
-    stopping = true;
-    void close().finally(() => process.exit(0));
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-}
 
 export async function startCellProcess(options: { port: number; dataDir: string; driversDir: string; isolation: 'auto' | 'namespaces' | 'none'; apiSecretFile: string }): Promise<void> {
   const logger = createLogger({ name: 'cell' });
@@ -34,7 +25,7 @@ export async function startCellProcess(options: { port: number; dataDir: string;
   });
   logger.info({ url: running.url }, 'cell listening');
   process.send?.({ ready: running.url });
-  onStop(() => running.close());
+  stopOnSignals(() => running.close());
 }
 
 export interface ControllerProcessOptions {
@@ -64,5 +55,5 @@ export async function startControllerProcess(options: ControllerProcessOptions):
   });
   logger.info({ url: running.url }, 'controller listening');
   process.send?.({ ready: running.url });
-  onStop(() => running.close());
+  stopOnSignals(() => running.close());
 }

@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -19,6 +19,40 @@ interface Running {
 }
 
 const CLI_ENTRY = join(__dirname, 'main.js');
+const TAIL_BYTES = 64 * 1024;
+const REASON_LIMIT = 500;
+
+/**
+ * The line of a part's log that says why it stopped: the last error a logger wrote (pino JSON,
+ * level 50 or more), or else the last line the part printed, such as the CLI's FAILED message.
+ */
+export function failureReason(logText: string): string | undefined {
+  const lines = logText.split('\n').map((line) => line.trim()).filter((line) => line !== '' && line !== 'FAILED');
+  for (const line of [...lines].reverse()) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const entry = JSON.parse(line) as { level?: unknown; msg?: unknown; err?: { message?: unknown } };
+      if (typeof entry.level !== 'number' || entry.level < 50) continue;
+      const detail = typeof entry.err?.message === 'string' ? entry.err.message : undefined;
+      const text = [entry.msg, detail].filter((part): part is string => typeof part === 'string' && part !== '').join(': ');
+      if (text !== '') return text.slice(0, REASON_LIMIT);
+    } catch {
+      // not a log entry
+    }
+  }
+  const last = [...lines].reverse().find((line) => !line.startsWith('{'));
+  return last?.slice(0, REASON_LIMIT);
+}
+
+function reasonFromLog(path: string): string {
+  try {
+    const text = readFileSync(path, 'utf8');
+    const reason = failureReason(text.slice(-TAIL_BYTES));
+    return reason === undefined ? '' : `\n  ${reason}`;
+  } catch {
+    return '';
+  }
+}
 
 export class Supervisor {
   private readonly running = new Map<string, Running>();
@@ -35,8 +69,10 @@ export class Supervisor {
       env: { ...process.env, ...spec.env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
-    child.stdout?.pipe(log);
-    child.stderr?.pipe(log);
+    // Two sources share the file: neither may end it, the child's close does.
+    child.stdout?.pipe(log, { end: false });
+    child.stderr?.pipe(log, { end: false });
+    const logWritten = new Promise<void>((resolve) => child.once('close', () => log.end(resolve)));
     const entry: Running = { spec, child, ready: undefined };
     this.running.set(spec.name, entry);
     return new Promise((resolve, reject) => {
@@ -52,7 +88,9 @@ export class Supervisor {
       child.on('exit', (code, signal) => {
         clearTimeout(timer);
         if (entry.ready === undefined) {
-          reject(new Error(`${spec.name} exited before it was ready (${signal ?? `code ${code}`}); see ${join(this.logDir, `${spec.name}.log`)}`));
+          const logPath = join(this.logDir, `${spec.name}.log`);
+          // The part's last words may still be on their way to the file.
+          void logWritten.then(() => reject(new Error(`${spec.name} exited before it was ready (${signal ?? `code ${code}`}):${reasonFromLog(logPath)}\n  full log: ${logPath}`)));
           return;
         }
         if (this.stopping || this.running.get(spec.name) !== entry) return;

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createBroker, createLogger } from '../../sdk';
 import { bundledBroker } from '../bundled-brokers';
+import { stopOnSignals } from '../lifetime';
 
 function positive(value: number, flag: string): number {
   if (!Number.isFinite(value) || value <= 0) throw new Error(`${flag} must be a positive number of milliseconds.`);
@@ -43,14 +44,10 @@ export function registerBrokerRunCommand(program: Command): void {
       const { url, server } = await app.listen(options.port, options.host);
       logger.info({ url, broker: name }, 'broker listening');
       process.send?.({ ready: url });
-      const stop = (): void => {
+      stopOnSignals(async () => {
         server.close();
-        void app.close().then(async () => {
-          await bundled.close?.();
-          process.exit(0);
-        });
-      };
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
+        await app.close();
+        await bundled.close?.();
+      });
     });
 }

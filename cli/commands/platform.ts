@@ -15,6 +15,7 @@ import { ensureSecretFile } from '../private-files';
 import { loadSession, normalizeApi } from '../session';
 import { Supervisor } from '../supervisor';
 import { ADMIN_USERNAME, startCellProcess, startControllerProcess } from '../platform-parts';
+import { shouldExitWithStarter, stopOnSignals, watchStarter } from '../lifetime';
 
 /** `osbkit up` and the parts it runs: the local driver, the cell and the controller. */
 export function registerPlatformCommands(program: Command): void {
@@ -25,7 +26,9 @@ export function registerPlatformCommands(program: Command): void {
     .option('--isolation <mode>', 'cell isolation: auto, namespaces or none', 'auto')
     .option('--brokers <names>', `comma-separated bundled brokers to run (available: ${BUNDLED_BROKER_NAMES.join(', ')}; default: local, plus mysql when MYSQL_URL is set)`)
     .option('--broker-url-allow-list <entries>', `${ALLOW_LIST_HELP}; the bundled brokers' URLs are added (default: any URL)`)
-    .action(async (options: { port: number; isolation: string; brokers?: string; brokerUrlAllowList?: string }) => {
+    .option('--exit-with-parent', 'stop everything when the process that started osbkit up ends (the default under npm, e.g. npm start)')
+    .option('--no-exit-with-parent', 'keep running when the process that started osbkit up ends')
+    .action(async (options: { port: number; isolation: string; brokers?: string; brokerUrlAllowList?: string; exitWithParent?: boolean }) => {
       await up({ ...options, brokers: options.brokers ?? defaultBrokerNames().join(',') });
     });
 
@@ -50,9 +53,7 @@ export function registerPlatformCommands(program: Command): void {
       });
       logger.info({ address: running.address }, 'local volume driver listening');
       process.send?.({ ready: running.address });
-      const stop = (): void => void running.close().then(() => process.exit(0));
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
+      stopOnSignals(() => running.close());
     });
 
   program
@@ -136,7 +137,7 @@ function brokerCredentials(name: string): BrokerCredentials {
   return credentials;
 }
 
-async function up(options: { port: number; isolation: string; brokers: string; brokerUrlAllowList?: string }): Promise<void> {
+async function up(options: { port: number; isolation: string; brokers: string; brokerUrlAllowList?: string; exitWithParent?: boolean }): Promise<void> {
   const home = osbkitHome();
   const isolation = parseIsolation(options.isolation);
   const names = options.brokers.split(',').map((n) => n.trim()).filter(Boolean);
@@ -154,6 +155,12 @@ async function up(options: { port: number; isolation: string; brokers: string; b
   };
   process.once('SIGINT', () => void shutdown(0));
   process.once('SIGTERM', () => void shutdown(0));
+  if (shouldExitWithStarter(options.exitWithParent)) {
+    await watchStarter(() => {
+      step('The process that started osbkit up has ended; stopping.');
+      void shutdown(0);
+    });
+  }
 
   try {
     step(`osbkit home: ${home}`);
