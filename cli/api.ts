@@ -21,6 +21,7 @@ export interface Resource {
 
 export interface ListResult<T> {
   resources: T[];
+  pagination?: { next?: { href?: string } | null };
 }
 
 export interface JobResult {
@@ -103,8 +104,23 @@ export class ControllerApi {
     return this.request<T>('GET', path).then((r) => r.body);
   }
 
+  /**
+   * Every resource of a list, page after page: CC v3 lists are paged (50 by default), and
+   * `pagination.next.href` names the next page until the last. Only its path and query are
+   * used, so the pages come from the API this client talks to, whatever host the links name.
+   */
   async list<T extends Resource>(path: string): Promise<T[]> {
-    return (await this.get<ListResult<T>>(path)).resources ?? [];
+    const resources: T[] = [];
+    const fetched = new Set<string>();
+    for (let page: string | undefined = path; page !== undefined;) {
+      if (fetched.has(page)) throw new ApiError(`The API at ${this.baseUrl} sent the page ${page} twice while listing ${path}.`);
+      fetched.add(page);
+      const body: ListResult<T> = await this.get<ListResult<T>>(page);
+      resources.push(...(body.resources ?? []));
+      const next = body.pagination?.next?.href;
+      page = typeof next === 'string' && next !== '' ? pathOf(next) : undefined;
+    }
+    return resources;
   }
 
   /** `spaceGuid` limits the search to one space, as cf looks apps and services up in the targeted one. */
@@ -133,6 +149,12 @@ export class ControllerApi {
       await new Promise((r) => setTimeout(r, intervalMs));
     }
   }
+}
+
+/** The path and query of a link the API sent, absolute or not. */
+function pathOf(href: string): string {
+  const url = new URL(href, 'http://api.invalid');
+  return `${url.pathname}${url.search}`;
 }
 
 function errorText(body: unknown, status: number): string {

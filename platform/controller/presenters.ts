@@ -40,9 +40,11 @@ export class Presenter {
     return { href: `${this.base}${path}` };
   }
 
+  /** One page of `items`; the page links keep the request's filters, so following `next` lists the same set. */
   list<T>(items: T[], query: ListQuery, path: string, present: (item: T) => Json): Json {
     const totalPages = Math.max(1, Math.ceil(items.length / query.perPage));
-    const pageHref = (page: number): { href: string } => this.href(`${path}?page=${page}&per_page=${query.perPage}`);
+    const filters = [...query.filters].map(([name, values]) => `${name}=${values.map(encodeURIComponent).join(',')}&`).join('');
+    const pageHref = (page: number): { href: string } => this.href(`${path}?${filters}page=${page}&per_page=${query.perPage}`);
     const start = (query.page - 1) * query.perPage;
     return {
       pagination: {
