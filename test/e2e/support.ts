@@ -99,7 +99,3 @@ export function hostMountsUnder(prefix: string): string[] {
   return text.split('\n').map((line) => line.split(' ')[4] ?? '').filter((mountPoint) => mountPoint.startsWith(prefix));
 }
 
-export function pidsMatching(pattern: string): number[] {
-  const out = spawnSync('pgrep', ['-f', pattern], { encoding: 'utf8' }).stdout;
-  return out.split('\n').filter(Boolean).map(Number);
-}

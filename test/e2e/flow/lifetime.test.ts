@@ -1,51 +1,15 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, REPO_ROOT, waitFor } from '../../support/process';
+import { descendantsOf, freePort, isLivePid, REPO_ROOT, waitFor } from '../../support/process';
 
 /**
  * How `osbkit up` starts and ends as a user runs it: through `npm start`, which supervisors stop
  * by signalling npm's pid alone, and with a part that cannot start.
  */
 jest.setTimeout(180_000);
-
-/** Every live descendant of `root`, found through /proc (never by a machine-wide name). */
-function descendantsOf(root: number): number[] {
-  const parents = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const found: number[] = [];
-  const queue = [root];
-  while (queue.length > 0) {
-    const parent = queue.shift()!;
-    for (const [pid, ppid] of parents) {
-      if (ppid === parent) {
-        found.push(pid);
-        queue.push(pid);
-      }
-    }
-  }
-  return found;
-}
-
-function isLive(pid: number): boolean {
-  if (!existsSync(`/proc/${pid}/stat`)) return false;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 describe('osbkit up and the process that started it', () => {
   let work: string;
@@ -77,10 +41,10 @@ describe('osbkit up and the process that started it', () => {
       // npm, its shell, osbkit up, the driver, the cell, the local broker and the controller at least.
       expect(started.length).toBeGreaterThanOrEqual(5);
       npm.kill('SIGTERM');
-      await waitFor(() => started.every((pid) => !isLive(pid)), `every process npm start had started to end\n${output}`, 30_000);
+      await waitFor(() => started.every((pid) => !isLivePid(pid)), `every process npm start had started to end\n${output}`, 30_000);
       expect(existsSync(join(home, 'cell'))).toBe(true);
     } finally {
-      for (const pid of started.filter(isLive)) process.kill(pid, 'SIGKILL');
+      for (const pid of started.filter(isLivePid)) process.kill(pid, 'SIGKILL');
       if (npm.exitCode === null) npm.kill('SIGKILL');
     }
   });

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitFor } from '../../support/process';
-import { appDir, hostMountsUnder, pidsMatching, startPlatform, type Platform } from '../support';
+import { descendantsOf, isLivePid, waitFor } from '../../support/process';
+import { appDir, hostMountsUnder, startPlatform, type Platform } from '../support';
 
 /**
  * The mission's flow on one machine, driven through the CLI exactly as a user would:
@@ -101,24 +101,25 @@ describe('local volume flow through osbkit up and the CLI', () => {
     await platform.ok(['start', 'survivor']);
     await waitFor(async () => (await logs('survivor')).includes('up '), 'the app to run', 30_000);
     const runs = async (): Promise<number> => ((await logs('survivor')).match(/OUT up \d+/g) ?? []).length;
-    const sleepersBefore = pidsMatching('sleep 3600');
-    expect(sleepersBefore.length).toBeGreaterThan(0);
-
-    const cellPids = pidsMatching(`cell --port [0-9]+ --data-dir ${join(platform.home, 'cell')}`);
+    // This platform's own processes only: a Quick Start app elsewhere on the machine runs sleep 3600 too.
+    const cellPattern = new RegExp(`cell --port [0-9]+ --data-dir ${join(platform.home, 'cell')}`);
+    const cellPids = descendantsOf(platform.upProcess.pid!, cellPattern);
     expect(cellPids).toHaveLength(1);
+    const sleepersBefore = descendantsOf(cellPids[0]!, /^sleep 3600$/);
+    expect(sleepersBefore.length).toBeGreaterThan(0);
     process.kill(cellPids[0]!, 'SIGKILL');
 
     // The supervisor restarts the cell; its start-up purge kills the orphaned instances.
-    await waitFor(() => {
-      const now = pidsMatching(`cell --port [0-9]+ --data-dir ${join(platform.home, 'cell')}`);
-      return now.length === 1 && now[0] !== cellPids[0];
+    const newCell = await waitFor(() => {
+      const now = descendantsOf(platform.upProcess.pid!, cellPattern);
+      return now.length === 1 && now[0] !== cellPids[0] ? now[0] : undefined;
     }, 'a new cell process', 30_000);
-    await waitFor(() => sleepersBefore.every((pid) => !existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] === 'Z'), 'the old instances to be gone', 30_000);
+    await waitFor(() => sleepersBefore.every((pid) => !isLivePid(pid)), 'the old instances to be gone', 30_000);
     expect(hostMountsUnder(join(platform.home, 'cell'))).toEqual([]);
     expect(platform.upLog()).toMatch(/cell stopped unexpectedly/);
     // The controller notices the new cell does not run the started app and desires it again.
     // The new cell's log buffer starts empty, so a fresh "up" line and a fresh process show the rerun.
-    await waitFor(async () => (await runs()) >= 1 && pidsMatching('sleep 3600').some((pid) => !sleepersBefore.includes(pid)), 'the app to run again on the new cell', 30_000);
+    await waitFor(async () => (await runs()) >= 1 && descendantsOf(newCell, /^sleep 3600$/).length > 0, 'the app to run again on the new cell', 30_000);
 
     await platform.ok(['delete', 'survivor']);
     await platform.ok(['delete-service', 'survivor-vol']);

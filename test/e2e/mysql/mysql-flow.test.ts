@@ -245,7 +245,7 @@ describe('MySQL end to end through the controller and the cell', () => {
   }, 90_000);
 
   it('the app reaches MySQL with its own credentials, but not as root, and not the controller or any other host port', async () => {
-    const controllerPort = new URL(platform.api).port;
+    const controllerPort = new URL(cli().api).port;
     const prober = await pushBindStart(apps.prober, 'isolation', undefined, { CONTROLLER_PORT: controllerPort, ROOT_USER: MYSQL_USER, ROOT_PASSWORD: MYSQL_PASSWORD });
     await waitForResult(apps.prober, new RegExp(`^isolation own ok user=${prober.username}$`));
     // The admin account the host logs in with (root, for localhost and 127.0.0.1) is refused: the app's connections come from its own address.
