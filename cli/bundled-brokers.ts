@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { SqliteStore, type ServiceBroker, type StateStore } from '../sdk';
 import { LOCAL_CATALOG_PATH, LocalVolumeBroker } from '../brokers/local/broker';
 import { createMysqlBroker, mysqlBrokerConfigFromEnv, mysqlCatalogPath } from '../brokers/mysql';
+import { createNfsBroker, nfsBrokerConfig, nfsCatalogPath, nfsConfiguredInEnv } from '../brokers/nfs';
 import { homePath } from './home';
 
 /**
@@ -20,13 +21,19 @@ export interface BundledBroker {
 export interface BrokerFlags {
   volumesRoot?: string;
   stateDir?: string;
+  /** NFS broker: share rules and the managed share; the environment fills in what is not given. */
+  allowedShares?: string;
+  managedShare?: string;
 }
 
-export const BUNDLED_BROKER_NAMES = ['local', 'mysql'] as const;
+export const BUNDLED_BROKER_NAMES = ['local', 'mysql', 'nfs'] as const;
 
-/** The brokers `osbkit up` runs when none are named: MySQL only when a server is configured. */
+/**
+ * The brokers `osbkit up` runs when none are named: MySQL only when a server is configured,
+ * NFS only when OSBKIT_NFS_ALLOWED_SHARES or OSBKIT_NFS_MANAGED_SHARE is set.
+ */
 export function defaultBrokerNames(): string[] {
-  return process.env.MYSQL_URL ? ['local', 'mysql'] : ['local'];
+  return ['local', ...(process.env.MYSQL_URL ? ['mysql'] : []), ...(nfsConfiguredInEnv() ? ['nfs'] : [])];
 }
 
 export async function bundledBroker(name: string, flags: BrokerFlags, logger: Logger): Promise<BundledBroker> {
@@ -49,6 +56,12 @@ export async function bundledBroker(name: string, flags: BrokerFlags, logger: Lo
         close: () => handle.close(),
       };
     }
+    case 'nfs':
+      return {
+        catalog: nfsCatalogPath,
+        broker: createNfsBroker(nfsBrokerConfig({ allowedShares: flags.allowedShares, managedShare: flags.managedShare })),
+        store: new SqliteStore({ path: join(stateDir, 'state.db') }),
+      };
     default:
       throw new Error(`Unknown broker "${name}". Bundled brokers: ${BUNDLED_BROKER_NAMES.join(', ')}.`);
   }

@@ -24,7 +24,7 @@ export function registerPlatformCommands(program: Command): void {
     .description('Start the controller, a cell, the volume driver and the bundled brokers, and register the brokers')
     .option('--port <n>', 'controller port', (v) => Number(v), 9000)
     .option('--isolation <mode>', 'cell isolation: auto, namespaces or none', 'auto')
-    .option('--brokers <names>', `comma-separated bundled brokers to run (available: ${BUNDLED_BROKER_NAMES.join(', ')}; default: local, plus mysql when MYSQL_URL is set)`)
+    .option('--brokers <names>', `comma-separated bundled brokers to run (available: ${BUNDLED_BROKER_NAMES.join(', ')}; default: local, plus mysql when MYSQL_URL is set, plus nfs when OSBKIT_NFS_ALLOWED_SHARES or OSBKIT_NFS_MANAGED_SHARE is set)`)
     .option('--broker-url-allow-list <entries>', `${ALLOW_LIST_HELP}; the bundled brokers' URLs are added (default: any URL)`)
     .option('--exit-with-parent', 'stop everything when the process that started osbkit up ends (the default under npm, e.g. npm start)')
     .option('--no-exit-with-parent', 'keep running when the process that started osbkit up ends')
