@@ -4,14 +4,11 @@
 # Any missing piece is a hard failure: integration tests are never skipped silently.
 set -euo pipefail
 
-APT_PACKAGES=(nftables iproute2 procps gcc libc6-dev mariadb-server mariadb-client util-linux nfs-ganesha nfs-ganesha-vfs rpcbind nfs-common libnfs-utils)
+# What `osbkit up` itself needs (the cell's tools), exactly as `npm start` installs it.
+bash "$(dirname "$0")/ensure-tools.sh"
+
+APT_PACKAGES=(mariadb-server mariadb-client util-linux nfs-ganesha nfs-ganesha-vfs rpcbind nfs-common libnfs-utils)
 missing=()
-# The cell's isolation: nft and ip for each app's network namespace, sysctl, and a C compiler for
-# its helper (platform/cell/native), built by `npm run build`.
-command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || missing+=(nftables)
-command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || missing+=(iproute2)
-command -v sysctl >/dev/null 2>&1 || [ -x /usr/sbin/sysctl ] || missing+=(procps)
-command -v cc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
 command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
 command -v mariadb >/dev/null 2>&1 || missing+=(mariadb-client)
 command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
