@@ -126,6 +126,12 @@ export class EfsStore {
     return [...this.accessPoints.values()].filter((record) => record.fileSystemId === fileSystemId).sort(bySeq);
   }
 
+  countAccessPoints(fileSystemId: string): number {
+    let count = 0;
+    for (const record of this.accessPoints.values()) if (record.fileSystemId === fileSystemId) count += 1;
+    return count;
+  }
+
   accessPointByClientToken(fileSystemId: string, clientToken: string): AccessPointRecord | undefined {
     for (const record of this.accessPoints.values()) if (record.fileSystemId === fileSystemId && record.clientToken === clientToken) return record;
     return undefined;

@@ -47,6 +47,7 @@ export interface RunningEfsEmulator {
 
 /** AWS refuses larger request bodies long before this; ours are a few kilobytes at most. */
 const MAX_BODY_BYTES = 1024 * 1024;
+const DRAIN_LIMIT_BYTES = 16 * MAX_BODY_BYTES;
 
 export const silentLogger: EmulatorLogger = { info: () => undefined, warn: () => undefined };
 
@@ -86,20 +87,20 @@ function route(method: string, path: string): { operation: Operation; params: Re
   return undefined;
 }
 
+/**
+ * The request body. Past MAX_BODY_BYTES the rest is read and dropped, so the client gets its
+ * 413 rather than a reset connection; past DRAIN_LIMIT_BYTES the connection is cut.
+ */
 function readBody(request: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     request.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(requestEntityTooLarge(MAX_BODY_BYTES));
-        request.destroy();
-        return;
-      }
-      chunks.push(chunk);
+      if (size > DRAIN_LIMIT_BYTES) request.destroy();
+      else if (size <= MAX_BODY_BYTES) chunks.push(chunk);
     });
-    request.on('end', () => resolve(Buffer.concat(chunks)));
+    request.on('end', () => (size > MAX_BODY_BYTES ? reject(requestEntityTooLarge(MAX_BODY_BYTES)) : resolve(Buffer.concat(chunks))));
     request.on('error', reject);
   });
 }

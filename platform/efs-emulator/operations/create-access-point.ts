@@ -34,7 +34,7 @@ export const createAccessPoint: Operation = {
     if (existing) throw accessPointAlreadyExists(existing.accessPointId);
     const state = lifeCycleState(fileSystem, emulator.now());
     if (state !== 'available') throw incorrectFileSystemLifeCycleState(fileSystem.fileSystemId, state);
-    if (emulator.store.accessPointsOf(fileSystem.fileSystemId).length >= emulator.settings.accessPointLimit) {
+    if (emulator.store.countAccessPoints(fileSystem.fileSystemId) >= emulator.settings.accessPointLimit) {
       throw accessPointLimitExceeded(fileSystem.fileSystemId, emulator.settings.accessPointLimit);
     }
     const allTags = mergeTags([], tags ?? []);

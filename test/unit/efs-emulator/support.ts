@@ -52,3 +52,27 @@ export async function sdkError<T extends EFSServiceException>(call: Promise<unkn
 export const FILE_SYSTEM_ID = /^fs-[0-9a-f]{17}$/;
 export const MOUNT_TARGET_ID = /^fsmt-[0-9a-f]{17}$/;
 export const ACCESS_POINT_ID = /^fsap-[0-9a-f]{17}$/;
+
+/** A well-formed SigV4 Authorization header (the emulator checks the signature only when given credentials). */
+export const FAKE_SIGNATURE = {
+  authorization: `AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/elasticfilesystem/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`,
+  'x-amz-date': '20260101T000000Z',
+};
+
+export interface RawResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+  json(): unknown;
+}
+
+/** A plain HTTP request to the emulator, without the SDK: for what the SDK never sends. */
+export async function rawRequest(baseUrl: string, method: string, path: string, options: { body?: string; headers?: Record<string, string> } = {}): Promise<RawResponse> {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { ...(options.body === undefined ? {} : { 'content-type': 'application/json' }), ...options.headers },
+    ...(options.body === undefined ? {} : { body: options.body }),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, text, json: () => JSON.parse(text) as unknown };
+}
