@@ -40,7 +40,7 @@ async function send(baseUrl: string, path: string, init: RequestInit): Promise<R
   try {
     return await fetch(`${baseUrl}${path}`, { ...init, signal: AbortSignal.timeout(120_000) });
   } catch {
-    throw new ApiError(`Cannot reach the osbkit API at ${baseUrl}. Start it with "osbkit up" (or set OSBKIT_API).`);
+    throw new ApiError(`Cannot reach the osbkit API at ${baseUrl}. Start it with "osbkit up", or point the CLI at another one with "osbkit api URL" (or $OSBKIT_API).`);
   }
 }
 
@@ -75,6 +75,20 @@ export class ControllerApi {
       throw new ApiError(`The API at ${baseUrl} refused the login: ${detail}`, response.status);
     }
     return { accessToken: body.access_token, expiresInSeconds: body.expires_in };
+  }
+
+  /**
+   * The API's version from its root document (GET /, which needs no token), as `cf api`
+   * reads it; refused when the answer is not a Cloud Controller v3 root.
+   */
+  static async version(baseUrl: string): Promise<string> {
+    const response = await send(baseUrl, '/', { method: 'GET', headers: { accept: 'application/json' } });
+    const body = (await bodyOf(response)) as { links?: { cloud_controller_v3?: { meta?: { version?: unknown } } } };
+    const version = body.links?.cloud_controller_v3?.meta?.version;
+    if (response.status !== 200 || typeof version !== 'string') {
+      throw new ApiError(`${baseUrl} is not an osbkit API: GET / answered ${response.status} without a cloud_controller_v3 link.`, response.status);
+    }
+    return version;
   }
 
   /** Ends a token on the server (RFC 7009); the server answers the same whether it was live or not. */

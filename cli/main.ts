@@ -10,15 +10,24 @@ import { registerServiceCommands } from './commands/services';
 import { registerMysqlCommands } from './commands/mysql';
 import { registerNfsCommands } from './commands/nfs';
 import { registerPlatformCommands } from './commands/platform';
-import type { GlobalOptions } from './commands/shared';
+import { DEFAULT_API, type GlobalOptions } from './commands/shared';
 import { registerUserCommands } from './commands/users';
+import { osbkitVersion } from './version';
 
 /** `osbkit`: cf-like verbs against the controller, plus the commands that run the platform. */
 const program = new Command();
 program
   .name('osbkit')
   .description('Open Service Broker toolkit: run brokers and a minimal platform on one machine')
+  .version(`osbkit version ${osbkitVersion()}`, '-v, --version', 'print the osbkit version')
   .option('--json', 'print machine-readable JSON')
+  .addHelpText('after', `
+Environment:
+  OSBKIT_HOME      where osbkit keeps its state, the CLI's target and login (config.json) included (default: ~/.osbkit)
+  OSBKIT_API       the API the CLI talks to; overrides the target set by 'osbkit api URL', 'osbkit login -a URL'
+                   and 'osbkit up' (default: that target, else ${DEFAULT_API})
+  OSBKIT_PASSWORD  the password for 'osbkit login' when neither -p nor --password-file is given
+`)
   .showHelpAfterError()
   .exitOverride();
 

@@ -3,9 +3,10 @@ import { homePath } from './home';
 import { readPrivateFile, writePrivateFile } from './private-files';
 
 /**
- * The CLI's login, as `cf login` keeps it in ~/.cf/config.json: the API it logged in to, the
- * access token, and the targeted organization and space. It lives in
- * `$OSBKIT_HOME/config.json`, mode 0600.
+ * The CLI's target and login, as cf keeps them in ~/.cf/config.json: the API it talks to
+ * (`osbkit api`, `osbkit login -a`, `osbkit up`), and once logged in the access token and the
+ * targeted organization and space. It lives in `$OSBKIT_HOME/config.json`, mode 0600; a file
+ * with only `api` is a target without a login.
  */
 
 export interface Target {
@@ -39,17 +40,22 @@ function isTarget(value: unknown): value is Target {
   return typeof candidate === 'object' && candidate !== null && typeof candidate.guid === 'string' && typeof candidate.name === 'string';
 }
 
-function parse(text: string): Session | undefined {
+interface StoredConfig {
+  api?: string;
+  session?: Session;
+}
+
+function parse(text: string): StoredConfig {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch {
-    return undefined;
+    return {};
   }
   const value = raw as Partial<Session> | null;
-  if (typeof value !== 'object' || value === null) return undefined;
-  if (typeof value.api !== 'string' || typeof value.accessToken !== 'string' || typeof value.expiresAt !== 'string' || typeof value.username !== 'string') return undefined;
-  return {
+  if (typeof value !== 'object' || value === null || typeof value.api !== 'string') return {};
+  if (typeof value.accessToken !== 'string' || typeof value.expiresAt !== 'string' || typeof value.username !== 'string') return { api: value.api };
+  const session: Session = {
     api: value.api,
     accessToken: value.accessToken,
     expiresAt: value.expiresAt,
@@ -57,23 +63,51 @@ function parse(text: string): Session | undefined {
     ...(isTarget(value.organization) ? { organization: { guid: value.organization.guid, name: value.organization.name } } : {}),
     ...(isTarget(value.space) ? { space: { guid: value.space.guid, name: value.space.name } } : {}),
   };
+  return { api: value.api, session };
+}
+
+function loadConfig(): StoredConfig {
+  const path = sessionPath();
+  if (!existsSync(path)) return {};
+  return parse(readPrivateFile(path));
 }
 
 /** undefined when there is no login, or the file is not one the CLI wrote. */
 export function loadSession(): Session | undefined {
-  const path = sessionPath();
-  if (!existsSync(path)) return undefined;
-  return parse(readPrivateFile(path));
+  return loadConfig().session;
+}
+
+/** The API the CLI was pointed at last, logged in or not. */
+export function loadTargetApi(): string | undefined {
+  return loadConfig().api;
+}
+
+/**
+ * Points the CLI at an API, as `cf api URL` does: the login (token, organization, space)
+ * belonged to the previous target and is dropped, unless the API stays the same.
+ */
+export function saveTargetApi(api: string): void {
+  const current = loadSession();
+  if (current && normalizeApi(current.api) === normalizeApi(api)) return;
+  writePrivateFile(sessionPath(), `${JSON.stringify({ api }, null, 2)}\n`);
 }
 
 export function saveSession(session: Session): void {
   writePrivateFile(sessionPath(), `${JSON.stringify(session, null, 2)}\n`);
 }
 
-/** True when there was a login to remove. */
+/** Forgets the target API and its login (`osbkit api --unset`). */
+export function forgetTarget(): void {
+  rmSync(sessionPath(), { force: true });
+}
+
+/** Removes the login and keeps the target API, as `cf logout` does; true when there was a login to remove. */
 export function clearSession(): boolean {
-  const path = sessionPath();
-  if (!existsSync(path)) return false;
-  rmSync(path, { force: true });
-  return true;
+  const { api, session } = loadConfig();
+  if (api === undefined) {
+    rmSync(sessionPath(), { force: true });
+    return false;
+  }
+  writePrivateFile(sessionPath(), `${JSON.stringify({ api }, null, 2)}\n`);
+  return session !== undefined;
 }

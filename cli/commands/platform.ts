@@ -217,7 +217,9 @@ async function up(options: { port: number; isolation: string; brokers: string; b
     const login = await logInTheCli(controllerUrl, adminPassword);
     step('');
     step(`osbkit is up. API: ${controllerUrl}`);
-    if (options.port !== 9000) step(`Point the CLI at it: export OSBKIT_API=${controllerUrl}`);
+    step(`The CLI in this OSBKIT_HOME targets it (see 'osbkit api'; another platform: osbkit api URL).`);
+    const override = process.env.OSBKIT_API;
+    if (override && normalizeApi(override) !== normalizeApi(controllerUrl)) step(`Warning: OSBKIT_API=${override} overrides that target while it is set.`);
     step(`Admin user: ${ADMIN_USERNAME}, password in ${adminPasswordFile} (mode 0600).`);
     step(login.kept
       ? `The CLI stays logged in as ${login.username}.`

@@ -1,24 +1,32 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { ApiError, ControllerApi, NOT_LOGGED_IN } from '../api';
-import { loadSession, normalizeApi, type Session, type Target } from '../session';
+import { loadSession, loadTargetApi, normalizeApi, type Session, type Target } from '../session';
 
+/** Where `osbkit up` serves the API unless told another port. */
 export const DEFAULT_API = 'http://127.0.0.1:9000';
 
-/** The API the CLI talks to: OSBKIT_API, else the one it logged in to, else the default. */
-export function apiUrl(session: Session | undefined = loadSession()): string {
-  return normalizeApi(process.env.OSBKIT_API ?? session?.api ?? DEFAULT_API);
+/**
+ * The API the CLI talks to: $OSBKIT_API, else the target kept in $OSBKIT_HOME/config.json
+ * (`osbkit api`, `osbkit login -a`, `osbkit up`), else the default.
+ */
+export function apiUrl(): string {
+  return normalizeApi(apiOverride() ?? loadTargetApi() ?? DEFAULT_API);
+}
+
+/** $OSBKIT_API; set but empty counts as unset. */
+export function apiOverride(): string | undefined {
+  const value = process.env.OSBKIT_API;
+  return value === undefined || value === '' ? undefined : value;
 }
 
 /** The login, when it is for the API the CLI talks to: a token never goes to another API. */
 export function currentSession(): Session | undefined {
   const session = loadSession();
-  return session && normalizeApi(session.api) === apiUrl(session) ? session : undefined;
+  return session && normalizeApi(session.api) === apiUrl() ? session : undefined;
 }
 
 export function api(): ControllerApi {
-  const session = loadSession();
-  const url = apiUrl(session);
-  return new ControllerApi(url, session && normalizeApi(session.api) === url ? session.accessToken : undefined);
+  return new ControllerApi(apiUrl(), currentSession()?.accessToken);
 }
 
 /** The targeted space, which the app and service verbs work in, as cf's do. */
