@@ -84,6 +84,9 @@ describe('provision', () => {
     const response = await provision(osb, MANAGED_PLAN_ID, { uid: 1000, gid: 1000 }, id).expect(503);
     expect(response.body.description).toContain('exists and is a symlink, not a directory');
     expect((await run.root.stat(instanceDir(id))).type).toBe('symlink');
+    // The platform's orphan-mitigating delete of that failed create removes what is at the name, as a link.
+    await deprovision(osb, id, MANAGED_PLAN_ID).expect(200);
+    expect(await run.root.exists(instanceDir(id))).toBe(false);
   });
 
   it.each([
