@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { LastOperationAnswer } from '../../sdk/client';
+import { OsbResponseError, type LastOperationAnswer } from '../../sdk/client';
 import type { BindRequest } from '../../sdk/openapi';
 import { validateVolumeMounts, type VolumeMount } from '../../sdk/volume/mounts';
 import { finalDescription, pollRequest, progressRecorder } from './broker-polling';
@@ -8,7 +8,9 @@ import { ApiError, JobFailure, apiErrors } from './errors';
 import type { JobContext } from './jobs';
 import { classifyBrokerFailure, needsOrphanMitigation, type FailureKind } from './orphan-mitigation';
 import { bindingContext, describeBrokerFailure, describeFailedOperation, userIdentity } from './osb-calls';
-import type { BindingDetails, JobRecord, LastOperation, MitigationPurpose, ServiceBindingRecord, ServiceOfferingRecord } from './records';
+import type {
+  BindingDetails, BindingType, JobRecord, LastOperation, MitigationPurpose, ServiceBindingRecord, ServiceOfferingRecord,
+} from './records';
 import { timestamp } from './store';
 import { UNKNOWN_OUTCOME } from './unknown-outcome';
 
@@ -55,14 +57,20 @@ const NOT_A_LOGGING_SERVICE = 'The service is attempting to stream logs from you
 
 /**
  * Checks a bind (or fetch binding) response the way Cloud Controller does before storing
- * it. `undefined` details and an error mean the binding must not be used.
+ * it. `undefined` details and an error mean the binding must not be used. A service key
+ * keeps only the credentials, as in Cloud Controller: a log drain or volume mounts need an app.
  */
-export function acceptBindingResponse(offering: ServiceOfferingRecord, body: Record<string, unknown>): { details: BindingDetails; expiresAt: string | null } | { error: ApiError } {
+export function acceptBindingResponse(offering: ServiceOfferingRecord, body: Record<string, unknown>, type: BindingType = 'app'): { details: BindingDetails; expiresAt: string | null } | { error: ApiError } {
   const requires = offering.document.requires ?? [];
   const credentials = body.credentials;
   if (credentials !== undefined && credentials !== null && (typeof credentials !== 'object' || Array.isArray(credentials))) {
     return { error: apiErrors.brokerBadResponse('The service broker returned an invalid response: credentials must be an object.') };
   }
+  const metadata = body.metadata;
+  const expiresAt = typeof metadata === 'object' && metadata !== null && typeof (metadata as Record<string, unknown>).expires_at === 'string'
+    ? (metadata as Record<string, string>).expires_at ?? null
+    : null;
+  if (type === 'key') return { details: { credentials: (credentials ?? {}) as Record<string, unknown>, syslogDrainUrl: null, volumeMounts: [] }, expiresAt };
   const drain = body.syslog_drain_url;
   if (drain !== undefined && drain !== null) {
     if (!requires.includes('syslog_drain')) return { error: apiErrors.brokerBadResponse(NOT_A_LOGGING_SERVICE) };
@@ -75,10 +83,6 @@ export function acceptBindingResponse(offering: ServiceOfferingRecord, body: Rec
     if (!checked.ok) return { error: apiErrors.brokerBadResponse(`The service broker returned an invalid response: ${checked.errors.join('; ')}`) };
     volumeMounts = checked.mounts;
   }
-  const metadata = body.metadata;
-  const expiresAt = typeof metadata === 'object' && metadata !== null && typeof (metadata as Record<string, unknown>).expires_at === 'string'
-    ? (metadata as Record<string, string>).expires_at ?? null
-    : null;
   return {
     details: {
       credentials: (credentials ?? {}) as Record<string, unknown>,
@@ -91,18 +95,18 @@ export function acceptBindingResponse(offering: ServiceOfferingRecord, body: Rec
 
 // --- create -------------------------------------------------------------------------------
 
-export interface BindingCreateRequest {
-  name: string | null;
+/** An app binding (`appGuid` set) or a service key (`name` set, no app). */
+export type BindingCreateRequest = {
   instanceGuid: string;
-  appGuid: string;
   predecessorGuid: string | null;
   parameters?: Record<string, unknown>;
-}
+} & ({ type: 'app'; appGuid: string; name: string | null } | { type: 'key'; appGuid: null; name: string });
 
 export function createBinding(context: ControllerContext, request: BindingCreateRequest, userId: string): { binding: ServiceBindingRecord; job: JobRecord } {
   const now = timestamp();
   const binding: ServiceBindingRecord = {
     guid: randomUUID(),
+    type: request.type,
     name: request.name,
     instanceGuid: request.instanceGuid,
     appGuid: request.appGuid,
@@ -131,11 +135,12 @@ async function bindInstance(context: ControllerContext, guid: string, parameters
   if (!binding) throw JobFailure.of(apiErrors.notFound('Service credential binding'));
   const scope = bindingScope(context, binding);
   const { plan, offering, space, organization } = scope;
+  // A service key is a credential binding without an app (OSB: no app_guid, no bind_resource.app_guid).
+  const appResource = binding.appGuid === null ? {} : { app_guid: binding.appGuid, bind_resource: { app_guid: binding.appGuid, space_guid: space.guid } };
   const body: BindRequest = {
     service_id: offering.catalogId,
     plan_id: plan.catalogId,
-    app_guid: binding.appGuid,
-    bind_resource: { app_guid: binding.appGuid, space_guid: space.guid },
+    ...appResource,
     context: bindingContext(organization, space),
     ...(parameters !== undefined ? { parameters } : {}),
     ...(binding.predecessorGuid !== null ? { predecessor_binding_id: binding.predecessorGuid } : {}),
@@ -151,8 +156,16 @@ async function bindInstance(context: ControllerContext, guid: string, parameters
     await pollCreate(context, scope, answer.operation, job);
   } catch (error) {
     if (job.signal.aborted || error instanceof JobFailure) throw error;
-    failCreate(context, scope, classifyBrokerFailure(error), describeBrokerFailure(error, 'bind'));
+    failCreate(context, scope, classifyBrokerFailure(error), describeBindFailure(error, binding));
   }
+}
+
+/** Why a bind failed; a broker that wants an app for every binding says so about service keys. */
+function describeBindFailure(error: unknown, binding: ServiceBindingRecord): ApiError {
+  if (binding.type === 'key' && error instanceof OsbResponseError && error.status === 422 && error.code === 'RequiresApp') {
+    return apiErrors.brokerRequestRejected(`The service broker does not support service keys for this service: it binds only to apps (RequiresApp)${error.description ? `: ${error.description}` : '.'}`);
+  }
+  return describeBrokerFailure(error, 'bind');
 }
 
 async function pollCreate(context: ControllerContext, scope: BindingScope, brokerOperation: string | undefined, job: JobContext): Promise<void> {
@@ -178,13 +191,13 @@ async function pollCreate(context: ControllerContext, scope: BindingScope, broke
 
 function establish(context: ControllerContext, scope: BindingScope, body: Record<string, unknown>, description: string): void {
   const { binding, offering } = scope;
-  const accepted = acceptBindingResponse(offering, body);
+  const accepted = acceptBindingResponse(offering, body, binding.type);
   if ('error' in accepted) failCreate(context, scope, 'invalid-response', accepted.error);
   context.store.transaction(() => {
     context.store.saveBindingDetails(binding.guid, accepted.details);
     setOperation(context, binding.guid, 'create', 'succeeded', description, { phase: null, brokerOperation: null, established: true, expiresAt: accepted.expiresAt });
   });
-  context.logger.info({ binding: binding.guid, instance: binding.instanceGuid, app: binding.appGuid, volumeMounts: accepted.details.volumeMounts.length }, 'service binding created');
+  context.logger.info({ binding: binding.guid, type: binding.type, instance: binding.instanceGuid, app: binding.appGuid, volumeMounts: accepted.details.volumeMounts.length }, 'service binding created');
 }
 
 function failCreate(context: ControllerContext, scope: BindingScope, kind: FailureKind, error: ApiError): never {

@@ -54,7 +54,7 @@ export function instanceScope(context: ControllerContext, instance: ServiceInsta
 export function bindingScope(context: ControllerContext, binding: ServiceBindingRecord): BindingScope {
   const instance = context.store.instance(binding.instanceGuid);
   if (!instance) throw new Error(`service binding ${binding.guid} refers to a missing instance`);
-  return { ...instanceScope(context, instance), binding, app: context.store.app(binding.appGuid) };
+  return { ...instanceScope(context, instance), binding, app: binding.appGuid === null ? undefined : context.store.app(binding.appGuid) };
 }
 
 /** 404 for an instance that does not exist and for one in a space the caller cannot see. */
@@ -64,11 +64,14 @@ export function requireInstance(context: ControllerContext, access: Access, guid
   return instance;
 }
 
-/** A binding is as visible as its app's space (the instance's space is the same). */
+/**
+ * A binding, app binding or service key, is as visible as its instance's space (an app
+ * binding's app lives in the same space).
+ */
 export function requireBinding(context: ControllerContext, access: Access, guid: string): ServiceBindingRecord {
   const binding = context.store.binding(guid);
-  const app = binding && context.store.app(binding.appGuid);
-  if (!binding || !app || !access.seesSpace(app.spaceGuid)) throw apiErrors.notFound('Service credential binding');
+  const instance = binding && context.store.instance(binding.instanceGuid);
+  if (!binding || !instance || !access.seesSpace(instance.spaceGuid)) throw apiErrors.notFound('Service credential binding');
   return binding;
 }
 

@@ -251,23 +251,28 @@ export class Presenter {
     };
   }
 
+  /** An app binding, or a service key: type `key`, no app relationship or link, as Cloud Controller shows it. */
   binding(binding: ServiceBindingRecord): Json {
+    const appGuid = binding.appGuid;
     return {
       guid: binding.guid,
       created_at: binding.createdAt,
       updated_at: binding.updatedAt,
       name: binding.name,
-      type: 'app',
+      type: binding.type,
       last_operation: lastOperationView(binding.lastOperation, this.store.latestMitigationFor(binding.instanceGuid, binding.guid)),
-      predecessor_guid: binding.predecessorGuid, // osbkit
-      relationships: { app: relation(binding.appGuid), service_instance: relation(binding.instanceGuid) },
+      ...(binding.type === 'app' ? { predecessor_guid: binding.predecessorGuid } : {}), // osbkit
+      relationships: {
+        ...(appGuid !== null ? { app: relation(appGuid) } : {}),
+        service_instance: relation(binding.instanceGuid),
+      },
       metadata: NO_METADATA,
       links: {
         self: this.href(`/v3/service_credential_bindings/${binding.guid}`),
         details: this.href(`/v3/service_credential_bindings/${binding.guid}/details`),
         parameters: this.href(`/v3/service_credential_bindings/${binding.guid}/parameters`),
         service_instance: this.href(`/v3/service_instances/${binding.instanceGuid}`),
-        app: this.href(`/v3/apps/${binding.appGuid}`),
+        ...(appGuid !== null ? { app: this.href(`/v3/apps/${appGuid}`) } : {}),
       },
     };
   }

@@ -97,11 +97,21 @@ export interface ServiceInstanceRecord extends Timestamps {
   brokerOperation: string | null;
 }
 
+/**
+ * Cloud Controller's service credential binding types: `app` binds an instance to an app
+ * (VCAP_SERVICES, volume mounts); `key` (a service key) hands credentials to a person and
+ * has a name and no app.
+ */
+export type BindingType = 'app' | 'key';
+
 export interface ServiceBindingRecord extends Timestamps {
   guid: string;
+  type: BindingType;
+  /** Required for keys (unique per instance); optional for app bindings (unique per app). */
   name: string | null;
   instanceGuid: string;
-  appGuid: string;
+  /** Set for app bindings, null for keys. */
+  appGuid: string | null;
   predecessorGuid: string | null;
   /** True once the broker confirmed the binding; only such bindings reach an app's environment. */
   established: boolean;

@@ -80,8 +80,33 @@ CREATE TABLE orphan_mitigations (
 CREATE INDEX orphan_mitigations_by_state ON orphan_mitigations (state);
 `;
 
+/**
+ * Service keys: credential bindings of type `key`, with a name and no app. SQLite cannot
+ * change a column's constraints, so the table is rebuilt; existing rows are app bindings.
+ * Key names are unique per instance, app binding names per app.
+ */
+const SERVICE_KEYS_SCHEMA = `
+CREATE TABLE service_bindings_with_keys (
+  guid TEXT PRIMARY KEY, type TEXT NOT NULL CHECK (type IN ('app', 'key')), name TEXT,
+  instance_guid TEXT NOT NULL REFERENCES service_instances(guid), app_guid TEXT REFERENCES apps(guid),
+  predecessor_guid TEXT, established INTEGER NOT NULL, expires_at TEXT,
+  details_sealed TEXT, op_type TEXT NOT NULL, op_state TEXT NOT NULL, op_description TEXT NOT NULL,
+  op_created_at TEXT NOT NULL, op_updated_at TEXT NOT NULL, phase TEXT, broker_operation TEXT,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL, UNIQUE (app_guid, name),
+  CHECK ((type = 'app' AND app_guid IS NOT NULL) OR (type = 'key' AND app_guid IS NULL AND name IS NOT NULL))
+);
+INSERT INTO service_bindings_with_keys (guid, type, name, instance_guid, app_guid, predecessor_guid, established, expires_at,
+  details_sealed, op_type, op_state, op_description, op_created_at, op_updated_at, phase, broker_operation, created_at, updated_at)
+  SELECT guid, 'app', name, instance_guid, app_guid, predecessor_guid, established, expires_at,
+  details_sealed, op_type, op_state, op_description, op_created_at, op_updated_at, phase, broker_operation, created_at, updated_at
+  FROM service_bindings;
+DROP TABLE service_bindings;
+ALTER TABLE service_bindings_with_keys RENAME TO service_bindings;
+CREATE UNIQUE INDEX service_keys_by_name ON service_bindings (instance_guid, name) WHERE type = 'key';
+`;
+
 /** Step i brings a database from user_version i to i + 1. */
-const MIGRATIONS = [SCHEMA, IDENTITY_SCHEMA];
+const MIGRATIONS = [SCHEMA, IDENTITY_SCHEMA, SERVICE_KEYS_SCHEMA];
 const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Cloud Controller shows second-resolution UTC timestamps. */
@@ -515,9 +540,10 @@ export class ControllerStore {
   private bindingOf(row: Row): ServiceBindingRecord {
     return {
       guid: text(row, 'guid'),
+      type: text(row, 'type') as ServiceBindingRecord['type'],
       name: optionalText(row, 'name'),
       instanceGuid: text(row, 'instance_guid'),
-      appGuid: text(row, 'app_guid'),
+      appGuid: optionalText(row, 'app_guid'),
       predecessorGuid: optionalText(row, 'predecessor_guid'),
       established: row.established === 1,
       expiresAt: optionalText(row, 'expires_at'),
@@ -538,9 +564,9 @@ export class ControllerStore {
   }
 
   insertBinding(binding: ServiceBindingRecord): void {
-    this.db.prepare(`INSERT INTO service_bindings (guid, name, instance_guid, app_guid, predecessor_guid, established, expires_at,
+    this.db.prepare(`INSERT INTO service_bindings (guid, type, name, instance_guid, app_guid, predecessor_guid, established, expires_at,
       op_type, op_state, op_description, op_created_at, op_updated_at, phase, broker_operation, created_at, updated_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(binding.guid, ...this.bindingValues(binding));
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(binding.guid, binding.type, ...this.bindingValues(binding));
   }
 
   saveBinding(binding: ServiceBindingRecord): void {
@@ -560,6 +586,12 @@ export class ControllerStore {
 
   bindingsOfInstance(instanceGuid: string): ServiceBindingRecord[] {
     return (this.db.prepare('SELECT * FROM service_bindings WHERE instance_guid = ? ORDER BY created_at, rowid').all(instanceGuid) as Row[]).map((r) => this.bindingOf(r));
+  }
+
+  /** The service key of an instance with this name. */
+  keyByName(instanceGuid: string, name: string): ServiceBindingRecord | undefined {
+    const row = this.db.prepare("SELECT * FROM service_bindings WHERE type = 'key' AND instance_guid = ? AND name = ?").get(instanceGuid, name) as Row | undefined;
+    return row && this.bindingOf(row);
   }
 
   bindingsOfApp(appGuid: string): ServiceBindingRecord[] {

@@ -7,17 +7,56 @@ import {
 import { ApiError, apiErrors } from '../errors';
 import { acceptedWithJob, param, presenterOf, userOf } from '../http';
 import { describeBrokerFailure, userIdentity } from '../osb-calls';
-import type { ServiceBindingRecord } from '../records';
+import type { JobRecord, ServiceBindingRecord, ServiceInstanceRecord, ServiceOfferingRecord, ServicePlanRecord } from '../records';
 import {
   Problems, matchesFilter, objectBody, readListQuery, readObject, readRelationship, readString, rejectUnknownFields,
 } from '../request-validation';
 
 /**
- * /v3/service_credential_bindings of type app. Rotation is an osbkit extension:
- * `predecessor_guid` names the binding the new one replaces (plans with binding_rotatable).
- * A binding is visible to whoever sees its app's space; its details (credentials) only to
- * those who may read that space's secrets.
+ * /v3/service_credential_bindings of type app (an app's binding) and key (a service key:
+ * a name, an instance, no app). Both go through the same create and delete operations.
+ * Rotation is an osbkit extension for app bindings: `predecessor_guid` names the binding the
+ * new one replaces (plans with binding_rotatable). A binding is visible to whoever sees its
+ * instance's space; its details (credentials) only to those who may read that space's secrets.
  */
+
+/** What every new binding, app binding or key, needs of its instance; the instance's plan and offering. */
+function ensureBindable(context: ControllerContext, instance: ServiceInstanceRecord): { plan: ServicePlanRecord; offering: ServiceOfferingRecord } {
+  const { plan, offering } = instanceScope(context, instance);
+  if (!effectiveBindable(plan, offering)) throw apiErrors.unprocessable('Service plan does not allow bindings.');
+  if (isBusy(instance.lastOperation) || context.store.processingJobFor('service_instances', instance.guid)) {
+    throw apiErrors.instanceOperationInProgress(instance.name);
+  }
+  if (instance.lastOperation.type === 'create' && instance.lastOperation.state === 'failed') {
+    throw apiErrors.unprocessable('The service instance cannot be bound: its creation failed.');
+  }
+  if (!instance.usable) {
+    throw apiErrors.unprocessable('The service instance cannot be bound: the service broker reported it unusable after a failed operation.');
+  }
+  return { plan, offering };
+}
+
+/**
+ * A service key: names are unique per instance, as in Cloud Controller; a key of the same
+ * name whose creation failed is replaced (its mitigation carries on), one being deleted or
+ * whose deletion failed blocks the name.
+ */
+function createKey(context: ControllerContext, instance: ServiceInstanceRecord, name: string, parameters: Record<string, unknown> | undefined, userId: string): { job: JobRecord } {
+  const { store } = context;
+  const same = store.keyByName(instance.guid, name);
+  if (same) {
+    const { type, state } = same.lastOperation;
+    const replaceable = type === 'create' && state === 'failed' && !store.processingJobFor('service_credential_bindings', same.guid);
+    if (type === 'delete') {
+      throw apiErrors.unprocessable(`The binding name is invalid. Key binding names must be unique. The service instance already has a key binding with the name '${name}' that is getting deleted or its deletion failed.`);
+    }
+    if (!replaceable) {
+      throw apiErrors.unprocessable(`The binding name is invalid. Key binding names must be unique. The service instance already has a key binding with name '${name}'.`);
+    }
+    store.deleteBinding(same.guid);
+  }
+  return createBinding(context, { type: 'key', name, instanceGuid: instance.guid, appGuid: null, predecessorGuid: null, ...(parameters ? { parameters } : {}) }, userId);
+}
 
 function ensureIdle(context: ControllerContext, binding: ServiceBindingRecord): void {
   if (isBusy(binding.lastOperation) || context.store.processingJobFor('service_credential_bindings', binding.guid)) {
@@ -32,16 +71,13 @@ export function serviceCredentialBindingRoutes(context: ControllerContext): Rout
   router.get('/v3/service_credential_bindings', (req, res) => {
     const access = accessOf(req);
     const query = readListQuery(req.query, ['app_guids', 'service_instance_guids', 'names', 'type']);
-    const visibleSpace = (appGuid: string): boolean => {
-      const app = store.app(appGuid);
-      return app !== undefined && access.seesSpace(app.spaceGuid);
-    };
+    const spaceOf = new Map(store.listInstances().map((i) => [i.guid, i.spaceGuid]));
     const bindings = store.listBindings().filter((b) =>
-      visibleSpace(b.appGuid)
-      && matchesFilter(query, 'app_guids', b.appGuid)
+      access.seesSpace(spaceOf.get(b.instanceGuid) ?? '')
+      && matchesFilter(query, 'app_guids', b.appGuid ?? undefined)
       && matchesFilter(query, 'service_instance_guids', b.instanceGuid)
       && matchesFilter(query, 'names', b.name ?? undefined)
-      && matchesFilter(query, 'type', 'app'));
+      && matchesFilter(query, 'type', b.type));
     const presenter = presenterOf(context, req);
     res.json(presenter.list(bindings, query, '/v3/service_credential_bindings', (b) => presenter.binding(b)));
   });
@@ -83,37 +119,40 @@ export function serviceCredentialBindingRoutes(context: ControllerContext): Rout
     const body = objectBody(req.body);
     const problems = new Problems();
     rejectUnknownFields(body, ['type', 'name', 'relationships', 'parameters', 'predecessor_guid'], problems);
-    if (body.type !== 'app') problems.add("'type' must be 'app' (service keys are not supported)");
-    const name = readString(body, 'name', problems);
+    const type = body.type;
+    if (type !== 'app' && type !== 'key') problems.add("'type' must be 'app' (a binding to an app) or 'key' (a service key)");
+    const name = readString(body, 'name', problems, { required: type === 'key' });
     const relationships = readObject(body, 'relationships', problems);
     if (body.relationships === undefined) problems.add("'relationships' is required");
     if (relationships) rejectUnknownFields(relationships, ['service_instance', 'app'], problems, 'relationships.');
     const instanceGuid = readRelationship(relationships, 'service_instance', problems, true);
-    const appGuid = readRelationship(relationships, 'app', problems, true);
+    const appGuid = readRelationship(relationships, 'app', problems, type === 'app');
     const parameters = readObject(body, 'parameters', problems);
     const predecessorGuid = readString(body, 'predecessor_guid', problems);
+    if (type === 'key' && relationships?.app !== undefined) problems.add("'relationships.app' must not be given for type 'key': a service key has no app");
+    if (type === 'key' && body.predecessor_guid !== undefined) problems.add("'predecessor_guid' applies only to bindings of type 'app'");
     problems.throwIfAny();
 
     const access = accessOf(req);
     const instance = store.instance(instanceGuid!);
     if (!instance || !access.seesSpace(instance.spaceGuid)) throw apiErrors.unprocessable(`The service instance could not be found: ${instanceGuid!}`);
+    if (type === 'key') {
+      access.requireDeveloper(instance.spaceGuid);
+      const { offering } = ensureBindable(context, instance);
+      if (requiresVolumeMount(offering)) {
+        throw apiErrors.unprocessable("Service credential bindings of type 'key' are not supported for volume services: their volume mounts need an app to mount into. Bind the service instance to an app instead.");
+      }
+      const { job } = createKey(context, instance, name!, parameters, user);
+      acceptedWithJob(res, presenterOf(context, req), job);
+      return;
+    }
     const app = store.app(appGuid!);
     if (!app || !access.seesSpace(app.spaceGuid)) throw apiErrors.unprocessable(`The app could not be found: ${appGuid!}`);
     access.requireDeveloper(app.spaceGuid);
     access.requireDeveloper(instance.spaceGuid);
     if (app.spaceGuid !== instance.spaceGuid) throw apiErrors.unprocessable('The service instance and the app are in different spaces.');
-    const { plan, offering } = instanceScope(context, instance);
-    if (!effectiveBindable(plan, offering)) throw apiErrors.unprocessable('Service plan does not allow bindings.');
+    const { plan, offering } = ensureBindable(context, instance);
     if (requiresVolumeMount(offering) && !context.volumeServicesEnabled) throw apiErrors.unprocessable('Support for volume mount services is disabled');
-    if (isBusy(instance.lastOperation) || store.processingJobFor('service_instances', instance.guid)) {
-      throw apiErrors.instanceOperationInProgress(instance.name);
-    }
-    if (instance.lastOperation.type === 'create' && instance.lastOperation.state === 'failed') {
-      throw apiErrors.unprocessable('The service instance cannot be bound: its creation failed.');
-    }
-    if (!instance.usable) {
-      throw apiErrors.unprocessable('The service instance cannot be bound: the service broker reported it unusable after a failed operation.');
-    }
 
     const createFailed = (b: ServiceBindingRecord): boolean => b.lastOperation.type === 'create' && b.lastOperation.state === 'failed';
     // A binding of this pair whose creation failed is replaced, as Cloud Controller does; its mitigation carries on.
@@ -124,7 +163,7 @@ export function serviceCredentialBindingRoutes(context: ControllerContext): Rout
     let predecessor: ServiceBindingRecord | undefined;
     if (predecessorGuid !== undefined) {
       predecessor = store.binding(predecessorGuid);
-      if (!predecessor || predecessor.instanceGuid !== instance.guid) {
+      if (!predecessor || predecessor.instanceGuid !== instance.guid || predecessor.type !== 'app') {
         throw apiErrors.unprocessable(`The predecessor binding could not be found among the bindings of service instance ${instance.name}: ${predecessorGuid}`);
       }
       if (plan.document.binding_rotatable !== true) throw apiErrors.unprocessable('Service plan does not allow binding rotation.');
@@ -143,6 +182,7 @@ export function serviceCredentialBindingRoutes(context: ControllerContext): Rout
 
     for (const failed of replaced) store.deleteBinding(failed.guid);
     const { job } = createBinding(context, {
+      type: 'app',
       name: name ?? null,
       instanceGuid: instance.guid,
       appGuid: app.guid,

@@ -9,7 +9,7 @@ import {
   createInstance, deleteInstance, renameOrRetagInstance, updateFingerprint, updateInstance, type InstanceChange,
 } from '../instance-operations';
 import { describeBrokerFailure, userIdentity } from '../osb-calls';
-import type { ServiceInstanceRecord, ServicePlanRecord } from '../records';
+import type { ServiceBindingRecord, ServiceInstanceRecord, ServicePlanRecord } from '../records';
 import {
   Problems, matchesFilter, objectBody, readListQuery, readObject, readRelationship, readString, readStringArray,
   rejectUnknownFields, type JsonObject,
@@ -35,6 +35,17 @@ function ensureIdle(context: ControllerContext, instance: ServiceInstanceRecord)
   if (isBusy(instance.lastOperation) || context.store.processingJobFor('service_instances', instance.guid)) {
     throw apiErrors.instanceOperationInProgress(instance.name);
   }
+}
+
+/** Cloud Controller's refusal, without its shares (osbkit has none), naming what is in the way. */
+function deletionBlockedBy(context: ControllerContext, bindings: ServiceBindingRecord[]): string {
+  const apps = bindings.filter((b) => b.appGuid !== null).map((b) => context.store.app(b.appGuid ?? '')?.name ?? b.appGuid);
+  const keys = bindings.filter((b) => b.type === 'key').map((b) => b.name);
+  const blockers = [
+    ...(apps.length > 0 ? [`bound to app(s) ${apps.join(', ')}`] : []),
+    ...(keys.length > 0 ? [`service key(s) ${keys.join(', ')}`] : []),
+  ];
+  return `Cannot delete service instance. Service keys and bindings must first be deleted: ${blockers.join('; ')}.`;
 }
 
 function readParameters(body: JsonObject, problems: Problems): Record<string, unknown> | undefined {
@@ -184,9 +195,8 @@ export function serviceInstanceRoutes(context: ControllerContext): Router {
     const instance = requireInstance(context, access, param(req, 'guid'));
     access.requireDeveloper(instance.spaceGuid);
     ensureIdle(context, instance);
-    if (store.bindingsOfInstance(instance.guid).length > 0) {
-      throw apiErrors.unprocessable('Cannot delete service instance. Service keys, bindings, and shares must first be deleted.');
-    }
+    const bindings = store.bindingsOfInstance(instance.guid);
+    if (bindings.length > 0) throw apiErrors.unprocessable(deletionBlockedBy(context, bindings));
     acceptedWithJob(res, presenterOf(context, req), deleteInstance(context, instance, user));
   });
 

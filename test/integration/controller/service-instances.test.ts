@@ -244,7 +244,7 @@ describe('service instances', () => {
       expect((await harness.bind(app, created.guid)).job.state).toBe('COMPLETE');
       const res = await harness.delete(`/v3/service_instances/${created.guid}`);
       expect(res.status).toBe(422);
-      expect(res.body).toEqual({ errors: [{ code: 10008, title: 'CF-UnprocessableEntity', detail: 'Cannot delete service instance. Service keys, bindings, and shares must first be deleted.' }] });
+      expect(res.body).toEqual({ errors: [{ code: 10008, title: 'CF-UnprocessableEntity', detail: 'Cannot delete service instance. Service keys and bindings must first be deleted: bound to app(s) web.' }] });
       expect(broker.received('DELETE', '/v2/service_instances/')).toHaveLength(0);
     });
 

@@ -93,8 +93,11 @@ describe('request validation', () => {
   });
 
   test('binding bodies', async () => {
+    await expectRefused(() => harness.post('/v3/service_credential_bindings', { type: 'route', parameters: 7 }), 422, [
+      "'type' must be 'app' (a binding to an app) or 'key' (a service key)", "'relationships' is required", "'parameters' must be an object",
+    ]);
     await expectRefused(() => harness.post('/v3/service_credential_bindings', { type: 'key', parameters: 7 }), 422, [
-      "'type' must be 'app'", "'relationships' is required", "'parameters' must be an object",
+      "'name' is required", "'relationships' is required", "'parameters' must be an object",
     ]);
     await expectRefused(() => harness.post('/v3/service_credential_bindings', {
       type: 'app', relationships: { service_instance: { data: { guid: instanceGuid } }, app: { data: { guid: 'nope' } } },
