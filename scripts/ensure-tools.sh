@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The system tools `osbkit up` needs, shared by `npm start` and `npm test`: a root cell isolates
 # apps with util-linux's unshare and nsenter, iproute2, nftables and sysctl, and the build
-# compiles the cell's C helper. As root this installs what is missing with apt; without root the
+# compiles the cell's C helper. The NFS volume driver mounts through FUSE: fusermount (fuse) at
+# run time, and libfuse's headers (libfuse-dev, found with pkg-config) when npm builds
+# @cocalc/fuse-native, so this must run before npm ci. As root this installs what is missing with apt; without root the
 # cell runs apps without isolation and needs none of them, so nothing is asked for.
 set -euo pipefail
 
@@ -17,6 +19,11 @@ have ip || missing+=(iproute2)
 have nft || missing+=(nftables)
 have sysctl || missing+=(procps)
 have cc || missing+=(gcc libc6-dev)
+have fusermount || missing+=(fuse)
+have pkg-config || missing+=(pkg-config)
+have make || missing+=(make)
+have python3 || missing+=(python3)
+[ -f /usr/include/fuse/fuse.h ] || missing+=(libfuse-dev)
 
 if [ ${#missing[@]} -gt 0 ]; then
   # shellcheck disable=SC2207
