@@ -6,8 +6,8 @@ import { localVolumeDirName, normaliseContainerDir, type VolumeMount } from '../
 import { ManagedShare, ManagedShareError } from './managed-share';
 import { mergeMountOptions, mountConfig, MountOptionsError, readMountOptions, volumeId, type MountOptions, type ReadOptions } from './mount-options';
 import { nfsFailureReason } from './nfs-failure';
-import { parseShare, shareSource, shareText, shareWithin, ShareSyntaxError, type NfsShare } from './share';
-import type { ShareAllowList } from './share-allow-list';
+import { parseShare, shareSource, shareText, shareWithin, ShareSyntaxError, type NfsShare } from '../../sdk/volume/nfs-share';
+import type { ShareAllowList } from '../../sdk/volume/nfs-share-allow-list';
 import { checkShare, ShareUnusableError } from './share-check';
 
 /**

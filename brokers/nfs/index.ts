@@ -2,14 +2,14 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_SHARE_CHECK_TIMEOUT_MS, NfsVolumeBroker } from './broker';
 import { ManagedShare, ManagedShareError } from './managed-share';
-import { ShareAllowList, ShareRuleError } from './share-allow-list';
+import { ShareAllowList, ShareRuleError } from '../../sdk/volume/nfs-share-allow-list';
 
 /** The NFS broker's entry points, as the CLI and tests use them. */
 
 export { NfsVolumeBroker, EXISTING_PLAN, MANAGED_PLAN, DEFAULT_NFS_DRIVER, DEFAULT_SHARE_CHECK_TIMEOUT_MS, type NfsBrokerOptions } from './broker';
 export { ManagedShare, ManagedShareError, INSTANCE_DIR_MODE } from './managed-share';
-export { ShareAllowList, ShareRuleError, parseShareRule, type ShareRule } from './share-allow-list';
-export { parseShare, shareText, shareSource, ShareSyntaxError, type NfsShare } from './share';
+export { ShareAllowList, ShareRuleError, parseShareRule, type ShareRule } from '../../sdk/volume/nfs-share-allow-list';
+export { parseShare, shareText, shareSource, ShareSyntaxError, type NfsShare } from '../../sdk/volume/nfs-share';
 export { mountConfig, volumeId, goJson, readMountOptions, mergeMountOptions, MountOptionsError, MOUNT_OPTION_NAMES, type MountOptions } from './mount-options';
 
 /** The catalog file that ships with the broker, from the sources (brokers/nfs) and the build output (dist/brokers/nfs) alike. */

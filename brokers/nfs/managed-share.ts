@@ -1,6 +1,6 @@
 import { connectNfs, isNfsError, Nfs3Status, NfsUrlError, parseNfsUrl, type NfsClient, type NfsUrl } from '../../sdk/volume';
 import { withinDeadline } from './nfs-failure';
-import { parseShare, shareText, ShareSyntaxError, type NfsShare } from './share';
+import { parseShare, shareText, ShareSyntaxError, type NfsShare } from '../../sdk/volume/nfs-share';
 
 /**
  * The Managed plan's export: a directory per instance under it, made, handed to the

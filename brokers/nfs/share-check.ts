@@ -1,6 +1,6 @@
 import { Access3, connectNfs, type NfsConnectOptions } from '../../sdk/volume/nfs';
 import { withinDeadline } from './nfs-failure';
-import { shareSource, type NfsShare } from './share';
+import { shareSource, type NfsShare } from '../../sdk/volume/nfs-share';
 
 /**
  * The create-time check of an Existing share, so a share that cannot work fails the create,

@@ -72,3 +72,16 @@ export {
   type FileType,
   type NfsTime,
 } from './nfs';
+export {
+  parseShare,
+  shareText,
+  shareSource,
+  shareWithin,
+  hostNameProblem,
+  ShareSyntaxError,
+  SEGMENT_CHARACTERS,
+  MAX_SHARE_LENGTH,
+  type NfsShare,
+  type ShareHostKind,
+} from './nfs-share';
+export { ShareAllowList, ShareRuleError, parseShareRule, type ShareRule } from './nfs-share-allow-list';

@@ -1,7 +1,8 @@
 import { isIPv4, isIPv6 } from 'node:net';
 
 /**
- * NFS shares as Cloud Foundry's nfsbroker takes them, "server/path" (never "server:/path"),
+ * NFS shares as Cloud Foundry's nfsbroker takes them (and as the NFS driver reads the `source`
+ * nfs://server/path that the broker makes of them), "server/path" (never "server:/path"),
  * brought into one canonical form before anything compares, checks or stores them: the
  * allow-list, the reachability check and the bind's `source` all see the same text, so no
  * second spelling of a share can slip past a rule the first one would meet.

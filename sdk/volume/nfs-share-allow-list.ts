@@ -1,8 +1,11 @@
 import { isIPv6 } from 'node:net';
-import { hostNameProblem, SEGMENT_CHARACTERS, type NfsShare } from './share';
+import { hostNameProblem, SEGMENT_CHARACTERS, type NfsShare } from './nfs-share';
 
 /**
- * The operator's allow-list of NFS servers and exports: comma-separated rules `server/path`,
+ * An operator's allow-list of NFS servers and exports, one syntax for both sides: the NFS
+ * broker checks the shares users name against its list, and the NFS volume driver checks every
+ * share it is asked to mount against the cell's own list, whichever broker sent it.
+ * Comma-separated rules `server/path`,
  * matched against a share only after it is in canonical form (see share.ts), so ".." and
  * other spellings never reach a rule.
  *
