@@ -1,14 +1,13 @@
-import { createPool, type Pool, type ResultSetHeader, type RowDataPacket } from 'mysql2/promise';
-import { BoundedPool, type BoundedConnection, type MysqlTimeouts } from './bounded-pool';
+import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import { BoundedPool, type BoundedConnection, type MysqlTimeouts } from '../../sdk/store/mysql/bounded-pool';
+import { createMysqlPool, type MysqlServerAddress, type Row, type SqlValue } from '../../sdk/store/mysql/connection';
 import { toMysqlFailure } from './mysql-errors';
 
-/** How the broker reaches the MySQL server it carves databases from: where it listens, and the account to use. */
-export interface MysqlServerAddress {
-  host: string;
-  port: number;
-  user: string;
-  password: string;
-}
+/**
+ * The broker reaches the MySQL server it carves databases from with the same pool, column
+ * readers and quoting as the SDK's MysqlStore.
+ */
+export { createMysqlPool, numberColumn, textColumn, type MysqlServerAddress, type Row, type SqlValue } from '../../sdk/store/mysql/connection';
 
 /**
  * The one door to the admin connection. Every statement is named by its kind, so listeners,
@@ -34,9 +33,6 @@ export type StatementKind =
 
 /** May throw to fail the statement before it runs (tests inject faults this way). */
 export type StatementListener = (kind: StatementKind) => void;
-
-export type Row = Record<string, unknown>;
-export type SqlValue = string | number | boolean | null;
 
 export interface StatementOptions {
   /** The statement holds a secret: keep even the server's error message out of errors. */
@@ -131,46 +127,10 @@ export class AdminSql implements AdminSession {
   }
 }
 
-export function createMysqlPool(address: MysqlServerAddress, connectTimeoutMs: number, poolSize: number): Pool {
-  return createPool({
-    host: address.host,
-    port: address.port,
-    user: address.user,
-    password: address.password,
-    connectionLimit: poolSize,
-    maxIdle: poolSize,
-    idleTimeout: 60_000,
-    connectTimeout: connectTimeoutMs,
-    enableKeepAlive: true,
-    charset: 'utf8mb4_general_ci',
-    // Sizes are DECIMAL sums; numbers are exact enough for megabytes and easier to compare.
-    decimalNumbers: true,
-    supportBigNumbers: true,
-    dateStrings: true,
-    multipleStatements: false,
-  });
-}
-
 function asRows(result: unknown): Row[] {
   return Array.isArray(result) ? (result as RowDataPacket[]).map((row) => ({ ...row })) : [];
 }
 
 function asHeader(result: unknown): ResultSetHeader {
   return (Array.isArray(result) ? { affectedRows: 0 } : result) as ResultSetHeader;
-}
-
-/** Column readers: rows come from the driver untyped, so each value is checked where it is used. */
-export function textColumn(row: Row | undefined, column: string): string | undefined {
-  const value = row?.[column];
-  if (typeof value === 'string') return value;
-  if (Buffer.isBuffer(value)) return value.toString('utf8');
-  return undefined;
-}
-
-export function numberColumn(row: Row | undefined, column: string): number {
-  const value = row?.[column];
-  if (typeof value === 'number') return value;
-  if (typeof value === 'bigint') return Number(value);
-  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
-  return 0;
 }

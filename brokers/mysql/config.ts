@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Registry } from 'prom-client';
 import type { MysqlServerAddress, StatementListener } from './admin-sql';
-import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUERY_TIMEOUT_MS } from './bounded-pool';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUERY_TIMEOUT_MS } from '../../sdk/store/mysql/bounded-pool';
 
 export type { MysqlServerAddress } from './admin-sql';
 

@@ -8,7 +8,7 @@ import { MysqlBroker } from './broker';
 import { resolveMysqlConfig, type MysqlBrokerConfig, type ResolvedMysqlConfig } from './config';
 import { QuotaEnforcer, type QuotaPassResult } from './quota';
 import { BrokerRegistry } from './registry';
-import { MysqlStore } from './store';
+import { MysqlStore } from '../../sdk/store/mysql';
 
 /** The MySQL broker's entry points, as the CLI and tests use them. */
 
@@ -16,7 +16,7 @@ export { mysqlBrokerConfigFromEnv, parseMysqlUrl, MysqlConfigError, DEFAULT_STAT
 export type { MysqlBrokerConfig, MysqlQuotaConfig, MysqlServerAddress, ResolvedMysqlConfig } from './config';
 export type { StatementKind, StatementListener } from './admin-sql';
 export type { DatabaseQuotaResult, QuotaPassResult } from './quota';
-export { MysqlStore, MYSQL_STORE_SCHEMA_VERSION, type MysqlStoreOptions } from './store';
+export { MysqlStore, MYSQL_STORE_SCHEMA_VERSION, type MysqlStoreOptions } from '../../sdk/store/mysql';
 export { MysqlBroker } from './broker';
 export { databaseName, bindingUserName } from './naming';
 export { UNREACHABLE_DESCRIPTION } from './mysql-errors';

@@ -33,12 +33,7 @@ export function isSafeName(name: string, maxLength: number): boolean {
   return name.length > 0 && name.length <= maxLength && /^[a-z0-9_]+$/.test(name);
 }
 
-/** A backtick-quoted identifier; backticks inside are doubled, as MySQL requires. */
-export function quoteIdentifier(name: string): string {
-  // MySQL identifiers cannot hold NUL at all; refusing it is safer than guessing.
-  if (name === '' || name.includes('\u0000')) throw new Error('an identifier must be non-empty and free of NUL characters');
-  return `\`${name.replace(/`/g, '``')}\``;
-}
+export { quoteIdentifier } from '../../sdk/store/mysql/connection';
 
 /**
  * The database name as a GRANT pattern. In database-level grants `_` and `%` are wildcards,

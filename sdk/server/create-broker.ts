@@ -51,7 +51,6 @@ export interface BrokerApp {
   close(): Promise<void>;
   readonly catalog: Catalog;
   readonly store: StateStore;
-  readonly engine: Engine;
   readonly metrics: BrokerMetrics | undefined;
 }
 
@@ -192,7 +191,6 @@ export function createBroker(options: CreateBrokerOptions): BrokerApp {
     },
     catalog,
     store,
-    engine,
     metrics,
   };
   return app;

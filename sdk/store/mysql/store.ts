@@ -1,16 +1,9 @@
 import type { ResultSetHeader } from 'mysql2/promise';
-import {
-  errors,
-  type BindingRecord,
-  type InstanceRecord,
-  type PendingTarget,
-  type StateStore,
-  type Versioned,
-} from '../../sdk';
-import { createMysqlPool, numberColumn, textColumn, type MysqlServerAddress, type Row, type SqlValue } from './admin-sql';
+import { errors } from '../../errors';
+import type { BindingRecord, InstanceRecord, PendingTarget, StateStore, Versioned } from '../types';
 import { BoundedPool, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUERY_TIMEOUT_MS } from './bounded-pool';
-import { MysqlFailure, noAnswerDescription, toMysqlFailure } from './mysql-errors';
-import { quoteIdentifier } from './naming';
+import { createMysqlPool, numberColumn, quoteIdentifier, textColumn, type MysqlServerAddress, type Row, type SqlValue } from './connection';
+import { MysqlFailure, noAnswerDescription, toMysqlFailure } from './failure';
 
 /**
  * The SDK's state in MySQL, so several broker replicas share one store: the same tables and
