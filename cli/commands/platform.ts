@@ -15,6 +15,7 @@ import { ensureSecretFile } from '../private-files';
 import { loadSession, normalizeApi } from '../session';
 import { Supervisor } from '../supervisor';
 import { ADMIN_USERNAME, startCellProcess, startControllerProcess } from '../platform-parts';
+import { registerNfsDriverCommand, startNfsDriverPart } from './nfs-driver';
 import { shouldExitWithStarter, stopOnSignals, watchStarter } from '../lifetime';
 
 /** `osbkit up` and the parts it runs: the local driver, the cell and the controller. */
@@ -32,16 +33,15 @@ export function registerPlatformCommands(program: Command): void {
       await up({ ...options, brokers: options.brokers ?? defaultBrokerNames().join(',') });
     });
 
-  program
-    .command('driver')
-    .description('Run a volume driver (started by "osbkit up")')
-    .argument('<name>', 'local')
+  const driver = program.command('driver').description('Run a volume driver (started by "osbkit up"): local or nfs');
+  driver
+    .command('local')
+    .description('Run the local volume driver (localdriver)')
     .option('--volumes-root <dir>', 'the directory holding the volumes (the local broker\'s)')
     .option('--state <file>', 'where the driver keeps its mount state')
     .option('--listen <address>', 'unix socket path or http://127.0.0.1:PORT')
     .option('--spec-dir <dir>', 'the drivers directory the cell discovers drivers in')
-    .action(async (name: string, options: { volumesRoot?: string; state?: string; listen?: string; specDir?: string }) => {
-      if (name !== 'local') throw new Error(`Unknown driver "${name}". Available: local.`);
+    .action(async (options: { volumesRoot?: string; state?: string; listen?: string; specDir?: string }) => {
       const logger = createLogger({ name: 'localdriver' });
       const running = await startLocalDriver({
         volumesRoot: options.volumesRoot ?? homePath('volumes', 'local'),
@@ -55,6 +55,7 @@ export function registerPlatformCommands(program: Command): void {
       process.send?.({ ready: running.address });
       stopOnSignals(() => running.close());
     });
+  registerNfsDriverCommand(driver);
 
   program
     .command('cell')
@@ -174,6 +175,7 @@ async function up(options: { port: number; isolation: string; brokers: string; b
       args: ['driver', 'local', '--volumes-root', join(home, 'volumes', 'local'), '--state', join(home, 'drivers', 'localdriver-state.json'), '--listen', `unix://${join(home, 'drivers', 'localdriver.sock')}`, '--spec-dir', driversDir],
     });
     step(`  volume driver  localdriver at ${driverAddress}`);
+    await startNfsDriverPart(supervisor, home, driversDir, step);
     // Fixed ports chosen now, so a part the supervisor restarts comes back where the others expect it.
     const cellUrl = await supervisor.start({ name: 'cell', args: ['cell', '--port', String(await freePort()), '--data-dir', join(home, 'cell'), '--drivers-dir', driversDir, '--isolation', isolation, '--api-secret-file', cellSecretFile] });
     step(`  cell           ${cellUrl}`);
