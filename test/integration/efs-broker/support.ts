@@ -68,11 +68,11 @@ export const provision = (osb: Osb, instanceId: string, options: { planId?: stri
 export const deprovision = (osb: Osb, instanceId: string, options: { planId?: string; acceptsIncomplete?: boolean } = {}) =>
   osb.delete(`/v2/service_instances/${instanceId}?service_id=${EFS_SERVICE_ID}&plan_id=${options.planId ?? GENERAL_PURPOSE}${options.acceptsIncomplete === false ? '' : '&accepts_incomplete=true'}`);
 
-export const bind = (osb: Osb, instanceId: string, bindingId: string, parameters: Record<string, unknown>, options: { planId?: string; acceptsIncomplete?: boolean } = {}) =>
+export const bind = (osb: Osb, instanceId: string, bindingId: string, parameters: Record<string, unknown>, options: { planId?: string; acceptsIncomplete?: boolean; appGuid?: string } = {}) =>
   osb.put(`/v2/service_instances/${instanceId}/service_bindings/${bindingId}${options.acceptsIncomplete ? '?accepts_incomplete=true' : ''}`).send({
     service_id: EFS_SERVICE_ID,
     plan_id: options.planId ?? GENERAL_PURPOSE,
-    bind_resource: { app_guid: randomUUID() },
+    bind_resource: { app_guid: options.appGuid ?? randomUUID() },
     parameters,
   });
 
