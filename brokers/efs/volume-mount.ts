@@ -3,19 +3,19 @@ import type { NfsExport } from './config';
 
 /**
  * The bind answer's `volume_mounts` entry for the cell's NFS driver, in the shape the NFS
- * broker answers (string values under sorted keys, `source` an nfs:// URL), with what an EFS
- * access point adds:
+ * broker answers (string values under sorted keys, `source` an nfs:// URL):
  *
  * - On AWS, `source` is the file system's DNS name (each availability zone resolves it to its
  *   own mount target), `version` is 4.1, the only protocol EFS speaks, `tls` is true and
  *   `access_point` names the access point: EFS applies its POSIX identity and root directory
  *   on the server, and accepts an access point only over TLS (amazon-efs-utils'
- *   `mount -t efs -o tls,accesspoint=…`).
+ *   `mount -t efs -o tls,accesspoint=…`). osbkit's NFS driver mounts NFSv3 only and refuses
+ *   these options, so such a volume needs an EFS-capable driver on the cell.
  * - Against the emulator (`nfsExport` set), nothing on the server enforces an access point, so
- *   `source` is the access point's root directory itself on the NFS export that holds the
- *   emulator's backing directory, `version` is 3, and `uid`/`gid` are the access point's POSIX
- *   identity, which the driver must use for every operation (AUTH_SYS), as the access point
- *   would. `access_point` is there too, for the record.
+ *   the config carries the access point's effect in the keys the NFS driver takes: `source` is
+ *   the access point's root directory itself on the NFS export that holds the emulator's
+ *   backing directory, `uid`/`gid` its POSIX identity (the driver makes every operation as
+ *   them), `version` 3. The access point's id is in the `volume_id`.
  */
 
 export interface AccessPointMount {
@@ -40,16 +40,13 @@ export function fileSystemDnsName(fileSystemId: string, region: string): string 
 }
 
 export function efsMountConfig(mount: AccessPointMount): Record<string, string> {
-  const config: Record<string, string> = {
-    access_point: mount.accessPointId,
-    gid: String(mount.gid),
-    uid: String(mount.uid),
-  };
+  const config: Record<string, string> = { gid: String(mount.gid), uid: String(mount.uid) };
   if (mount.nfsExport) {
     const host = mount.nfsExport.host.includes(':') ? `[${mount.nfsExport.host}]` : mount.nfsExport.host;
     config.source = `nfs://${host}${mount.nfsExport.path}/${mount.fileSystemId}${mount.rootPath === '/' ? '' : mount.rootPath}`;
     config.version = '3';
   } else {
+    config.access_point = mount.accessPointId;
     config.source = `nfs://${fileSystemDnsName(mount.fileSystemId, mount.region)}/`;
     config.tls = 'true';
     config.version = '4.1';

@@ -120,10 +120,10 @@ describe('mount configs', () => {
     expect(efsMountConfig({ ...base, region: 'cn-north-1' }).source).toBe('nfs://fs-0123456789abcdef0.efs.cn-north-1.amazonaws.com.cn/');
   });
 
-  test('the emulator on an NFS export: the root directory itself, NFSv3, read-only when asked; IPv6 hosts in brackets', () => {
+  test('the emulator on an NFS export: only the keys the NFS driver takes: the root directory itself, the identity, NFSv3, read-only when asked; IPv6 hosts in brackets', () => {
     const nfsExport = { host: '127.0.0.1', path: '/var/lib/osbkit-nfs/export/efs' };
     expect(efsMountConfig({ ...base, readonly: true, nfsExport })).toEqual({
-      access_point: 'fsap-0123456789abcdef0', gid: '1000', readonly: 'true', source: 'nfs://127.0.0.1/var/lib/osbkit-nfs/export/efs/fs-0123456789abcdef0/shared', uid: '1000', version: '3',
+      gid: '1000', readonly: 'true', source: 'nfs://127.0.0.1/var/lib/osbkit-nfs/export/efs/fs-0123456789abcdef0/shared', uid: '1000', version: '3',
     });
     expect(efsMountConfig({ ...base, rootPath: '/', nfsExport: { host: 'fd00::5', path: '/e' } }).source).toBe('nfs://[fd00::5]/e/fs-0123456789abcdef0');
   });
