@@ -4,6 +4,7 @@ import { SqliteStore, type ServiceBroker, type StateStore } from '../sdk';
 import { LOCAL_CATALOG_PATH, LocalVolumeBroker } from '../brokers/local/broker';
 import { createMysqlBroker, mysqlBrokerConfigFromEnv, mysqlCatalogPath } from '../brokers/mysql';
 import { createNfsBroker, nfsBrokerConfig, nfsCatalogPath, nfsConfiguredInEnv } from '../brokers/nfs';
+import { createEfsBroker, efsBrokerConfig, efsCatalogPath, type EfsBrokerConfig } from '../brokers/efs';
 import { homePath } from './home';
 
 /**
@@ -24,9 +25,11 @@ export interface BrokerFlags {
   /** NFS broker: share rules and the managed share; the environment fills in what is not given. */
   allowedShares?: string;
   managedShare?: string;
+  /** EFS broker: region, subnets, security groups, endpoint, NFS export; the environment fills in what is not given. */
+  efs?: Pick<EfsBrokerConfig, 'region' | 'subnetIds' | 'securityGroupIds' | 'endpoint' | 'nfsExport'>;
 }
 
-export const BUNDLED_BROKER_NAMES = ['local', 'mysql', 'nfs'] as const;
+export const BUNDLED_BROKER_NAMES = ['local', 'mysql', 'nfs', 'efs'] as const;
 
 /**
  * The brokers `osbkit up` runs when none are named: MySQL only when a server is configured,
@@ -60,6 +63,12 @@ export async function bundledBroker(name: string, flags: BrokerFlags, logger: Lo
       return {
         catalog: nfsCatalogPath,
         broker: createNfsBroker(nfsBrokerConfig({ allowedShares: flags.allowedShares, managedShare: flags.managedShare })),
+        store: new SqliteStore({ path: join(stateDir, 'state.db') }),
+      };
+    case 'efs':
+      return {
+        catalog: efsCatalogPath,
+        broker: createEfsBroker(efsBrokerConfig(flags.efs ?? {})),
         store: new SqliteStore({ path: join(stateDir, 'state.db') }),
       };
     default:

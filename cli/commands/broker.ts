@@ -13,7 +13,7 @@ export function registerBrokerRunCommand(program: Command): void {
   program
     .command('broker')
     .description('Run one bundled broker on its own (register it with "cf create-service-broker")')
-    .argument('<name>', 'local, mysql (reads MYSQL_URL) or nfs')
+    .argument('<name>', 'local, mysql (reads MYSQL_URL), nfs or efs')
     .requiredOption('--port <n>', 'port to listen on', (v) => Number(v))
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--username <user>', 'basic-auth user the platform must send (or OSBKIT_BROKER_USERNAME)')
@@ -22,11 +22,17 @@ export function registerBrokerRunCommand(program: Command): void {
     .option('--volumes-root <dir>', 'local broker: the directory holding the volumes')
     .option('--allowed-shares <rules>', 'nfs broker: comma-separated server/path rules the Existing plan accepts, * within a path segment or a whole server label, ** for any depth, e.g. 10.0.0.5/exports/* (or OSBKIT_NFS_ALLOWED_SHARES)')
     .option('--managed-share <url>', 'nfs broker: nfs://server/export/path the Managed plan makes a directory per instance in (or OSBKIT_NFS_MANAGED_SHARE)')
+    .option('--region <region>', 'efs broker: the AWS region (or OSBKIT_EFS_REGION, or AWS_REGION)')
+    .option('--subnet-ids <ids>', 'efs broker: comma-separated subnets, a mount target in each (or OSBKIT_EFS_SUBNET_IDS)')
+    .option('--security-group-ids <ids>', 'efs broker: comma-separated security groups of the mount targets, letting the cells reach TCP 2049 (or OSBKIT_EFS_SECURITY_GROUP_IDS)')
+    .option('--endpoint <url>', 'efs broker: another EFS endpoint, such as osbkit efs-emulator (or OSBKIT_EFS_ENDPOINT)')
+    .option('--nfs-export <url>', 'efs broker, with the emulator: nfs://host/path of the NFS export holding its backing directory (or OSBKIT_EFS_NFS_EXPORT)')
     .option('--metrics', 'serve Prometheus metrics at /metrics')
     .option('--lease-ms <ms>', 'how long an operation stays claimed by a replica that stopped renewing it', (v) => Number(v), 30_000)
     .option('--scan-ms <ms>', 'how often to look for operations a dead replica left unfinished', (v) => Number(v), 15_000)
-    .addHelpText('after', '\nThe nfs broker needs --allowed-shares, --managed-share or both; see brokers/nfs/README.md.\n  osbkit broker nfs --port 8080 --allowed-shares \'10.0.0.5/exports/*\' --managed-share nfs://10.0.0.5/exports/managed')
-    .action(async (name: string, options: { port: number; host: string; username?: string; password?: string; stateDir?: string; volumesRoot?: string; allowedShares?: string; managedShare?: string; metrics?: boolean; leaseMs: number; scanMs: number }) => {
+    .addHelpText('after', '\nThe nfs broker needs --allowed-shares, --managed-share or both; see brokers/nfs/README.md.\n  osbkit broker nfs --port 8080 --allowed-shares \'10.0.0.5/exports/*\' --managed-share nfs://10.0.0.5/exports/managed' +
+      '\nThe efs broker needs --region, --subnet-ids and --security-group-ids; AWS credentials come from the default chain (AWS_ACCESS_KEY_ID, profiles, instance roles); see brokers/efs/README.md.\n  osbkit broker efs --port 8080 --region us-east-1 --subnet-ids subnet-0a1b2c3d4e5f60708,subnet-0b1c2d3e4f5a60718 --security-group-ids sg-0c1d2e3f4a5b60728')
+    .action(async (name: string, options: { port: number; host: string; username?: string; password?: string; stateDir?: string; volumesRoot?: string; allowedShares?: string; managedShare?: string; region?: string; subnetIds?: string; securityGroupIds?: string; endpoint?: string; nfsExport?: string; metrics?: boolean; leaseMs: number; scanMs: number }) => {
       const username = options.username ?? process.env.OSBKIT_BROKER_USERNAME;
       const password = options.password ?? process.env.OSBKIT_BROKER_PASSWORD;
       if (!username || !password) {
@@ -34,8 +40,9 @@ export function registerBrokerRunCommand(program: Command): void {
       }
       if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) throw new Error('--port must be a port number.');
       const logger = createLogger({ name: `broker-${name}` });
-      const { stateDir, volumesRoot, allowedShares, managedShare } = options;
-      const bundled = await bundledBroker(name, { stateDir, volumesRoot, allowedShares, managedShare }, logger);
+      const { stateDir, volumesRoot, allowedShares, managedShare, region, subnetIds, securityGroupIds, endpoint, nfsExport } = options;
+      const efs = { region, subnetIds, securityGroupIds, endpoint, nfsExport };
+      const bundled = await bundledBroker(name, { stateDir, volumesRoot, allowedShares, managedShare, efs }, logger);
       const app = createBroker({
         catalog: bundled.catalog,
         broker: bundled.broker,
