@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { resolve } from 'node:path';
+import { stopOnSignals } from '../lifetime';
 import { EFS_EMULATOR_DEFAULTS, buildSubnets, parseSubnets, startEfsEmulator, type EmulatorCredentials, type SubnetConfig } from '../../platform/efs-emulator';
 
 /**
@@ -109,8 +110,8 @@ See platform/efs-emulator/README.md for what it emulates and what it does not.`,
       log(`  region ${running.region}; subnets ${running.subnets.map((subnet) => `${subnet.subnetId} (${subnet.availabilityZone}, ${subnet.cidr})`).join(', ')}`);
       if (flags.backingDir !== undefined) log(`  file system fs-… is the directory ${resolve(flags.backingDir)}/fs-…`);
       log(`  state ${flags.stateFile === undefined ? 'in memory only' : `in ${resolve(flags.stateFile)}`}`);
-      const stop = (): void => void running.close().then(() => process.exit(0));
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
+      // Ready for `osbkit up --with-efs`, which runs it as a part and stops it (or dies, closing the IPC channel).
+      process.send?.({ ready: running.url });
+      stopOnSignals(() => running.close());
     });
 }

@@ -15,7 +15,8 @@ import { ensureSecretFile } from '../private-files';
 import { loadSession, normalizeApi } from '../session';
 import { Supervisor } from '../supervisor';
 import { ADMIN_USERNAME, startCellProcess, startControllerProcess } from '../platform-parts';
-import { registerNfsDriverCommand, startNfsDriverPart } from './nfs-driver';
+import { nfsDriverAllowedShares, registerNfsDriverCommand, startNfsDriverPart } from './nfs-driver';
+import { planLocalEfs, startLocalEfs, type LocalEfs } from '../efs-local';
 import { shouldExitWithStarter, stopOnSignals, watchStarter } from '../lifetime';
 
 /** `osbkit up` and the parts it runs: the local driver, the cell and the controller. */
@@ -27,9 +28,13 @@ export function registerPlatformCommands(program: Command): void {
     .option('--isolation <mode>', 'cell isolation: auto, namespaces or none', 'auto')
     .option('--brokers <names>', `comma-separated bundled brokers to run (available: ${BUNDLED_BROKER_NAMES.join(', ')}; default: local, plus mysql when MYSQL_URL is set, plus nfs when OSBKIT_NFS_ALLOWED_SHARES or OSBKIT_NFS_MANAGED_SHARE is set)`)
     .option('--broker-url-allow-list <entries>', `${ALLOW_LIST_HELP}; the bundled brokers' URLs are added (default: any URL)`)
+    .option('--with-efs', 'also run the EFS API emulator and the efs broker against it (file systems in the shared NFS-Ganesha\'s export when it runs here)')
+    .option('--efs-subnet-ids <ids>', 'with --with-efs: the subnets the efs broker makes mount targets in (default: the emulator\'s subnet-00000001,subnet-00000002)')
+    .option('--efs-throttle-rate <fraction>', 'with --with-efs: the fraction of EFS requests the emulator throttles')
+    .option('--efs-error-rate <fraction>', 'with --with-efs: the fraction of EFS requests the emulator fails with 500')
     .option('--exit-with-parent', 'stop everything when the process that started osbkit up ends (the default under npm, e.g. npm start)')
     .option('--no-exit-with-parent', 'keep running when the process that started osbkit up ends')
-    .action(async (options: { port: number; isolation: string; brokers?: string; brokerUrlAllowList?: string; exitWithParent?: boolean }) => {
+    .action(async (options: UpOptions & { brokers?: string }) => {
       await up({ ...options, brokers: options.brokers ?? defaultBrokerNames().join(',') });
     });
 
@@ -138,10 +143,22 @@ function brokerCredentials(name: string): BrokerCredentials {
   return credentials;
 }
 
-async function up(options: { port: number; isolation: string; brokers: string; brokerUrlAllowList?: string; exitWithParent?: boolean }): Promise<void> {
+interface UpOptions {
+  port: number;
+  isolation: string;
+  brokerUrlAllowList?: string;
+  exitWithParent?: boolean;
+  withEfs?: boolean;
+  efsSubnetIds?: string;
+  efsThrottleRate?: string;
+  efsErrorRate?: string;
+}
+
+async function up(options: UpOptions & { brokers: string }): Promise<void> {
   const home = osbkitHome();
   const isolation = parseIsolation(options.isolation);
   const names = options.brokers.split(',').map((n) => n.trim()).filter(Boolean);
+  if (options.withEfs && !names.includes('efs')) names.push('efs');
   for (const name of names) {
     if (!(BUNDLED_BROKER_NAMES as readonly string[]).includes(name)) throw new Error(`Unknown broker "${name}". Available: ${BUNDLED_BROKER_NAMES.join(', ')}.`);
   }
@@ -175,6 +192,14 @@ async function up(options: { port: number; isolation: string; brokers: string; b
       args: ['driver', 'local', '--volumes-root', join(home, 'volumes', 'local'), '--state', join(home, 'drivers', 'localdriver-state.json'), '--listen', `unix://${join(home, 'drivers', 'localdriver.sock')}`, '--spec-dir', driversDir],
     });
     step(`  volume driver  localdriver at ${driverAddress}`);
+    let efs: LocalEfs | undefined;
+    if (options.withEfs) {
+      const plan = planLocalEfs(home);
+      // The NFS driver (started next) must allow the emulator's file systems as shares.
+      if (plan.driverShareRule) process.env.OSBKIT_NFS_DRIVER_ALLOWED_SHARES = [nfsDriverAllowedShares(undefined), plan.driverShareRule].filter(Boolean).join(',');
+      efs = await startLocalEfs(supervisor, plan, { subnetIds: options.efsSubnetIds, throttleRate: options.efsThrottleRate, errorRate: options.efsErrorRate }, await freePort());
+      step(`  efs-emulator   ${efs.url} (file systems in ${plan.backingDir}${plan.nfsExport ? `, served as ${plan.nfsExport}` : `; not served over NFS: ${plan.notServed}`})`);
+    }
     await startNfsDriverPart(supervisor, home, driversDir, step);
     // Fixed ports chosen now, so a part the supervisor restarts comes back where the others expect it.
     const cellUrl = await supervisor.start({ name: 'cell', args: ['cell', '--port', String(await freePort()), '--data-dir', join(home, 'cell'), '--drivers-dir', driversDir, '--isolation', isolation, '--api-secret-file', cellSecretFile] });
@@ -185,7 +210,7 @@ async function up(options: { port: number; isolation: string; brokers: string; b
       const url = await supervisor.start({
         name: `broker-${name}`,
         args: ['broker', name, '--port', String(await freePort()), '--state-dir', join(home, 'brokers', name), '--volumes-root', join(home, 'volumes', name)],
-        env: { OSBKIT_BROKER_USERNAME: credentials.username, OSBKIT_BROKER_PASSWORD: credentials.password },
+        env: { OSBKIT_BROKER_USERNAME: credentials.username, OSBKIT_BROKER_PASSWORD: credentials.password, ...(name === 'efs' && efs ? efs.brokerEnv : {}) },
       });
       brokers.push({ name, url, credentials });
       step(`  broker         ${name} at ${url}`);
