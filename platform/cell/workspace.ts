@@ -1,7 +1,8 @@
-import { chown, cp, mkdir, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { constants } from 'node:fs';
+import { chown, cp, mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mountPointsBelow, readHostMounts } from './host-mounts';
-import { runCommand } from './run-command';
 
 /** Where one container's files live on the host. */
 export interface WorkspacePaths {
@@ -24,7 +25,10 @@ export interface FileOwner {
 
 /**
  * Per-container directories under `<dataDir>/containers`. The copy of the app runs as the app
- * user when the cell is root, so an app directory can only expose what that user could read anyway.
+ * user when the cell is root, so an app directory can only expose what that user could read
+ * anyway. The cell opens the app directory itself and the copy starts from that descriptor:
+ * the directories above it (the controller's data dir, which holds uploaded bits) need not
+ * be open to the app user.
  */
 export class ContainerWorkspaces {
   constructor(
@@ -76,14 +80,44 @@ export class ContainerWorkspaces {
       await cp(source, destination, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
       return;
     }
-    // The cwd is entered before the uid changes, so the app user needs no access to the data dir itself.
-    const copy = await runCommand('cp', ['-R', '-P', '-p', '--', `${source}/.`, '.'], {
-      cwd: destination,
-      uid: this.appOwner.uid,
-      gid: this.appOwner.gid,
-    });
-    if (copy.exitCode !== 0) {
-      throw new Error(`cannot copy app files as uid ${this.appOwner.uid}: ${copy.stderr.trim() || `cp exited with ${copy.exitCode}`}`);
+    // The cwd is entered before the uid changes, so the app user needs no access to the data dir itself;
+    // the source is reached through a descriptor the cell opened, as fd 3 of cp.
+    const sourceDir = await open(source, constants.O_RDONLY | constants.O_DIRECTORY);
+    try {
+      const copy = await copyAsUser(sourceDir.fd, destination, this.appOwner);
+      if (copy.exitCode !== 0) {
+        throw new Error(`cannot copy app files as uid ${this.appOwner.uid}: ${copy.stderr.trim() || `cp exited with ${String(copy.exitCode)}`}`);
+      }
+    } finally {
+      await sourceDir.close();
     }
   }
+}
+
+const COPY_TIMEOUT_MS = 10 * 60_000;
+
+/** `cp -R -P -p /proc/self/fd/3/. .` as `owner`, in `destination`. */
+function copyAsUser(sourceFd: number, destination: string, owner: FileOwner): Promise<{ exitCode: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('cp', ['-R', '-P', '-p', '--', '/proc/self/fd/3/.', '.'], {
+      cwd: destination,
+      uid: owner.uid,
+      gid: owner.gid,
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' },
+      stdio: ['ignore', 'ignore', 'pipe', sourceFd],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      if (stderr.length < 4096) stderr += chunk.toString('utf8');
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), COPY_TIMEOUT_MS);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once('close', (exitCode) => {
+      clearTimeout(timer);
+      resolve({ exitCode, stderr });
+    });
+  });
 }
