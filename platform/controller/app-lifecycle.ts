@@ -4,14 +4,15 @@ import { bindingScope, type ControllerContext } from './context';
 import { unbind } from './binding-operations';
 import { ApiError, JobFailure, apiErrors } from './errors';
 import type { JobContext } from './jobs';
+import { expireUnusedPackages, newestReadyPackage, removePackageFiles } from './package-operations';
 import type { AppRecord, JobRecord } from './records';
 import { timestamp } from './store';
 import { buildVcapServices, type VcapBindingSource, type VcapServices } from './vcap-services';
 
 /**
  * Apps on the cell: what a start sends (the app's environment plus VCAP_SERVICES and
- * VCAP_APPLICATION, and the volume mounts of its bindings), stopping, and deleting an app
- * together with its bindings.
+ * VCAP_APPLICATION, the volume mounts of its bindings, and the unpacked bits of its newest
+ * package as the app dir), stopping, and deleting an app together with its bindings and packages.
  */
 
 /** The app's established bindings, oldest first, with what VCAP_SERVICES needs from each. */
@@ -86,7 +87,8 @@ export function desiredLrp(context: ControllerContext, app: AppRecord): CellLrp 
       VCAP_APPLICATION: JSON.stringify(vcapApplicationOf(context, app)),
     },
     instances: app.instances,
-    ...(app.path !== null ? { appDir: app.path } : {}),
+    // Only ever the controller's own copy of uploaded bits: no client names a host path.
+    ...(app.packageGuid !== null ? { appDir: context.packages.bitsDir(app.packageGuid) } : {}),
     volumeMounts: volumeMountsOf(context, app.guid),
     egress: egressFromBindings(vcapSources(context, app.guid).map((source) => source.credentials)),
   };
@@ -103,7 +105,15 @@ function saveState(context: ControllerContext, app: AppRecord, state: AppRecord[
   return next;
 }
 
+/** Starts the app with its newest READY package (Cloud Controller refuses a start without bits too). */
 export async function startApp(context: ControllerContext, app: AppRecord): Promise<AppRecord> {
+  const bits = newestReadyPackage(context, app.guid);
+  if (!bits) throw apiErrors.packageInvalid('bits have not been uploaded; upload a package (POST /v3/packages, then /v3/packages/:guid/upload) first');
+  // Recorded before the cell is asked, so the package is kept while the cell copies it.
+  if (app.packageGuid !== bits.guid) {
+    app = { ...app, packageGuid: bits.guid, updatedAt: timestamp() };
+    context.store.saveApp(app);
+  }
   const lrp = desiredLrp(context, app);
   try {
     await context.cell.desire(app.guid, lrp);
@@ -111,8 +121,10 @@ export async function startApp(context: ControllerContext, app: AppRecord): Prom
     context.logger.warn({ app: app.guid, err: error }, 'the cell refused to start the app');
     throw cellFailure(error);
   }
-  context.logger.info({ app: app.guid, instances: app.instances, volumeMounts: lrp.volumeMounts.length }, 'app started');
-  return saveState(context, app, 'STARTED');
+  context.logger.info({ app: app.guid, instances: app.instances, package: bits.guid, volumeMounts: lrp.volumeMounts.length }, 'app started');
+  const started = saveState(context, app, 'STARTED');
+  await expireUnusedPackages(context, app.guid);
+  return started;
 }
 
 export async function stopApp(context: ControllerContext, app: AppRecord): Promise<AppRecord> {
@@ -175,6 +187,8 @@ export async function removeApp(context: ControllerContext, appGuid: string, job
     }
     await unbind(context, binding.guid, job);
   }
+  const packages = context.store.packages.ofApp(appGuid);
   context.store.deleteApp(appGuid);
+  await removePackageFiles(context, packages);
   context.logger.info({ app: appGuid }, 'app deleted');
 }

@@ -6,6 +6,7 @@ import { apiErrors } from './errors';
 import type { JobRunner } from './jobs';
 import type { OrphanMitigator } from './orphan-mitigation';
 import type { OsbCalls } from './osb-calls';
+import type { PackageBits } from './package-bits';
 import type {
   AppRecord, LastOperation, OrganizationRecord, ServiceBindingRecord, ServiceInstanceRecord, ServiceOfferingRecord,
   ServicePlanRecord, SpaceRecord,
@@ -21,6 +22,8 @@ export interface ControllerContext {
   cell: CellApi;
   logger: Logger;
   tokens: AccessTokens;
+  /** Where uploaded app bits are stored and unpacked. */
+  packages: PackageBits;
   volumeServicesEnabled: boolean;
   /** New plans start public instead of admin-only (`osbkit up` convenience). */
   autoEnableAccess: boolean;

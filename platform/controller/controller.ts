@@ -5,6 +5,7 @@ import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import { DEFAULT_ANSWER_LIMIT_BYTES, DEFAULT_CATALOG_LIMIT_BYTES } from '../../sdk/client';
 import { DEFAULT_JSON_DEPTH_LIMIT } from '../../sdk/json';
+import { DEFAULT_APP_GID, DEFAULT_APP_UID } from '../cell/cell';
 import { AccessTokens } from './access-tokens';
 import { syncStartedApps } from './app-lifecycle';
 import { BrokerUrlAllowList } from './broker-url-allow-list';
@@ -17,11 +18,14 @@ import { JobRunner } from './jobs';
 import { jsonDepthGuard } from './json-depth';
 import { OrphanMitigator } from './orphan-mitigation';
 import { OsbCalls } from './osb-calls';
+import { DEFAULT_PACKAGE_LIMITS, PackageBits, type PackageLimits } from './package-bits';
+import { recoverPackages } from './package-operations';
 import { finishMitigatedDelete, resumeJobs } from './resume';
 import { appRoutes } from './routes/apps';
 import { jobRoutes } from './routes/jobs';
 import { oauthRoutes } from './routes/oauth';
 import { organizationRoutes } from './routes/organizations';
+import { packageRoutes, packageUploadRoutes } from './routes/packages';
 import { roleRoutes } from './routes/roles';
 import { rootRoutes } from './routes/root';
 import { serviceBrokerRoutes } from './routes/service-brokers';
@@ -73,6 +77,13 @@ export interface ControllerOptions {
   tokenValiditySeconds?: number;
   /** An admin made (or given this password and admin rights) on every start. */
   bootstrapAdmin?: { username: string; password: string };
+  /** Upload size, unpacked size and member count of a package (default 1 GiB, 2 GiB, 100,000). */
+  packageLimits?: Partial<PackageLimits>;
+  /**
+   * Who unpacks uploaded bits when the controller is root: the cell's app user (default
+   * 2000:2000). A controller that is not root unpacks as itself.
+   */
+  appUser?: { uid: number; gid: number };
 }
 
 export interface Controller {
@@ -128,6 +139,11 @@ export function createController(options: ControllerOptions): Controller {
     cell: options.cell,
     logger,
     tokens: new AccessTokens(store.identities, options.tokenValiditySeconds ?? 12 * 3600),
+    packages: new PackageBits(
+      options.dataDir,
+      { ...DEFAULT_PACKAGE_LIMITS, ...options.packageLimits },
+      process.getuid?.() === 0 ? (options.appUser ?? { uid: DEFAULT_APP_UID, gid: DEFAULT_APP_GID }) : undefined,
+    ),
     volumeServicesEnabled: options.volumeServicesEnabled ?? true,
     autoEnableAccess: options.autoEnableAccess ?? false,
   };
@@ -140,6 +156,7 @@ export function createController(options: ControllerOptions): Controller {
   app.use(rootRoutes(context));
   app.use(oauthRoutes(context));
   app.use(authenticate(context));
+  app.use(packageUploadRoutes(context));
   app.use(express.json({ limit: BODY_LIMIT }));
   app.use(jsonDepthGuard(jsonDepthLimit));
   app.use(serviceBrokerRoutes(context));
@@ -148,6 +165,7 @@ export function createController(options: ControllerOptions): Controller {
   app.use(serviceInstanceRoutes(context));
   app.use(serviceCredentialBindingRoutes(context));
   app.use(appRoutes(context, space.guid));
+  app.use(packageRoutes(context));
   app.use(jobRoutes(context));
   app.use(organizationRoutes(context));
   app.use(spaceRoutes(context));
@@ -167,6 +185,7 @@ export function createController(options: ControllerOptions): Controller {
       if (started) return;
       started = true;
       if (options.bootstrapAdmin) await ensureBootstrapAdmin(store, options.bootstrapAdmin.username, options.bootstrapAdmin.password, logger);
+      await recoverPackages(context);
       const resumed = resumeJobs(context);
       mitigator.start();
       const sync = (): void => void syncStartedApps(context).catch((error: unknown) => logger.warn({ err: error }, 'app sync failed'));

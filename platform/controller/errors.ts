@@ -56,6 +56,9 @@ export const apiErrors = {
   badQuery: (detail: string): ApiError => new ApiError(400, 'CF-BadQueryParameter', 10005, `The query parameter is invalid: ${detail}`),
   tooLarge: (): ApiError => new ApiError(413, 'CF-RequestEntityTooLarge', 10004, 'The request body is too large.'),
   unprocessable: (detail: string): ApiError => new ApiError(422, 'CF-UnprocessableEntity', 10008, detail),
+  packageInvalid: (detail: string): ApiError => new ApiError(422, 'CF-AppPackageInvalid', 150001, `The app package is invalid: ${detail}`),
+  bitsAlreadyUploaded: (): ApiError =>
+    new ApiError(400, 'CF-PackageBitsAlreadyUploaded', 150004, 'Bits may be uploaded only once. Create a new package to upload different bits.'),
   instanceOperationInProgress: (name: string): ApiError =>
     new ApiError(409, 'CF-AsyncServiceInstanceOperationInProgress', 60016, `An operation for service instance ${name} is in progress.`),
   bindingOperationInProgress: (): ApiError =>

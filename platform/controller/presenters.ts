@@ -1,6 +1,6 @@
 import { describeMitigation } from './orphan-mitigation';
 import type {
-  AppRecord, JobRecord, LastOperation, OrganizationRecord, OrphanMitigationRecord, RoleRecord, ServiceBindingRecord,
+  AppRecord, JobRecord, LastOperation, OrganizationRecord, OrphanMitigationRecord, PackageRecord, RoleRecord, ServiceBindingRecord,
   ServiceBrokerRecord, ServiceInstanceRecord, ServiceOfferingRecord, ServicePlanRecord, SpaceRecord, UserRecord,
 } from './records';
 import type { ListQuery } from './request-validation';
@@ -287,7 +287,6 @@ export class Presenter {
       lifecycle: { type: 'osbkit', data: {} },
       command: app.command, // osbkit
       instances: app.instances, // osbkit
-      path: app.path, // osbkit
       relationships: { space: relation(app.spaceGuid) },
       metadata: NO_METADATA,
       links: {
@@ -295,8 +294,28 @@ export class Presenter {
         space: this.href(`/v3/spaces/${app.spaceGuid}`),
         processes: this.href(`/v3/apps/${app.guid}/processes`),
         environment_variables: this.href(`/v3/apps/${app.guid}/environment_variables`),
+        packages: this.href(`/v3/apps/${app.guid}/packages`),
         start: { ...this.href(`/v3/apps/${app.guid}/actions/start`), method: 'POST' },
         stop: { ...this.href(`/v3/apps/${app.guid}/actions/stop`), method: 'POST' },
+      },
+    };
+  }
+
+  /** Type `bits` only; `data.error` says why a package FAILED, as Cloud Controller shows it. */
+  package(record: PackageRecord): Json {
+    return {
+      guid: record.guid,
+      type: 'bits',
+      data: { checksum: { type: 'sha256', value: record.checksum }, error: record.error },
+      state: record.state,
+      created_at: record.createdAt,
+      updated_at: record.updatedAt,
+      relationships: { app: relation(record.appGuid) },
+      metadata: NO_METADATA,
+      links: {
+        self: this.href(`/v3/packages/${record.guid}`),
+        upload: { ...this.href(`/v3/packages/${record.guid}/upload`), method: 'POST' },
+        app: this.href(`/v3/apps/${record.appGuid}`),
       },
     };
   }

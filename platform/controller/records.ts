@@ -138,7 +138,22 @@ export interface AppRecord extends Timestamps {
   state: AppState;
   command: string;
   instances: number;
-  path: string | null;
+  /** The package the app was last started with, as Cloud Controller's current droplet; its bits are the LRP's appDir. */
+  packageGuid: string | null;
+}
+
+/** Cloud Controller's package states; osbkit unpacks while the upload request is open. */
+export type PackageState = 'AWAITING_UPLOAD' | 'PROCESSING_UPLOAD' | 'READY' | 'FAILED' | 'EXPIRED';
+
+/** An upload of an app's bits (type `bits`, the only type osbkit has). */
+export interface PackageRecord extends Timestamps {
+  guid: string;
+  appGuid: string;
+  state: PackageState;
+  /** SHA-256 of the upload as sent, once it is READY. */
+  checksum: string | null;
+  /** Why the package FAILED or EXPIRED. */
+  error: string | null;
 }
 
 export type JobState = 'PROCESSING' | 'COMPLETE' | 'FAILED';

@@ -5,6 +5,7 @@ import type { ServicePlan } from '../../sdk/catalog/catalog';
 import type { VolumeMount } from '../../sdk/volume/mounts';
 import type { ErrorEntry } from './errors';
 import { IDENTITY_SCHEMA, IdentityStore } from './identity-store';
+import { PACKAGE_SCHEMA, PackageStore } from './package-store';
 import type {
   AppRecord, BindingDetails, BrokerCredentials, JobRecord, LastOperation, OfferingDocument, OrganizationRecord,
   OrphanMitigationRecord, PlanVisibility, ServiceBindingRecord, ServiceBrokerRecord, ServiceInstanceRecord,
@@ -106,7 +107,7 @@ CREATE UNIQUE INDEX service_keys_by_name ON service_bindings (instance_guid, nam
 `;
 
 /** Step i brings a database from user_version i to i + 1. */
-const MIGRATIONS = [SCHEMA, IDENTITY_SCHEMA, SERVICE_KEYS_SCHEMA];
+const MIGRATIONS = [SCHEMA, IDENTITY_SCHEMA, SERVICE_KEYS_SCHEMA, PACKAGE_SCHEMA];
 const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Cloud Controller shows second-resolution UTC timestamps. */
@@ -139,6 +140,8 @@ export class ControllerStore {
   private readonly db: Database.Database;
   /** Users, roles and access tokens. */
   readonly identities: IdentityStore;
+  /** Uploads of app bits. */
+  readonly packages: PackageStore;
 
   constructor(dataDir: string, private readonly secrets: SecretBox) {
     this.db = new Database(join(dataDir, DATABASE_FILE));
@@ -147,6 +150,7 @@ export class ControllerStore {
     this.db.pragma('busy_timeout = 5000');
     this.migrate();
     this.identities = new IdentityStore(this.db);
+    this.packages = new PackageStore(this.db);
   }
 
   close(): void {
@@ -489,21 +493,22 @@ export class ControllerStore {
       state: text(row, 'state') as AppRecord['state'],
       command: text(row, 'command'),
       instances: row.instances as number,
-      path: optionalText(row, 'path'),
+      packageGuid: optionalText(row, 'package_guid'),
       createdAt: text(row, 'created_at'),
       updatedAt: text(row, 'updated_at'),
     };
   }
 
   insertApp(app: AppRecord, environment: Record<string, string>): void {
-    this.db.prepare('INSERT INTO apps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(app.guid, app.name, app.spaceGuid, app.state, app.command, app.instances, app.path,
+    this.db.prepare(`INSERT INTO apps (guid, name, space_guid, state, command, instances, package_guid, environment_sealed, created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(app.guid, app.name, app.spaceGuid, app.state, app.command, app.instances, app.packageGuid,
         this.secrets.sealJson(environment, `apps.environment:${app.guid}`), app.createdAt, app.updatedAt);
   }
 
   saveApp(app: AppRecord): void {
-    this.db.prepare('UPDATE apps SET name = ?, state = ?, command = ?, instances = ?, path = ?, updated_at = ? WHERE guid = ?')
-      .run(app.name, app.state, app.command, app.instances, app.path, app.updatedAt, app.guid);
+    this.db.prepare('UPDATE apps SET name = ?, state = ?, command = ?, instances = ?, package_guid = ?, updated_at = ? WHERE guid = ?')
+      .run(app.name, app.state, app.command, app.instances, app.packageGuid, app.updatedAt, app.guid);
   }
 
   app(guid: string): AppRecord | undefined {

@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { statSync } from 'node:fs';
-import { isAbsolute } from 'node:path';
 import { Router, type Request } from 'express';
 import { accessOf } from '../authentication';
 import { deleteApp, restartApp, startApp, stopApp, vcapApplicationOf, vcapServicesOf } from '../app-lifecycle';
@@ -16,8 +14,8 @@ import {
 import { timestamp } from '../store';
 
 /**
- * /v3/apps, in osbkit's reduced form: an app is a command, an instance count, an optional
- * directory of files and environment variables. Start, stop and restart go to the cell;
+ * /v3/apps, in osbkit's reduced form: an app is a command, an instance count and environment
+ * variables; its files are uploaded as packages (routes/packages.ts). Start, stop and restart go to the cell;
  * delete also unbinds every binding through its broker. An app is visible to whoever sees its
  * space; its environment (VCAP_SERVICES, variables) only to those who may read the space's
  * secrets; changes to space developers and admins.
@@ -49,25 +47,13 @@ function readEnvironment(value: JsonObject, field: string, problems: Problems, a
   return environment;
 }
 
-function readPath(value: JsonObject, problems: Problems): string | null | undefined {
-  if (value.path === null) return null;
-  const path = readString(value, 'path', problems, { maxLength: 4096 });
-  if (path === undefined) return undefined;
-  if (!isAbsolute(path)) {
-    problems.add("'path' must be an absolute path on the controller's host");
-    return undefined;
-  }
-  let isDirectory = false;
-  try {
-    isDirectory = statSync(path).isDirectory();
-  } catch {
-    isDirectory = false;
-  }
-  if (!isDirectory) {
-    problems.add("'path' must name an existing directory");
-    return undefined;
-  }
-  return path;
+/**
+ * An app once named a directory on the controller's host that the cell copied into its
+ * containers, so any developer could run (and read) any directory the app user could read,
+ * another tenant's included. Apps now run only uploaded bits; the field is refused by name.
+ */
+function refusePath(value: JsonObject, problems: Problems): void {
+  if (value.path !== undefined) problems.add("'path' is not accepted: an app runs only uploaded bits (POST /v3/packages, then POST /v3/packages/:guid/upload)");
 }
 
 function withoutDeleted(environment: Record<string, string | null>): Record<string, string> {
@@ -110,12 +96,12 @@ export function appRoutes(context: ControllerContext, defaultSpaceGuid: string):
     const access = accessOf(req);
     const body = objectBody(req.body);
     const problems = new Problems();
+    refusePath(body, problems);
     rejectUnknownFields(body, ['name', 'command', 'env', 'instances', 'path', 'relationships'], problems);
     const name = readString(body, 'name', problems, { required: true });
     const command = readString(body, 'command', problems, { required: true, maxLength: MAX_COMMAND_LENGTH, multiline: true });
     const environment = readEnvironment(body, 'env', problems, false);
     const instances = readInteger(body, 'instances', problems, { min: 1, max: MAX_INSTANCES });
-    const path = readPath(body, problems);
     const relationships = readObject(body, 'relationships', problems);
     if (relationships) rejectUnknownFields(relationships, ['space'], problems, 'relationships.');
     const spaceGuid = readRelationship(relationships, 'space', problems, false) ?? defaultSpaceGuid;
@@ -131,7 +117,7 @@ export function appRoutes(context: ControllerContext, defaultSpaceGuid: string):
       state: 'STOPPED',
       command: command!,
       instances: instances ?? 1,
-      path: path ?? null,
+      packageGuid: null,
       createdAt: now,
       updatedAt: now,
     };
@@ -145,12 +131,12 @@ export function appRoutes(context: ControllerContext, defaultSpaceGuid: string):
     const app = changeableAppOf(req);
     const body = objectBody(req.body);
     const problems = new Problems();
+    refusePath(body, problems);
     rejectUnknownFields(body, ['name', 'command', 'env', 'instances', 'path'], problems);
     const name = readString(body, 'name', problems);
     const command = readString(body, 'command', problems, { maxLength: MAX_COMMAND_LENGTH, multiline: true });
     const environment = readEnvironment(body, 'env', problems, true);
     const instances = readInteger(body, 'instances', problems, { min: 1, max: MAX_INSTANCES });
-    const path = readPath(body, problems);
     problems.throwIfAny();
     const sameName = name !== undefined ? store.appByName(app.spaceGuid, name) : undefined;
     if (sameName && sameName.guid !== app.guid) throw apiErrors.unprocessable(`App with the name '${name!}' already exists.`);
@@ -159,7 +145,6 @@ export function appRoutes(context: ControllerContext, defaultSpaceGuid: string):
       ...(name !== undefined ? { name } : {}),
       ...(command !== undefined ? { command } : {}),
       ...(instances !== undefined ? { instances } : {}),
-      ...(path !== undefined ? { path } : {}),
       updatedAt: timestamp(),
     };
     store.transaction(() => {

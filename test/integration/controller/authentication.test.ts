@@ -10,9 +10,9 @@ jest.setTimeout(30_000);
 
 type Body = Record<string, unknown>;
 
-/** Every file of the controller's data directory, as one string (SQLite's WAL included). */
+/** Every file of the controller's data directory, as one string (SQLite's WAL included; packages/ holds only app bits). */
 function dataDirText(dir: string): string {
-  return readdirSync(dir).map((name) => readFileSync(join(dir, name)).toString('latin1')).join('\n');
+  return readdirSync(dir, { withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => readFileSync(join(dir, entry.name)).toString('latin1')).join('\n');
 }
 
 describe('authentication', () => {
@@ -200,7 +200,8 @@ describe('token lifetime and the bootstrap admin', () => {
     const appGuid = await harness.createApp('older');
     await harness.controller.close();
     const db = new Database(join(harness.dataDir, 'controller.db'));
-    db.exec('DROP TABLE access_tokens; DROP TABLE roles; DROP TABLE users; PRAGMA user_version = 1;');
+    db.exec(`DROP TABLE access_tokens; DROP TABLE roles; DROP TABLE users;
+      DROP TABLE packages; ALTER TABLE apps DROP COLUMN package_guid; ALTER TABLE apps ADD COLUMN path TEXT; PRAGMA user_version = 1;`);
     db.close();
     await harness.restart();
     harness.token = await harness.login(ADMIN.username, ADMIN.password);

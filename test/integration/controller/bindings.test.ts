@@ -2,6 +2,7 @@ import {
   CREDENTIAL_SECRET, DatabaseBroker, DB_SERVICE, MOUNT_SECRET, PLAN_ASYNC, PLAN_SMALL, PLAN_VOLUME, VOLUME_SERVICE, VolumeBroker,
   databaseCatalog, volumeCatalog,
 } from './support/brokers';
+import { join } from 'node:path';
 import { Harness, errorDetail } from './support/harness';
 import { decodeIdentity, startTestBroker, type TestBroker } from './support/test-broker';
 
@@ -199,7 +200,7 @@ describe('volume service bindings and apps on the cell', () => {
   });
 
   test('volume_mounts are stored in full, shown redacted in VCAP_SERVICES, and given in full to the cell', async () => {
-    const app = await harness.createApp('web', { env: { GREETING: 'hi' }, instances: 2, path: __dirname });
+    const app = await harness.createApp('web', { env: { GREETING: 'hi' }, instances: 2 });
     const bound = await harness.bind(app, volumeInstance);
     expect(bound.job.state).toBe('COMPLETE');
     await harness.bind(app, dbInstance);
@@ -221,7 +222,8 @@ describe('volume service bindings and apps on the cell', () => {
     expect(started.status).toBe(200);
     expect(started.body.state).toBe('STARTED');
     const lrp = harness.cell.lastDesired(app)!;
-    expect(lrp).toMatchObject({ name: 'web', command: 'node server.js', instances: 2, appDir: __dirname });
+    const bits = ((await harness.get(`/v3/apps/${app}/packages`)).body.resources as Body[])[0]!;
+    expect(lrp).toMatchObject({ name: 'web', command: 'node server.js', instances: 2, appDir: join(harness.dataDir, 'packages', String(bits.guid), 'bits') });
     expect(lrp.volumeMounts).toEqual([
       { driver: 'localdriver', volumeId: `vol-${volumeInstance}`, mountConfig: { uid: '1000', password: MOUNT_SECRET }, containerDir: '/var/vcap/data/shared', mode: 'rw' },
     ]);

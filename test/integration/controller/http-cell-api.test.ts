@@ -8,6 +8,7 @@ import { startCell, type RunningCell } from '../../../platform/cell/main';
 import { CellError, HttpCellApi, createController, type Controller } from '../../../platform/controller';
 import { CaptureLogger } from '../cell/helpers/capture-logger';
 import { FakeVolumeDrivers } from '../cell/helpers/fake-drivers';
+import { tarOfFiles } from '../../support/tar-archive';
 import { CREDENTIAL_SECRET, DatabaseBroker, databaseCatalog } from './support/brokers';
 import { ADMIN } from './support/harness';
 import { deadUrl, startTestBroker, type TestBroker } from './support/test-broker';
@@ -115,7 +116,12 @@ describe('HttpCellApi with a real cell', () => {
       const created = await http().post('/v3/service_instances').send({ type: 'managed', name: 'db1', relationships: { space: { data: { guid: space.guid } }, service_plan: { data: { guid: plan.guid } } } });
       expect((await job(created.headers.location)).state).toBe('COMPLETE');
       const instance = ((await http().get('/v3/service_instances')).body.resources as Body[])[0]!;
-      const app = (await http().post('/v3/apps').send({ name: 'printer', command: 'echo "$VCAP_SERVICES"; echo "greeting=$GREETING"; while true; do sleep 1; done', env: { GREETING: 'hi' } })).body as Body;
+      const app = (await http().post('/v3/apps').send({ name: 'printer', command: 'echo "$VCAP_SERVICES"; echo "greeting=$GREETING"; cat bits.txt; while true; do sleep 1; done', env: { GREETING: 'hi' } })).body as Body;
+      // The controller's data dir is 0700: the cell reaches the unpacked bits through a descriptor it opened.
+      const bitsPackage = (await http().post('/v3/packages').send({ type: 'bits', relationships: { app: { data: { guid: app.guid } } } })).body as Body;
+      const uploaded = await request(controller.app).post(`/v3/packages/${String(bitsPackage.guid)}/upload`).set('Authorization', `Bearer ${token}`)
+        .set('Content-Type', 'application/x-tar').send(tarOfFiles({ 'bits.txt': 'bits=uploaded\n' }));
+      expect(uploaded.body.state).toBe('READY');
       const bound = await http().post('/v3/service_credential_bindings').send({ type: 'app', relationships: { service_instance: { data: { guid: instance.guid } }, app: { data: { guid: app.guid } } } });
       expect((await job(bound.headers.location)).state).toBe('COMPLETE');
 
@@ -128,7 +134,7 @@ describe('HttpCellApi with a real cell', () => {
       expect(running).toHaveLength(1);
       const lines = await eventually(async () => {
         const body = (await http().get(`/v3/apps/${String(app.guid)}/logs?recent=true`)).body as { lines: Array<{ line: string; source: string }> };
-        return body.lines.some((l) => l.line.includes('greeting=hi')) ? body.lines : undefined;
+        return body.lines.some((l) => l.line.includes('greeting=hi')) && body.lines.some((l) => l.line === 'bits=uploaded') ? body.lines : undefined;
       }, 'the app output');
       const printed = lines.find((l) => l.line.startsWith('{'))!;
       const vcap = JSON.parse(printed.line) as Record<string, Body[]>;

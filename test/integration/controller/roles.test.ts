@@ -1,5 +1,6 @@
 import { CREDENTIAL_SECRET, DatabaseBroker, VolumeBroker, databaseCatalog, volumeCatalog } from './support/brokers';
-import { Harness, errorDetail, type ApiClient } from './support/harness';
+import { tarOfFiles } from '../../support/tar-archive';
+import { DEFAULT_APP_FILES, Harness, errorDetail, type ApiClient } from './support/harness';
 import { BROKER_CREDENTIALS, startTestBroker, type TestBroker } from './support/test-broker';
 
 jest.setTimeout(30_000);
@@ -52,6 +53,7 @@ describe('roles: admins and space developers', () => {
     const instance = guidFromLink(created, 'service_instances');
     const app = await client.post('/v3/apps', { name: `${prefix}-app`, command: 'run', relationships: { space: { data: { guid: spaceGuid } } } });
     expect(app.status).toBe(201);
+    await harness.uploadBits(String(app.body.guid), tarOfFiles(DEFAULT_APP_FILES), client);
     const bound = await client.post('/v3/service_credential_bindings', {
       type: 'app', relationships: { service_instance: { data: { guid: instance } }, app: { data: { guid: app.body.guid } } },
     });

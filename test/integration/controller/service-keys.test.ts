@@ -284,7 +284,7 @@ describe('a database from before service keys', () => {
     await broker.stop();
   });
 
-  /** Puts service_bindings back in the layout of schema version 2 (no type, app_guid required), rows kept. */
+  /** Puts service_bindings back in the layout of schema version 2 (no type, app_guid required), rows kept, and apps before packages. */
   function downgradeToVersion2(dataDir: string): void {
     const db = new Database(join(dataDir, 'controller.db'));
     db.exec(`
@@ -299,6 +299,9 @@ describe('a database from before service keys', () => {
         op_type, op_state, op_description, op_created_at, op_updated_at, phase, broker_operation, created_at, updated_at FROM service_bindings;
       DROP TABLE service_bindings;
       ALTER TABLE service_bindings_v2 RENAME TO service_bindings;
+      DROP TABLE packages;
+      ALTER TABLE apps DROP COLUMN package_guid;
+      ALTER TABLE apps ADD COLUMN path TEXT;
       PRAGMA user_version = 2;
     `);
     db.close();

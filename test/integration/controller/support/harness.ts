@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import request, { type Response } from 'supertest';
 import { createController, type Controller, type ControllerOptions } from '../../../../platform/controller';
+import { tarOfFiles } from '../../../support/tar-archive';
 import { FakeCell } from './fake-cell';
 import { BROKER_CREDENTIALS } from './test-broker';
 
@@ -32,7 +33,12 @@ export interface ApiClient {
   post(path: string, body?: unknown): Promise<Response>;
   patch(path: string, body: unknown): Promise<Response>;
   delete(path: string): Promise<Response>;
+  /** POSTs raw bytes, as a package upload is sent. */
+  upload(path: string, bytes: Buffer, contentType?: string): Promise<Response>;
 }
+
+/** The files createApp uploads unless told otherwise. */
+export const DEFAULT_APP_FILES = { 'server.js': 'console.log("hello");\n' };
 
 export class Harness {
   controller!: Controller;
@@ -104,6 +110,7 @@ export class Harness {
       },
       patch: (path, body) => as(app().patch(path)).send(body as object),
       delete: (path) => as(app().delete(path)),
+      upload: (path, bytes, contentType = 'application/x-tar') => as(app().post(path)).set('Content-Type', contentType).send(bytes),
     };
   }
 
@@ -236,10 +243,22 @@ export class Harness {
     return (await this.get(`/v3/service_instances/${guid}`)).body as Body;
   }
 
-  async createApp(name: string, extra: Body = {}): Promise<string> {
+  /** An app with DEFAULT_APP_FILES uploaded as its package (`bits: null` uploads nothing). */
+  async createApp(name: string, extra: Body = {}, bits: Buffer | null = tarOfFiles(DEFAULT_APP_FILES)): Promise<string> {
     const response = await this.post('/v3/apps', { name, command: 'node server.js', ...extra });
     if (response.status !== 201) throw new Error(`create app: ${response.status} ${JSON.stringify(response.body)}`);
-    return String(response.body.guid);
+    const guid = String(response.body.guid);
+    if (bits) await this.uploadBits(guid, bits);
+    return guid;
+  }
+
+  /** Creates a package for the app and uploads `bits` to it; fails the test unless it is READY. */
+  async uploadBits(appGuid: string, bits: Buffer, client: ApiClient = this.client(this.token)): Promise<string> {
+    const created = await client.post('/v3/packages', { type: 'bits', relationships: { app: { data: { guid: appGuid } } } });
+    if (created.status !== 201) throw new Error(`create package: ${created.status} ${JSON.stringify(created.body)}`);
+    const uploaded = await client.upload(`/v3/packages/${String(created.body.guid)}/upload`, bits);
+    if (uploaded.status !== 200 || uploaded.body.state !== 'READY') throw new Error(`upload: ${uploaded.status} ${JSON.stringify(uploaded.body)}`);
+    return String(created.body.guid);
   }
 
   async bind(appGuid: string, instanceGuid: string, extra: Body = {}): Promise<{ status: number; job: JobBody; guid: string; response: Response }> {
