@@ -2,19 +2,15 @@ import type { Logger } from 'pino';
 import type { ServiceOffering, ServicePlan } from './catalog/catalog';
 import type { OriginatingIdentity } from './identity';
 import type { JsonObject, JsonValue } from './json';
-import type { BindingResult, InstanceMetadataRecord } from './store/types';
+import type { BindResource, BindingResult, InstanceMetadata, OsbContext } from './openapi/wire';
+
+export type { OsbContext };
 
 /**
  * The broker author's API: one interface, one method per thing a broker actually does.
  * The SDK answers catalog, fetch and last_operation itself, and owns idempotency, async
  * state and validation; a broker only provisions, updates, binds and deletes.
  */
-
-/** The platform context object; `platform` is always present when a context is sent. */
-export type OsbContext =
-  | ({ platform: 'cloudfoundry'; organization_guid?: string; organization_name?: string; space_guid?: string; space_name?: string; instance_name?: string } & JsonObject)
-  | ({ platform: 'kubernetes'; namespace?: string; clusterid?: string; instance_name?: string } & JsonObject)
-  | ({ platform: string } & JsonObject);
 
 /** Who asked, taken from the request headers. */
 export interface Caller {
@@ -40,7 +36,7 @@ export interface InstanceView {
   spaceGuid?: string;
   maintenanceInfoVersion?: string;
   dashboardUrl?: string | null;
-  metadata?: InstanceMetadataRecord;
+  metadata?: InstanceMetadata;
   /** What the broker returned as `data` when it provisioned or last updated the instance. */
   data?: JsonValue;
 }
@@ -50,7 +46,7 @@ export interface BindingView {
   bindingId: string;
   parameters: JsonObject;
   context?: OsbContext;
-  bindResource?: JsonObject;
+  bindResource?: BindResource;
   appGuid?: string;
   predecessorBindingId?: string;
   result?: BindingResult;
@@ -73,7 +69,7 @@ export interface ProvisionRequest {
 
 export interface ProvisionResult {
   dashboardUrl?: string | null;
-  metadata?: InstanceMetadataRecord;
+  metadata?: InstanceMetadata;
   /** Private data the SDK stores and hands back on update, bind and deprovision. */
   data?: JsonValue;
 }
@@ -95,7 +91,7 @@ export interface UpdateRequest {
 
 export interface UpdateResult {
   dashboardUrl?: string | null;
-  metadata?: InstanceMetadataRecord;
+  metadata?: InstanceMetadata;
   data?: JsonValue;
 }
 
@@ -115,7 +111,7 @@ export interface BindRequest {
   bindingId: string;
   parameters: JsonObject;
   context?: OsbContext;
-  bindResource?: JsonObject;
+  bindResource?: BindResource;
   appGuid?: string;
   /** The binding this one replaces, for binding rotation. */
   predecessor?: BindingView;
@@ -139,7 +135,7 @@ export interface FetchInstanceResult {
   /** The parameters to show; omit sensitive ones. */
   parameters?: JsonObject;
   dashboardUrl?: string | null;
-  metadata?: InstanceMetadataRecord;
+  metadata?: InstanceMetadata;
 }
 
 export interface FetchBindingResult extends BindingResult {

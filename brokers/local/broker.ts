@@ -2,7 +2,7 @@ import { chmod, chown, mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   answerFromStore, errors, type BindRequest, type BindResult, type DeprovisionRequest, type ProvisionRequest,
-  type JsonObject, type ProvisionResult, type ServiceBroker,
+  type ProvisionResult, type ServiceBroker,
 } from '../../sdk';
 import { InvalidContainerDirError, localVolumePath, normaliseContainerDir, type VolumeMount } from '../../sdk/volume';
 
@@ -58,14 +58,14 @@ export class LocalVolumeBroker implements ServiceBroker {
       if (error instanceof InvalidContainerDirError) throw errors.badRequest(`The mount parameter is invalid: ${error.message}.`);
       throw error;
     }
-    const volumeMount: VolumeMount = {
+    const volumeMount = {
       driver: this.driver,
       container_dir: containerDir,
       mode: readonly === true ? 'r' : 'rw',
       device_type: 'shared',
       device: { volume_id: request.instance.instanceId, mount_config: {} },
-    };
-    return { credentials: {}, volume_mounts: [volumeMount as unknown as JsonObject] };
+    } satisfies VolumeMount;
+    return { credentials: {}, volume_mounts: [volumeMount] };
   }
 
   // The driver unmounts on the cell when the app stops; the broker has nothing to revoke.

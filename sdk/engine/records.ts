@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { BindingView, InstanceView, OsbContext } from '../broker';
+import type { BindingView, InstanceView } from '../broker';
 import type { Catalog, PlanEntry, ServiceOffering, ServicePlan } from '../catalog/catalog';
-import { deepFreeze, type JsonObject } from '../json';
-import type { BindingRecord, InstanceRecord, OperationKind, OperationRecord } from '../store/types';
+import { deepFreeze } from '../json';
+import type { BindingRecord, InstanceRecord, OperationKind, OperationProgress, OperationRecord } from '../store/types';
 
 /** Pure helpers over stored records: no I/O here, so the rules are easy to read and test. */
 
@@ -14,32 +14,41 @@ export type TargetRef =
 
 const HISTORY_LIMIT = 10;
 
-export function newOperation(options: {
+/** The progress fields of a new operation of `kind`, claimed by `owner`. */
+export function startOperation(options: {
   kind: OperationKind;
-  fingerprint?: string;
-  request: JsonObject;
   async: boolean;
   owner: string;
   leaseMs: number;
   maxDurationSeconds?: number;
   now: number;
-}): OperationRecord {
+}): OperationProgress {
   const at = isoTime(options.now);
-  const op: OperationRecord = {
+  const progress: OperationProgress = {
     id: `${options.kind}-${randomUUID()}`,
-    kind: options.kind,
     state: 'in progress',
     async: options.async,
-    request: options.request,
     owner: options.owner,
     leaseUntil: options.now + options.leaseMs,
     attempts: 0,
     startedAt: at,
     updatedAt: at,
   };
-  if (options.fingerprint !== undefined) op.fingerprint = options.fingerprint;
-  if (options.maxDurationSeconds) op.deadline = options.now + options.maxDurationSeconds * 1000;
-  return op;
+  if (options.maxDurationSeconds) progress.deadline = options.now + options.maxDurationSeconds * 1000;
+  return progress;
+}
+
+/**
+ * The operation as it is kept once it succeeded: the runner's claim goes, and so do its
+ * progress marker and note, which would read wrongly once the operation is done.
+ */
+export function succeededOperation<O extends OperationRecord>(op: O, at: string): O {
+  return { ...op, state: 'succeeded', description: undefined, checkpoint: undefined, owner: undefined, leaseUntil: undefined, updatedAt: at };
+}
+
+/** The operation as it is kept once it failed, described for the platform. */
+export function failedOperation<O extends OperationRecord>(op: O, description: string, at: string): O {
+  return { ...op, state: 'failed', description, owner: undefined, leaseUntil: undefined, updatedAt: at };
 }
 
 let lastIsoMs = NaN;
@@ -165,7 +174,7 @@ export function instanceView(record: InstanceRecord, catalog: Catalog): Instance
   // Built by assignment rather than conditional spreads: this runs on every step.
   const view: InstanceView = { instanceId: record.instanceId, offering: entry.offering, plan: entry.plan, parameters: deepFreeze(record.parameters) };
   if (entry.removed) view.planRemoved = true;
-  if (record.context) view.context = deepFreeze(record.context) as OsbContext;
+  if (record.context) view.context = deepFreeze(record.context);
   if (record.organizationGuid !== undefined) view.organizationGuid = record.organizationGuid;
   if (record.spaceGuid !== undefined) view.spaceGuid = record.spaceGuid;
   if (record.maintenanceInfoVersion !== undefined) view.maintenanceInfoVersion = record.maintenanceInfoVersion;
@@ -178,7 +187,7 @@ export function instanceView(record: InstanceRecord, catalog: Catalog): Instance
 /** A stored binding as a broker sees it, frozen as instanceView is. */
 export function bindingView(record: BindingRecord): BindingView {
   const view: BindingView = { instanceId: record.instanceId, bindingId: record.bindingId, parameters: deepFreeze(record.parameters) };
-  if (record.context) view.context = deepFreeze(record.context) as OsbContext;
+  if (record.context) view.context = deepFreeze(record.context);
   if (record.bindResource) view.bindResource = deepFreeze(record.bindResource);
   if (record.appGuid !== undefined) view.appGuid = record.appGuid;
   if (record.predecessorBindingId !== undefined) view.predecessorBindingId = record.predecessorBindingId;

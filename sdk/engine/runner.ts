@@ -1,17 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { isInProgress, type StepContext } from '../broker';
 import { isOsbError, type OsbError } from '../errors';
 import type { InstanceRecord, OperationRecord, StateStore, Versioned } from '../store/types';
-import type { JsonValue } from '../json';
 import type { OperationMetrics } from '../metrics';
-import { describeTarget, isoTime, replaceHistoryEntry, type AnyRecord, type TargetRef } from './records';
-import { applyFailure, applySuccess, callBroker, checkBindResult, type StepDeps } from './steps';
+import { recordHaltedStep, withHaltFinished } from './halting';
+import { describeTarget, isoTime, type AnyRecord } from './records';
+import type { BoundSteps, StepAnswer } from './step';
+import { StepRun, refFields } from './step-run';
+import type { Target, Targets } from './targets';
 
 /**
- * Drives operations: runs a step, persists the outcome with compare-and-set, continues async
- * work in the background, resumes operations a dead process left behind, and lets a delete
- * halt a create that is still running.
+ * Drives operations of every kind alike: runs a step, persists the outcome with
+ * compare-and-set, continues async work in the background, resumes operations a dead
+ * process left behind, and lets a delete halt a create that is still running. What a step
+ * means for each kind is in operations/, reached through the target's steps.
  */
 
 export interface RunnerOptions {
@@ -25,18 +27,22 @@ export interface RunnerOptions {
   retentionMs: number;
 }
 
-export type StepOutcome =
+export type StepOutcome<R extends AnyRecord> =
   /** `gone`: the broker found the resource already deleted (it answered 410). */
-  | { kind: 'succeeded'; record: AnyRecord; gone?: boolean }
-  | { kind: 'in progress'; record: AnyRecord; retryAfterMs: number }
+  | { kind: 'succeeded'; record: R; gone?: boolean }
+  | { kind: 'in progress'; record: R; retryAfterMs: number }
   /** `cause`: what the broker threw when it was not an OsbError, for the request's error log. */
-  | { kind: 'failed'; record: AnyRecord; error: OsbError | undefined; description: string; cause?: unknown }
+  | { kind: 'failed'; record: R; error: OsbError | undefined; description: string; cause?: unknown }
   /** A delete took this create over while the step ran. */
   | { kind: 'halted' }
   /** Another runner owns the operation now. */
   | { kind: 'lost' };
 
+/** The outcomes that change the record. */
+type Settled<R extends AnyRecord> = Extract<StepOutcome<R>, { record: R }>;
+
 const TRANSIENT_BACKOFF_MAX_MS = 30_000;
+const LOST = { kind: 'lost' } as const;
 
 export class Runner {
   readonly owner = randomUUID();
@@ -44,7 +50,7 @@ export class Runner {
    * Steps running in this process, by operation id, from the broker call until the outcome is
    * stored: their abort handle, and what the lease ticker needs to keep their lease.
    */
-  private readonly stepsInFlight = new Map<string, StepRun>();
+  private readonly stepsInFlight = new Map<string, { run: StepRun; renewLease: () => Promise<void> }>();
   private readonly driving = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private scanTimer: NodeJS.Timeout | undefined;
@@ -52,186 +58,140 @@ export class Runner {
   private closed = false;
 
   constructor(
-    private readonly deps: StepDeps & { metrics?: OperationMetrics },
+    private readonly store: StateStore,
+    readonly targets: Targets,
+    private readonly logger: Logger,
     private readonly options: RunnerOptions,
+    private readonly metrics?: OperationMetrics,
   ) {}
-
-  private get store(): StateStore {
-    return this.deps.store;
-  }
-
-  private get logger(): Logger {
-    return this.deps.logger;
-  }
-
-  async load(ref: TargetRef): Promise<Versioned<AnyRecord> | undefined> {
-    return ref.type === 'instance'
-      ? this.store.getInstance(ref.instanceId)
-      : this.store.getBinding(ref.instanceId, ref.bindingId);
-  }
-
-  async save(record: AnyRecord, version: number | null): Promise<number | undefined> {
-    return 'bindingId' in record ? this.store.putBinding(record, version) : this.store.putInstance(record as never, version);
-  }
 
   /**
    * Read-modify-write with compare-and-set, retried when another writer interleaves. `change`
    * returns undefined to leave the record as it is.
    */
-  async mutate(
-    ref: TargetRef,
-    change: (record: AnyRecord) => AnyRecord | undefined,
-    known?: Versioned<AnyRecord>,
-  ): Promise<Versioned<AnyRecord> | undefined> {
+  async mutate<R extends AnyRecord>(target: Target<R>, change: (record: R) => R | undefined, known?: Versioned<R>): Promise<Versioned<R> | undefined> {
     // `known` saves a read when the caller just wrote the record; a stale one only costs a retry.
     let current = known;
     for (let attempt = 0; attempt < 50; attempt++) {
-      current ??= await this.load(ref);
+      current ??= await target.load();
       if (!current) return undefined;
       const next = change(current.record);
       if (!next) return current;
-      const version = await this.save(next, current.version);
+      const version = await target.save(next, current.version);
       if (version !== undefined) return { record: next, version };
       current = undefined;
     }
-    throw new Error(`could not update ${describeTarget(ref)}: too much contention`);
+    throw new Error(`could not update ${describeTarget(target.ref)}: too much contention`);
   }
 
-  /** Runs one step of the operation `opId`, which this runner must own, and persists what happened. */
-  async runStep(ref: TargetRef, opId: string, known?: Versioned<AnyRecord>, instanceHint?: InstanceRecord): Promise<StepOutcome> {
-    const current = known ?? (await this.load(ref));
+  /**
+   * Runs one step of the operation `opId`, which this runner must own, and persists what
+   * happened. `instance`: the binding's instance, when the caller has just read it.
+   */
+  async runStep<R extends AnyRecord>(target: Target<R>, opId: string, known?: Versioned<R>, instance?: InstanceRecord): Promise<StepOutcome<R>> {
+    const current = known ?? (await target.load());
     const op = current?.record.operation;
-    if (!current || !op || op.id !== opId || op.state !== 'in progress' || op.owner !== this.owner) return { kind: 'lost' };
+    if (!current || !op || op.id !== opId || op.state !== 'in progress' || op.owner !== this.owner) return LOST;
 
-    const ctx = new StepRun(this.logger, ref, op, Date.now());
-    this.holdLeaseDuringStep(opId, ctx);
-    let value: unknown;
-    let thrown: unknown;
-    let threw = false;
+    const steps = target.steps(current.record);
+    const run = new StepRun(this.logger, target.ref, op, Date.now());
+    this.holdLeaseDuringStep(opId, run, () => this.renewLease(target, opId));
     try {
-      value = await callBroker(this.deps, current.record, op, ctx, instanceHint);
-    } catch (error) {
-      thrown = error;
-      threw = true;
-    }
-    try {
-      return await this.persistStep(ref, opId, op, current, ctx, threw, thrown, value);
+      const answer = await steps.call(current.record, run, instance);
+      if (answer.kind === 'threw' && this.closed && run.aborted) {
+        // Shutting down: the step gave up because we asked it to. Record nothing; the
+        // operation stays in progress and resumes once its lease runs out.
+        return LOST;
+      }
+      return await this.persistStep(target, steps, op, current, run, answer);
     } finally {
       this.stepsInFlight.delete(opId);
     }
   }
 
-  private async persistStep(
-    ref: TargetRef,
-    opId: string,
+  private async persistStep<R extends AnyRecord>(
+    target: Target<R>,
+    steps: BoundSteps<R>,
     op: OperationRecord,
-    current: Versioned<AnyRecord>,
+    current: Versioned<R>,
     run: StepRun,
-    threwInitially: boolean,
-    thrownInitially: unknown,
-    value: unknown,
-  ): Promise<StepOutcome> {
-    let threw = threwInitially;
-    let thrown = thrownInitially;
-    if (threw && this.closed && run.aborted) {
-      // Shutting down: the step gave up because we asked it to. Record nothing; the
-      // operation stays in progress and resumes once its lease runs out.
-      return { kind: 'lost' };
-    }
+    answer: StepAnswer<R>,
+  ): Promise<StepOutcome<R>> {
     const now = Date.now();
-
-    if (!threw && !isInProgress(value) && op.kind === 'bind') {
-      const requires = this.deps.catalog.offeringOfPlan(current.record.planId)?.requires ?? [];
-      const problems = checkBindResult(value, requires);
-      if (problems.length > 0) {
-        thrown = new Error(`the broker's bind result is invalid: ${problems.join('; ')}`);
-        threw = true;
-      }
-    }
-
-    let outcome: StepOutcome | undefined;
-    const saved = await this.mutate(ref, (record) => {
+    let outcome: StepOutcome<R> | undefined;
+    const saved = await this.mutate(target, (record) => {
       const live = record.operation;
-      if (!live || live.id !== opId) {
+      if (!live || live.id !== op.id) {
         // A delete took over: keep what this step learned so the delete can clean it up.
-        const halted = record.history.find((entry) => entry.id === opId);
+        const halted = record.history.find((entry) => entry.id === op.id);
         if (!halted || halted.state !== 'in progress') return undefined;
         outcome = { kind: 'halted' };
-        return recordHaltedStep(record, halted, threw, value, now);
+        return recordHaltedStep(record, halted, answer, now);
       }
       if (live.owner !== this.owner) {
-        outcome = { kind: 'lost' };
+        outcome = LOST;
         return undefined;
       }
-      if (threw) {
-        const error = isOsbError(thrown) ? thrown : undefined;
-        if (error?.status === 410 && (live.kind === 'deprovision' || live.kind === 'unbind')) {
-          const done = applySuccess(record, live, undefined, now);
-          outcome = { kind: 'succeeded', record: done, gone: true };
-          return done;
-        }
-        if (error && error.status === 503 && live.async && live.attempts > 0) {
-          // The backing service went down in the middle of accepted async work: wait and try
-          // again. On the first step the platform is still waiting for an answer, so it gets
-          // the 503 and decides for itself (orphan mitigation, retry).
-          const failures = (live.transientFailures ?? 0) + 1;
-          const retryAfterMs = Math.min(TRANSIENT_BACKOFF_MAX_MS, this.options.stepIntervalMs * 2 ** Math.min(failures - 1, 8));
-          outcome = { kind: 'in progress', record, retryAfterMs };
-          return {
-            ...record,
-            operation: {
-              ...live,
-              attempts: live.attempts + 1,
-              transientFailures: failures,
-              retryAfterSeconds: Math.ceil(retryAfterMs / 1000),
-              description: error.description,
-              leaseUntil: now + this.options.leaseMs,
-              updatedAt: isoTime(now),
-            },
-          };
-        }
-        const description = error ? error.description : 'The operation failed because of an internal error in the service broker.';
-        const failed = applyFailure(
-          record,
-          live,
-          {
-            description,
-            ...(error?.instanceUsable !== undefined ? { instanceUsable: error.instanceUsable } : {}),
-            ...(error?.updateRepeatable !== undefined ? { updateRepeatable: error.updateRepeatable } : {}),
-          },
-          now,
-        );
-        outcome = { kind: 'failed', record: failed, error, description, ...(error ? {} : { cause: thrown }) };
-        return failed;
-      }
-      if (isInProgress(value)) {
-        const { retryAfterSeconds: _previousHint, transientFailures: _recovered, ...base } = live;
-        const next: OperationRecord = {
-          ...base,
-          attempts: live.attempts + 1,
-          ...(value.checkpoint !== undefined ? { checkpoint: value.checkpoint } : {}),
-          ...(value.retryAfterSeconds !== undefined ? { retryAfterSeconds: value.retryAfterSeconds } : {}),
-          ...(value.description !== undefined ? { description: value.description } : {}),
-          leaseUntil: now + this.options.leaseMs,
-          updatedAt: isoTime(now),
-        };
-        const dashboard = (live.kind === 'provision' || live.kind === 'update') && value.dashboardUrl ? { dashboardUrl: value.dashboardUrl } : {};
-        const updated = { ...record, ...dashboard, operation: next, updatedAt: isoTime(now) };
-        const retryAfterMs = value.retryAfterSeconds !== undefined ? value.retryAfterSeconds * 1000 : this.options.stepIntervalMs;
-        outcome = { kind: 'in progress', record: updated, retryAfterMs };
-        return updated;
-      }
-      const done = applySuccess(record, live, value, now);
-      outcome = { kind: 'succeeded', record: done };
-      return done;
+      const settled = this.settle(steps, record, live, answer, now);
+      outcome = settled;
+      return settled.record;
     }, current);
-    if (!saved || !outcome) return { kind: 'lost' };
+    if (!saved || !outcome) return LOST;
 
     if (outcome.kind === 'succeeded' && outcome.gone) run.logger.info('the broker found the resource already gone');
-    else if (threw && !isOsbError(thrown)) run.logger.error({ err: thrown }, 'broker step failed unexpectedly');
-    else if (threw) run.logger.warn({ status: (thrown as OsbError).status, description: (thrown as OsbError).description }, 'broker step refused');
-    if (outcome.kind === 'succeeded' || outcome.kind === 'failed') this.deps.metrics?.finished(op.kind, outcome.kind);
+    else if (answer.kind === 'threw') logRefusal(run.logger, answer.thrown);
+    if (outcome.kind === 'succeeded' || outcome.kind === 'failed') this.metrics?.finished(op.kind, outcome.kind);
     return outcome;
+  }
+
+  /** What the broker's answer makes of the record whose operation `live` this runner owns. */
+  private settle<R extends AnyRecord>(steps: BoundSteps<R>, record: R, live: OperationRecord, answer: StepAnswer<R>, now: number): Settled<R> {
+    if (answer.kind === 'finished') return { kind: 'succeeded', record: answer.succeeded(record, now) };
+    if (answer.kind === 'in progress') {
+      const progress = answer.progress;
+      const { retryAfterSeconds: _previousHint, transientFailures: _recovered, ...base } = live;
+      const operation: OperationRecord = {
+        ...base,
+        attempts: live.attempts + 1,
+        ...(progress.checkpoint !== undefined ? { checkpoint: progress.checkpoint } : {}),
+        ...(progress.retryAfterSeconds !== undefined ? { retryAfterSeconds: progress.retryAfterSeconds } : {}),
+        ...(progress.description !== undefined ? { description: progress.description } : {}),
+        leaseUntil: now + this.options.leaseMs,
+        updatedAt: isoTime(now),
+      };
+      const retryAfterMs = progress.retryAfterSeconds !== undefined ? progress.retryAfterSeconds * 1000 : this.options.stepIntervalMs;
+      return { kind: 'in progress', record: { ...steps.progressed(record, progress), operation, updatedAt: isoTime(now) }, retryAfterMs };
+    }
+    const error = isOsbError(answer.thrown) ? answer.thrown : undefined;
+    if (error?.status === 410 && steps.deletes) return { kind: 'succeeded', record: steps.gone(record, now), gone: true };
+    if (error?.status === 503 && live.async && live.attempts > 0) {
+      // The backing service went down in the middle of accepted async work: wait and try
+      // again. On the first step the platform is still waiting for an answer, so it gets
+      // the 503 and decides for itself (orphan mitigation, retry).
+      const failures = (live.transientFailures ?? 0) + 1;
+      const retryAfterMs = Math.min(TRANSIENT_BACKOFF_MAX_MS, this.options.stepIntervalMs * 2 ** Math.min(failures - 1, 8));
+      const operation: OperationRecord = {
+        ...live,
+        attempts: live.attempts + 1,
+        transientFailures: failures,
+        retryAfterSeconds: Math.ceil(retryAfterMs / 1000),
+        description: error.description,
+        leaseUntil: now + this.options.leaseMs,
+        updatedAt: isoTime(now),
+      };
+      return { kind: 'in progress', record: { ...record, operation }, retryAfterMs };
+    }
+    const description = error ? error.description : 'The operation failed because of an internal error in the service broker.';
+    const failed = steps.failed(
+      record,
+      {
+        description,
+        ...(error?.instanceUsable !== undefined ? { instanceUsable: error.instanceUsable } : {}),
+        ...(error?.updateRepeatable !== undefined ? { updateRepeatable: error.updateRepeatable } : {}),
+      },
+      now,
+    );
+    return { kind: 'failed', record: failed, error, description, ...(error ? {} : { cause: answer.thrown }) };
   }
 
   /**
@@ -240,23 +200,23 @@ export class Runner {
    * path. A step is renewed at the first tick after it has run a whole period, so its lease
    * is renewed at most two periods (two thirds of the lease) after it began.
    */
-  private holdLeaseDuringStep(opId: string, step: StepRun): void {
-    this.stepsInFlight.set(opId, step);
+  private holdLeaseDuringStep(opId: string, run: StepRun, renewLease: () => Promise<void>): void {
+    this.stepsInFlight.set(opId, { run, renewLease });
     if (this.leaseTicker || this.closed) return;
     const periodMs = Math.max(50, this.options.leaseMs / 3);
     this.leaseTicker = setInterval(() => {
       const now = Date.now();
-      for (const [id, step] of this.stepsInFlight) {
-        if (now - step.since >= periodMs) void this.renewLease(step.ref, id);
+      for (const step of this.stepsInFlight.values()) {
+        if (now - step.run.since >= periodMs) void step.renewLease();
       }
     }, periodMs);
     // Running steps keep the process busy by themselves; the ticker must not.
     this.leaseTicker.unref();
   }
 
-  private async renewLease(ref: TargetRef, opId: string): Promise<void> {
+  private async renewLease<R extends AnyRecord>(target: Target<R>, opId: string): Promise<void> {
     try {
-      await this.mutate(ref, (record) => {
+      await this.mutate(target, (record) => {
         const op = record.operation;
         if (!op || op.id !== opId || op.owner !== this.owner || op.state !== 'in progress') return undefined;
         return { ...record, operation: { ...op, leaseUntil: Date.now() + this.options.leaseMs } };
@@ -267,17 +227,18 @@ export class Runner {
   }
 
   /** Continues an async operation in the background until it finishes, fails or is taken over. */
-  drive(ref: TargetRef, opId: string, firstDelayMs: number): void {
+  drive<R extends AnyRecord>(target: Target<R>, opId: string, firstDelayMs: number): void {
     if (this.closed || this.driving.has(opId)) return;
     this.driving.add(opId);
+    let storeFailures = 0;
     const loop = async (): Promise<void> => {
       try {
         // The wait before the first background step holds the lease like every later wait.
-        await this.waitHoldingLease(ref, opId, firstDelayMs);
+        await this.waitHoldingLease(target, opId, firstDelayMs);
         while (!this.closed) {
           let waitMs: number;
           try {
-            const next = await this.driveOnce(ref, opId);
+            const next = await this.driveOnce(target, opId);
             if (next === 'done') return;
             waitMs = next;
             storeFailures = 0;
@@ -286,15 +247,14 @@ export class Runner {
             // again later rather than leave it stuck in progress.
             storeFailures++;
             waitMs = Math.min(TRANSIENT_BACKOFF_MAX_MS, this.options.stepIntervalMs * 2 ** Math.min(storeFailures, 8));
-            this.logger.warn({ err: error, operation: opId, ...refFields(ref), retryInMs: waitMs }, 'could not advance an operation; retrying');
+            this.logger.warn({ err: error, operation: opId, ...refFields(target.ref), retryInMs: waitMs }, 'could not advance an operation; retrying');
           }
-          await this.waitHoldingLease(ref, opId, waitMs);
+          await this.waitHoldingLease(target, opId, waitMs);
         }
       } finally {
         this.driving.delete(opId);
       }
     };
-    let storeFailures = 0;
     void loop();
   }
 
@@ -302,89 +262,100 @@ export class Runner {
    * A delete that halted a running create must wait until the create's current step is
    * recorded, or until its runner is known dead. Returns true while it must keep waiting.
    */
-  async settleHaltedCreate(ref: TargetRef, record: AnyRecord): Promise<boolean> {
+  async settleHaltedCreate<R extends AnyRecord>(target: Target<R>, record: R): Promise<boolean> {
     const halted = record.history[0];
     if (!halted || !halted.haltRequested || halted.state !== 'in progress') return false;
     if (halted.owner === this.owner && this.stepsInFlight.has(halted.id)) return true;
     if (halted.leaseUntil !== undefined && halted.leaseUntil > Date.now() && halted.owner !== this.owner) return true;
     // Its runner is gone: the last recorded checkpoint is all there is to clean up.
-    await this.mutate(ref, (rec) => {
-      const entry = rec.history.find((op) => op.id === halted.id);
+    await this.mutate(target, (current) => {
+      const entry = current.history.find((op) => op.id === halted.id);
       if (!entry || entry.state !== 'in progress') return undefined;
-      return withHaltFinished(rec, entry, Date.now());
+      return withHaltFinished(current, entry, Date.now());
     });
     return false;
   }
 
   /** One turn of the background loop: 'done', or how long to wait before the next turn. */
-  private async driveOnce(ref: TargetRef, opId: string): Promise<'done' | number> {
-    const current = await this.load(ref);
+  private async driveOnce<R extends AnyRecord>(target: Target<R>, opId: string): Promise<'done' | number> {
+    const current = await target.load();
     const op = current?.record.operation;
     if (!current || !op || op.id !== opId || op.state !== 'in progress' || op.owner !== this.owner) return 'done';
     if (op.deadline !== undefined && Date.now() > op.deadline) {
-      await this.failOperation(ref, opId, 'The operation did not finish within the maximum polling duration.');
+      await this.failOperation(target, opId, 'The operation did not finish within the maximum polling duration.');
       return 'done';
     }
-    if ((op.kind === 'deprovision' || op.kind === 'unbind') && (await this.settleHaltedCreate(ref, current.record))) {
+    if (target.steps(current.record).deletes && (await this.settleHaltedCreate(target, current.record))) {
       return Math.min(250, this.options.stepIntervalMs);
     }
     // Read afresh: settling a halted create may just have handed this delete its checkpoint.
-    const outcome = await this.runStep(ref, opId);
+    const outcome = await this.runStep(target, opId);
     return outcome.kind === 'in progress' ? outcome.retryAfterMs : 'done';
   }
 
   /** Sleeps between steps without letting the lease lapse, so no other replica takes over. */
-  private async waitHoldingLease(ref: TargetRef, opId: string, ms: number): Promise<void> {
+  private async waitHoldingLease<R extends AnyRecord>(target: Target<R>, opId: string, ms: number): Promise<void> {
     const slice = Math.max(50, this.options.leaseMs / 3);
     let left = ms;
     while (left > 0 && !this.closed) {
       const chunk = Math.min(left, slice);
       await this.sleep(chunk);
       left -= chunk;
-      if (left > 0) await this.renewLease(ref, opId);
+      if (left > 0) await this.renewLease(target, opId);
     }
   }
 
-  /** Marks a create as halted, aborting its in-flight step when it runs in this process. */
+  /** Aborts the in-flight step of a create a delete halts, when it runs in this process. */
   abortLocal(opId: string): void {
-    this.stepsInFlight.get(opId)?.abort(new Error('halted by a delete request'));
+    this.stepsInFlight.get(opId)?.run.abort(new Error('halted by a delete request'));
   }
 
-  async failOperation(ref: TargetRef, opId: string, description: string): Promise<void> {
+  async failOperation<R extends AnyRecord>(target: Target<R>, opId: string, description: string): Promise<void> {
     let kind: string | undefined;
-    await this.mutate(ref, (record) => {
+    await this.mutate(target, (record) => {
       const op = record.operation;
       if (!op || op.id !== opId || op.state !== 'in progress') return undefined;
       kind = op.kind;
-      return applyFailure(record, op, { description }, Date.now());
+      return target.steps(record).failed(record, { description }, Date.now());
     });
-    if (kind) this.deps.metrics?.finished(kind, 'failed');
+    if (kind) this.metrics?.finished(kind, 'failed');
   }
 
   /** Claims and continues every operation whose runner is gone (after a restart, or a dead replica). */
   async resumeOrphans(): Promise<number> {
     let resumed = 0;
-    for (const target of await this.store.listPending()) {
-      const ref: TargetRef = target;
-      let claimedId: string | undefined;
-      await this.mutate(ref, (record) => {
-        const op = record.operation;
-        claimedId = undefined;
-        if (!op || op.state !== 'in progress') return undefined;
-        const ours = op.owner === this.owner;
-        // Our own operation is orphaned only when nothing in this process drives it any more.
-        if (ours && (this.driving.has(op.id) || this.stepsInFlight.has(op.id))) return undefined;
-        if (op.leaseUntil !== undefined && op.leaseUntil > Date.now()) return undefined;
-        claimedId = op.id;
-        return { ...record, operation: { ...op, owner: this.owner, leaseUntil: Date.now() + this.options.leaseMs } };
-      });
-      if (claimedId) {
-        this.logger.info({ operation: claimedId, ...refFields(ref) }, 'resuming an operation left unfinished');
-        this.drive(ref, claimedId, 0);
-        resumed++;
-      }
+    for (const pending of await this.store.listPending()) {
+      const claimed = pending.type === 'instance'
+        ? await this.resumeOrphan(this.targets.instance(pending.instanceId))
+        : await this.resumeOrphan(this.targets.binding(pending.instanceId, pending.bindingId));
+      if (claimed) resumed++;
     }
     return resumed;
+  }
+
+  private async resumeOrphan<R extends AnyRecord>(target: Target<R>): Promise<boolean> {
+    const claimedId = await this.claimOrphan(target);
+    if (!claimedId) return false;
+    this.logger.info({ operation: claimedId, ...refFields(target.ref) }, 'resuming an operation left unfinished');
+    this.drive(target, claimedId, 0);
+    return true;
+  }
+
+  /** Takes over the target's operation when its runner is gone; returns its id then. */
+  private async claimOrphan<R extends AnyRecord>(target: Target<R>): Promise<string | undefined> {
+    let claimedId: string | undefined;
+    await this.mutate(target, (record) => {
+      const op = record.operation;
+      claimedId = undefined;
+      if (!op || op.state !== 'in progress') return undefined;
+      const ours = op.owner === this.owner;
+      // Our own operation is orphaned only when nothing in this process drives it any more.
+      if (ours && (this.driving.has(op.id) || this.stepsInFlight.has(op.id))) return undefined;
+      if (op.leaseUntil !== undefined && op.leaseUntil > Date.now()) return undefined;
+      claimedId = op.id;
+      return { ...record, operation: { ...op, owner: this.owner, leaseUntil: Date.now() + this.options.leaseMs } };
+    });
+    return claimedId;
   }
 
   startScanning(): void {
@@ -420,7 +391,7 @@ export class Runner {
     if (this.scanTimer) clearInterval(this.scanTimer);
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    for (const step of this.stepsInFlight.values()) step.abort(new Error('the broker is shutting down'));
+    for (const step of this.stepsInFlight.values()) step.run.abort(new Error('the broker is shutting down'));
     const deadline = Date.now() + 5000;
     while (this.stepsInFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     if (this.leaseTicker) clearInterval(this.leaseTicker);
@@ -428,81 +399,7 @@ export class Runner {
   }
 }
 
-/**
- * One step in flight: the StepContext the broker sees, the abort handle a delete or a
- * shutdown uses, and what the lease ticker needs. A class rather than an object literal with
- * getters, which V8 builds slowly; the AbortController and the scoped logger are made only
- * when a step asks for them, which most never do.
- */
-class StepRun implements StepContext {
-  declare checkpoint?: JsonValue;
-  readonly operationId: string;
-  readonly step: number;
-  aborted = false;
-  private controller: AbortController | undefined;
-  private reason: unknown;
-  private scoped: Logger | undefined;
-
-  constructor(
-    private readonly parentLogger: Logger,
-    readonly ref: TargetRef,
-    private readonly op: OperationRecord,
-    readonly since: number,
-  ) {
-    this.operationId = op.id;
-    this.step = op.attempts + 1;
-    // Absent rather than undefined on a first step, as the broker API documents.
-    if (op.checkpoint !== undefined) this.checkpoint = op.checkpoint;
-  }
-
-  get signal(): AbortSignal {
-    if (!this.controller) {
-      this.controller = new AbortController();
-      if (this.aborted) this.controller.abort(this.reason);
-    }
-    return this.controller.signal;
-  }
-
-  get logger(): Logger {
-    return (this.scoped ??= this.parentLogger.child({ operation: this.op.id, kind: this.op.kind, ...refFields(this.ref) }));
-  }
-
-  abort(reason: unknown): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.reason = reason;
-    this.controller?.abort(reason);
-  }
-}
-
-function recordHaltedStep(record: AnyRecord, halted: OperationRecord, threw: boolean, value: unknown, now: number): AnyRecord {
-  let next = record;
-  if (!threw && isInProgress(value) && value.checkpoint !== undefined) {
-    next = replaceHistoryEntry(next, { ...halted, checkpoint: value.checkpoint });
-  } else if (!threw && !isInProgress(value) && value && typeof value === 'object' && 'data' in value) {
-    // The create finished just as it was halted: the delete must see what it made.
-    next = { ...next, data: (value as { data: AnyRecord['data'] }).data };
-  }
-  const entry = next.history.find((op) => op.id === halted.id)!;
-  return withHaltFinished(next, entry, now);
-}
-
-function withHaltFinished(record: AnyRecord, entry: OperationRecord, now: number): AnyRecord {
-  const { owner: _o, leaseUntil: _l, ...rest } = entry;
-  const finished: OperationRecord = {
-    ...rest,
-    state: 'failed',
-    description: `Halted: a ${entry.kind === 'provision' ? 'deprovision' : 'unbind'} request arrived before it finished.`,
-    updatedAt: isoTime(now),
-  };
-  const op = record.operation;
-  // Hand the last checkpoint to the delete so it knows what the create had made.
-  const operation = op && entry.checkpoint !== undefined
-    ? { ...op, request: { ...op.request, haltedCheckpoint: entry.checkpoint } }
-    : op;
-  return { ...replaceHistoryEntry(record, finished), ...(operation ? { operation } : {}) };
-}
-
-function refFields(ref: TargetRef): Record<string, string> {
-  return ref.type === 'instance' ? { instanceId: ref.instanceId } : { instanceId: ref.instanceId, bindingId: ref.bindingId };
+function logRefusal(logger: Logger, thrown: unknown): void {
+  if (isOsbError(thrown)) logger.warn({ status: thrown.status, description: thrown.description }, 'broker step refused');
+  else logger.error({ err: thrown }, 'broker step failed unexpectedly');
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Catalog } from '../catalog/catalog';
-import type { Engine, Outcome } from '../engine/engine';
-import type { StoredCaller } from '../engine/steps';
+import type { EngineContext } from '../engine/context';
+import type { StoredCaller } from '../store/types';
 
 /** What each endpoint handler receives: the request already authenticated and its headers checked. */
 export interface HandlerContext {
@@ -11,13 +11,16 @@ export interface HandlerContext {
   caller: StoredCaller;
   /** The parsed JSON body for PUT and PATCH; undefined otherwise. */
   body: unknown;
-  engine: Engine;
+  engine: EngineContext;
   catalog: Catalog;
   /** Ids the handler resolved, for the request's log line. */
   log: { instanceId?: string; bindingId?: string };
 }
 
-export type HandlerResult = Outcome | { status: number; raw: Buffer };
+/** The HTTP answer: a JSON body, or one serialised once at start (the catalog). */
+export type HandlerResult =
+  | { status: number; body: object; /** Seconds, for the Retry-After header. */ retryAfter?: number }
+  | { status: number; raw: Buffer };
 
 /** May answer synchronously (the catalog does), which saves the hot path a promise. */
 export type Handler = (ctx: HandlerContext) => HandlerResult | Promise<HandlerResult>;

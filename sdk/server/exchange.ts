@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Catalog } from '../catalog/catalog';
 import type { Engine } from '../engine/engine';
-import type { StoredCaller } from '../engine/steps';
+import type { StoredCaller } from '../store/types';
 import { errors, toOsbError, type OsbError } from '../errors';
 import type { RequestLine, RequestLineWriter } from '../logging';
 import type { BrokerMetrics } from '../metrics';

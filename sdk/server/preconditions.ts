@@ -1,16 +1,17 @@
 import type { IncomingMessage } from 'node:http';
 import type { Catalog, PlanEntry } from '../catalog/catalog';
+import { requireStoredIds, type UnknownIds } from '../engine/stored-ids';
 import { errors } from '../errors';
 import { parseOriginatingIdentity } from '../identity';
 import { isPlainObject, type JsonObject } from '../json';
-import type { StoredCaller } from '../engine/steps';
-import type { UnknownIds } from '../engine/engine';
+import type { BindResource, OsbContext } from '../openapi/wire';
+import type { StoredCaller } from '../store/types';
 import type { HandlerContext } from './context';
-export { checkMaintenanceInfo } from '../catalog/maintenance';
 
 /**
  * Checks shared by every endpoint, written once: ids, headers, the catalog lookups for
- * service_id and plan_id, maintenance_info and the shapes of common body fields.
+ * service_id and plan_id, and the shapes of common body fields. What a request asks of a
+ * plan (maintenance_info, parameters) is checked by the operations.
  */
 
 /** RFC 3986 unreserved characters, which the spec recommends for every id in a URL. */
@@ -103,18 +104,38 @@ export function optionalObject(body: Record<string, unknown>, field: string): Js
  * The context object, when sent. Its platform must equal the platform named in the
  * originating identity header, as the spec requires of platforms.
  */
-export function optionalContext(body: Record<string, unknown>, caller?: StoredCaller): JsonObject | undefined {
+export function optionalContext(body: Record<string, unknown>, caller?: StoredCaller): OsbContext | undefined {
   const context = optionalObject(body, 'context');
-  if (context && (typeof context.platform !== 'string' || context.platform === '')) {
-    throw errors.badRequest('context.platform must be a non-empty string when a context is sent.');
-  }
+  if (!context) return undefined;
+  if (!isContext(context)) throw errors.badRequest('context.platform must be a non-empty string when a context is sent.');
   const identityPlatform = caller?.identityHeader?.trim().split(' ')[0];
-  if (context && identityPlatform && identityPlatform !== context.platform) {
+  if (identityPlatform && identityPlatform !== context.platform) {
     throw errors.badRequest(
       `context.platform ${JSON.stringify(context.platform)} differs from the platform ${JSON.stringify(identityPlatform)} in X-Broker-API-Originating-Identity.`,
     );
   }
   return context;
+}
+
+function isContext(value: JsonObject): value is OsbContext {
+  return typeof value.platform === 'string' && value.platform !== '';
+}
+
+/** bind_resource, when sent: its app_guid, when present, is a non-empty string, and its route a string. */
+export function optionalBindResource(body: Record<string, unknown>): BindResource | undefined {
+  const resource = optionalObject(body, 'bind_resource');
+  if (!resource) return undefined;
+  if (!isBindResource(resource)) {
+    throw errors.badRequest(
+      resource.route === undefined || typeof resource.route === 'string' ? 'bind_resource.app_guid must be a non-empty string.' : 'bind_resource.route must be a string.',
+    );
+  }
+  return resource;
+}
+
+function isBindResource(value: JsonObject): value is BindResource {
+  const appGuid = value.app_guid;
+  return (appGuid === undefined || (typeof appGuid === 'string' && appGuid !== '')) && (value.route === undefined || typeof value.route === 'string');
 }
 
 export function optionalMaintenanceVersion(body: Record<string, unknown>): string | undefined {
@@ -170,7 +191,7 @@ export async function checkQueryHints(ctx: HandlerContext, instanceId: string): 
   if (serviceId === '') throw errors.badRequest('service_id must not be empty when present.');
   if (planId === '') throw errors.badRequest('plan_id must not be empty when present.');
   const unknown = catalogIds(ctx.catalog, serviceId ?? undefined, planId ?? undefined);
-  if (unknown) await ctx.engine.requireStoredIds(instanceId, unknown);
+  if (unknown) await requireStoredIds(ctx.engine, instanceId, unknown);
 }
 
 /** The required service_id and plan_id query parameters of the DELETE endpoints, checked the same way. */
@@ -180,11 +201,6 @@ export async function requiredQueryPlan(ctx: HandlerContext, instanceId: string)
   if (!serviceId) throw errors.badRequest('The service_id query parameter is required.');
   if (!planId) throw errors.badRequest('The plan_id query parameter is required.');
   const unknown = catalogIds(ctx.catalog, serviceId, planId);
-  if (unknown) await ctx.engine.requireStoredIds(instanceId, unknown);
+  if (unknown) await requireStoredIds(ctx.engine, instanceId, unknown);
   return { serviceId, planId };
-}
-
-export function checkParameters(catalog: Catalog, entry: PlanEntry, slot: 'instance.create' | 'binding.create', parameters: JsonObject): void {
-  const problems = catalog.validateParameters(entry.plan.id, slot, parameters);
-  if (problems.length > 0) throw errors.badRequest(`The parameters are invalid: ${problems.join('; ')}.`);
 }

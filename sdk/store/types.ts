@@ -1,4 +1,5 @@
 import type { JsonObject, JsonValue } from '../json';
+import type { BindResource, BindingResult, InstanceMetadata, OsbContext } from '../openapi/wire';
 
 /**
  * The state the SDK owns. Every record is one JSON document with a version number; writes
@@ -8,10 +9,17 @@ import type { JsonObject, JsonValue } from '../json';
 export type OperationKind = 'provision' | 'update' | 'deprovision' | 'bind' | 'unbind';
 export type OperationState = 'in progress' | 'succeeded' | 'failed';
 
-export interface OperationRecord {
+/** The request attributes an operation keeps so that a restarted broker can run it again. */
+export interface StoredCaller {
+  requestId?: string;
+  identityHeader?: string;
+  apiVersion: string;
+}
+
+/** What every kind of operation records about its progress. */
+export interface OperationProgress {
   /** The `operation` value handed to the platform. */
   id: string;
-  kind: OperationKind;
   state: OperationState;
   /** True when the platform got 202 and is polling last_operation. */
   async: boolean;
@@ -21,8 +29,6 @@ export interface OperationRecord {
    * Creates compare against the attributes kept on the record itself and need none.
    */
   fingerprint?: string;
-  /** What the broker method needs to run (again) after a restart. */
-  request: JsonObject;
   /** The broker's progress marker between steps of an async operation. */
   checkpoint?: JsonValue;
   retryAfterSeconds?: number;
@@ -42,12 +48,62 @@ export interface OperationRecord {
   updatedAt: string;
 }
 
+/**
+ * What the broker method needs to run (again) after a restart. `caller` is absent only from
+ * records the SDK did not write; such a step runs as an API 2.17 call without identity.
+ */
+export interface CreateRequest {
+  caller?: StoredCaller;
+}
+
+export interface UpdateOperationRequest {
+  caller?: StoredCaller;
+  /** The plan after the update: the stored plan when the request named none. */
+  planId: string;
+  parameters?: JsonObject;
+  context?: OsbContext;
+  maintenanceInfoVersion?: string;
+  previousValues?: JsonObject;
+}
+
+export interface DeleteRequest {
+  caller?: StoredCaller;
+  /** Set when this delete halted a create: the create's last checkpoint. */
+  haltedCheckpoint?: JsonValue;
+}
+
+export interface ProvisionOperation extends OperationProgress {
+  kind: 'provision';
+  request: CreateRequest;
+}
+
+export interface UpdateOperation extends OperationProgress {
+  kind: 'update';
+  request: UpdateOperationRequest;
+}
+
+export interface DeprovisionOperation extends OperationProgress {
+  kind: 'deprovision';
+  request: DeleteRequest;
+}
+
+export interface BindOperation extends OperationProgress {
+  kind: 'bind';
+  request: CreateRequest;
+}
+
+export interface UnbindOperation extends OperationProgress {
+  kind: 'unbind';
+  request: DeleteRequest;
+}
+
+export type InstanceOperation = ProvisionOperation | UpdateOperation | DeprovisionOperation;
+export type BindingOperation = BindOperation | UnbindOperation;
+export type OperationRecord = InstanceOperation | BindingOperation;
+
 export type InstanceState = 'provisioning' | 'provisioned' | 'failed' | 'deleted';
 
-export interface InstanceMetadataRecord {
-  labels?: JsonObject;
-  attributes?: JsonObject;
-}
+export type { InstanceMetadata as InstanceMetadataRecord } from '../openapi/wire';
 
 export interface InstanceRecord {
   instanceId: string;
@@ -55,12 +111,12 @@ export interface InstanceRecord {
   planId: string;
   state: InstanceState;
   parameters: JsonObject;
-  context?: JsonObject;
+  context?: OsbContext;
   organizationGuid?: string;
   spaceGuid?: string;
   maintenanceInfoVersion?: string;
   dashboardUrl?: string | null;
-  metadata?: InstanceMetadataRecord;
+  metadata?: InstanceMetadata;
   /** Private to the broker: what it needs later to update or delete the instance. */
   data?: JsonValue;
   operation?: OperationRecord;
@@ -72,15 +128,7 @@ export interface InstanceRecord {
 
 export type BindingState = 'binding' | 'bound' | 'failed' | 'deleted';
 
-/** What a bind returns to the platform; stored so repeats and fetches answer the same. */
-export interface BindingResult {
-  credentials?: JsonObject;
-  syslog_drain_url?: string;
-  route_service_url?: string;
-  volume_mounts?: JsonObject[];
-  endpoints?: JsonObject[];
-  metadata?: { expires_at?: string; renew_before?: string };
-}
+export type { BindingResult } from '../openapi/wire';
 
 export interface BindingRecord {
   instanceId: string;
@@ -89,8 +137,8 @@ export interface BindingRecord {
   planId: string;
   state: BindingState;
   parameters: JsonObject;
-  context?: JsonObject;
-  bindResource?: JsonObject;
+  context?: OsbContext;
+  bindResource?: BindResource;
   appGuid?: string;
   predecessorBindingId?: string;
   result?: BindingResult;

@@ -1,23 +1,18 @@
+import type { JsonObject } from '../json';
+import type { VolumeMount as OsbVolumeMount, VolumeMountDevice, VolumeMountMode } from '../openapi/wire';
 import { containerDirProblem } from './container-dir';
 
 export { InvalidContainerDirError, normaliseContainerDir } from './container-dir';
+export type { VolumeMountMode };
 
-/** One entry of a bind response's `volume_mounts` (OSB v2.17). */
-export interface VolumeMount {
-  driver: string;
-  container_dir: string;
-  mode: VolumeMountMode;
-  device_type: 'shared';
-  device: SharedVolumeDevice;
-}
+/**
+ * One entry of a bind answer's `volume_mounts` as a platform accepts it: the OSB type
+ * (sdk/openapi/wire.ts), except that Cloud Controller also takes a null mount_config. A
+ * broker builds the OSB type (`satisfies VolumeMount` keeps it so); every such mount is one of these.
+ */
+export type VolumeMount = Omit<OsbVolumeMount, 'device'> & { device: SharedVolumeDevice };
 
-export type VolumeMountMode = 'r' | 'rw';
-
-export interface SharedVolumeDevice {
-  volume_id: string;
-  /** Driver options; Cloud Controller passes them to the cell as a JSON string. */
-  mount_config?: Record<string, unknown> | null;
-}
+export type SharedVolumeDevice = Omit<VolumeMountDevice, 'mount_config'> & { mount_config?: JsonObject | null };
 
 /** What VCAP_SERVICES shows of a mount: driver and device (with any secrets) are left out. */
 export interface AppVisibleVolumeMount {
@@ -36,8 +31,7 @@ export interface VolumeMountsValidationOptions {
 const REQUIRED_FIELDS = ['device_type', 'device', 'mode', 'container_dir', 'driver'] as const;
 const REQUIRED_STRING_FIELDS = ['device_type', 'mode', 'container_dir', 'driver'] as const;
 
-type JsonObject = Record<string, unknown>;
-
+/** A parsed JSON value that is an object: the broker's answer came from JSON.parse. */
 function isJsonObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -89,7 +83,7 @@ function toVolumeMount(entry: JsonObject): VolumeMount {
     device_type: 'shared',
     device: { volume_id: device.volume_id as string },
   };
-  if (Object.hasOwn(device, 'mount_config')) mount.device.mount_config = device.mount_config as Record<string, unknown> | null;
+  if (Object.hasOwn(device, 'mount_config')) mount.device.mount_config = device.mount_config as JsonObject | null;
   return mount;
 }
 

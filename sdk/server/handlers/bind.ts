@@ -1,37 +1,34 @@
-import type { BindInput } from '../../engine/engine';
-import { errors } from '../../errors';
+import { bind, type BindOutcome } from '../../engine/operations/bind';
+import type { BindBody } from '../../openapi/wire';
 import type { Handler } from '../context';
 import {
-  checkId, optionalContext, optionalObject, optionalString, readAcceptsIncomplete, requireBodyObject, requiredString, resolvePlan,
+  checkId, optionalBindResource, optionalContext, optionalObject, optionalString, readAcceptsIncomplete, requireBodyObject, requiredString,
+  resolvePlan,
 } from '../preconditions';
 
+const STATUS: Record<BindOutcome['kind'], number> = { created: 201, exists: 200, accepted: 202 };
+
 /** PUT /v2/service_instances/:instance_id/service_bindings/:binding_id */
-export const bindBinding: Handler = (ctx) => {
+export const bindBinding: Handler = async (ctx) => {
   const instanceId = checkId('instance_id', ctx.params.instance_id);
   const bindingId = checkId('binding_id', ctx.params.binding_id);
   ctx.log.instanceId = instanceId;
   ctx.log.bindingId = bindingId;
   const acceptsIncomplete = readAcceptsIncomplete(ctx.query);
-  const body = requireBodyObject(ctx.body);
-  const serviceId = requiredString(body, 'service_id');
-  const planId = requiredString(body, 'plan_id');
-  const context = optionalContext(body, ctx.caller);
-  const parameters = optionalObject(body, 'parameters');
-  const bindResource = optionalObject(body, 'bind_resource');
-  const appGuid = optionalString(body, 'app_guid');
-  const predecessorBindingId = optionalString(body, 'predecessor_binding_id');
-  if (bindResource?.app_guid !== undefined && (typeof bindResource.app_guid !== 'string' || bindResource.app_guid === '')) {
-    throw errors.badRequest('bind_resource.app_guid must be a non-empty string.');
-  }
-  if (predecessorBindingId !== undefined) checkId('predecessor_binding_id', predecessorBindingId);
-  resolvePlan(ctx.catalog, serviceId, planId);
+  const fields = requireBodyObject(ctx.body);
+  const body: BindBody = { service_id: requiredString(fields, 'service_id'), plan_id: requiredString(fields, 'plan_id') };
+  const context = optionalContext(fields, ctx.caller);
+  if (context) body.context = context;
+  const parameters = optionalObject(fields, 'parameters');
+  if (parameters) body.parameters = parameters;
+  const bindResource = optionalBindResource(fields);
+  if (bindResource) body.bind_resource = bindResource;
+  const appGuid = optionalString(fields, 'app_guid');
+  if (appGuid) body.app_guid = appGuid;
+  const predecessorBindingId = optionalString(fields, 'predecessor_binding_id');
+  if (predecessorBindingId !== undefined) body.predecessor_binding_id = checkId('predecessor_binding_id', predecessorBindingId);
+  resolvePlan(ctx.catalog, body.service_id, body.plan_id);
 
-  // Assigned rather than spread in: this runs on every bind.
-  const input: BindInput = { instanceId, bindingId, serviceId, planId, acceptsIncomplete, caller: ctx.caller };
-  if (parameters !== undefined) input.parameters = parameters;
-  if (context) input.context = context;
-  if (bindResource) input.bindResource = bindResource;
-  if (appGuid) input.appGuid = appGuid;
-  if (predecessorBindingId) input.predecessorBindingId = predecessorBindingId;
-  return ctx.engine.bind(input);
+  const outcome = await bind(ctx.engine, { instanceId, bindingId, body, acceptsIncomplete, caller: ctx.caller });
+  return { status: STATUS[outcome.kind], body: outcome.answer };
 };

@@ -1,5 +1,7 @@
-import type { Handler } from '../context';
+import { lastOperation } from '../../engine/operations/last-operation';
 import { errors } from '../../errors';
+import { lastOperationAnswer } from '../answers';
+import type { Handler } from '../context';
 import { checkId, checkQueryHints } from '../preconditions';
 
 /** GET /v2/service_instances/:instance_id/service_bindings/:binding_id/last_operation */
@@ -11,5 +13,5 @@ export const getBindingLastOperation: Handler = async (ctx) => {
   await checkQueryHints(ctx, instanceId);
   const operation = ctx.query.get('operation');
   if (operation === '') throw errors.badRequest('operation must not be empty when present.');
-  return ctx.engine.lastOperation({ type: 'binding', instanceId, bindingId }, operation ?? undefined);
+  return lastOperationAnswer(await lastOperation(ctx.engine, { type: 'binding', instanceId, bindingId }, operation ?? undefined));
 };

@@ -1,3 +1,5 @@
+import { deprovision } from '../../engine/operations/deprovision';
+import { deleteAnswer } from '../answers';
 import type { Handler } from '../context';
 import { checkId, readAcceptsIncomplete, requiredQueryPlan } from '../preconditions';
 
@@ -6,6 +8,6 @@ export const deprovisionInstance: Handler = async (ctx) => {
   const instanceId = checkId('instance_id', ctx.params.instance_id);
   ctx.log.instanceId = instanceId;
   const acceptsIncomplete = readAcceptsIncomplete(ctx.query);
-  const { serviceId, planId } = await requiredQueryPlan(ctx, instanceId);
-  return ctx.engine.deprovision({ instanceId, serviceId, planId, acceptsIncomplete, caller: ctx.caller });
+  const { serviceId } = await requiredQueryPlan(ctx, instanceId);
+  return deleteAnswer(await deprovision(ctx.engine, { instanceId, serviceId, acceptsIncomplete, caller: ctx.caller }));
 };

@@ -1,3 +1,4 @@
+import { fetchBinding as fetchStoredBinding } from '../../engine/operations/fetch';
 import type { Handler } from '../context';
 import { checkId, checkQueryHints } from '../preconditions';
 
@@ -8,5 +9,5 @@ export const fetchBinding: Handler = async (ctx) => {
   ctx.log.instanceId = instanceId;
   ctx.log.bindingId = bindingId;
   await checkQueryHints(ctx, instanceId);
-  return ctx.engine.fetchBinding(instanceId, bindingId);
+  return { status: 200, body: await fetchStoredBinding(ctx.engine, instanceId, bindingId) };
 };

@@ -1,3 +1,4 @@
+import { fetchInstance as fetchStoredInstance } from '../../engine/operations/fetch';
 import type { Handler } from '../context';
 import { checkId, checkQueryHints } from '../preconditions';
 
@@ -6,5 +7,5 @@ export const fetchInstance: Handler = async (ctx) => {
   const instanceId = checkId('instance_id', ctx.params.instance_id);
   ctx.log.instanceId = instanceId;
   await checkQueryHints(ctx, instanceId);
-  return ctx.engine.fetchInstance(instanceId);
+  return { status: 200, body: await fetchStoredInstance(ctx.engine, instanceId) };
 };

@@ -1,37 +1,32 @@
+import { provision, type ProvisionOutcome } from '../../engine/operations/provision';
+import type { ProvisionBody } from '../../openapi/wire';
 import type { Handler } from '../context';
 import {
-  checkId, checkMaintenanceInfo, checkParameters, optionalContext, optionalMaintenanceVersion, optionalObject,
-  readAcceptsIncomplete, requireBodyObject, requiredString, resolvePlan,
+  checkId, optionalContext, optionalMaintenanceVersion, optionalObject, readAcceptsIncomplete, requireBodyObject, requiredString, resolvePlan,
 } from '../preconditions';
 
+const STATUS: Record<ProvisionOutcome['kind'], number> = { created: 201, exists: 200, accepted: 202 };
+
 /** PUT /v2/service_instances/:instance_id */
-export const provisionInstance: Handler = (ctx) => {
+export const provisionInstance: Handler = async (ctx) => {
   const instanceId = checkId('instance_id', ctx.params.instance_id);
   ctx.log.instanceId = instanceId;
   const acceptsIncomplete = readAcceptsIncomplete(ctx.query);
-  const body = requireBodyObject(ctx.body);
-  const serviceId = requiredString(body, 'service_id');
-  const planId = requiredString(body, 'plan_id');
-  const organizationGuid = requiredString(body, 'organization_guid');
-  const spaceGuid = requiredString(body, 'space_guid');
-  const context = optionalContext(body, ctx.caller);
-  const parameters = optionalObject(body, 'parameters') ?? {};
-  const maintenanceInfoVersion = optionalMaintenanceVersion(body);
+  const fields = requireBodyObject(ctx.body);
+  const body: ProvisionBody = {
+    service_id: requiredString(fields, 'service_id'),
+    plan_id: requiredString(fields, 'plan_id'),
+    organization_guid: requiredString(fields, 'organization_guid'),
+    space_guid: requiredString(fields, 'space_guid'),
+  };
+  const context = optionalContext(fields, ctx.caller);
+  if (context) body.context = context;
+  const parameters = optionalObject(fields, 'parameters');
+  if (parameters) body.parameters = parameters;
+  const maintenanceInfoVersion = optionalMaintenanceVersion(fields);
+  if (maintenanceInfoVersion !== undefined) body.maintenance_info = { version: maintenanceInfoVersion };
+  const plan = resolvePlan(ctx.catalog, body.service_id, body.plan_id);
 
-  const entry = resolvePlan(ctx.catalog, serviceId, planId);
-  checkMaintenanceInfo(entry, maintenanceInfoVersion);
-  checkParameters(ctx.catalog, entry, 'instance.create', parameters);
-
-  return ctx.engine.provision({
-    instanceId,
-    serviceId,
-    planId,
-    organizationGuid,
-    spaceGuid,
-    parameters,
-    ...(context ? { context } : {}),
-    ...(maintenanceInfoVersion !== undefined ? { maintenanceInfoVersion } : {}),
-    acceptsIncomplete,
-    caller: ctx.caller,
-  });
+  const outcome = await provision(ctx.engine, { instanceId, body, plan, acceptsIncomplete, caller: ctx.caller });
+  return { status: STATUS[outcome.kind], body: outcome.answer };
 };

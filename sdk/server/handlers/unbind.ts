@@ -1,5 +1,7 @@
+import { unbind } from '../../engine/operations/unbind';
 import type { Handler } from '../context';
 import { checkId, readAcceptsIncomplete, requiredQueryPlan } from '../preconditions';
+import { deleteAnswer } from '../answers';
 
 /** DELETE /v2/service_instances/:instance_id/service_bindings/:binding_id */
 export const unbindBinding: Handler = async (ctx) => {
@@ -8,6 +10,6 @@ export const unbindBinding: Handler = async (ctx) => {
   ctx.log.instanceId = instanceId;
   ctx.log.bindingId = bindingId;
   const acceptsIncomplete = readAcceptsIncomplete(ctx.query);
-  const { serviceId, planId } = await requiredQueryPlan(ctx, instanceId);
-  return ctx.engine.unbind({ instanceId, bindingId, serviceId, planId, acceptsIncomplete, caller: ctx.caller });
+  const { serviceId } = await requiredQueryPlan(ctx, instanceId);
+  return deleteAnswer(await unbind(ctx.engine, { instanceId, bindingId, serviceId, acceptsIncomplete, caller: ctx.caller }));
 };

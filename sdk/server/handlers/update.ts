@@ -1,42 +1,34 @@
+import { update, type UpdateOutcome } from '../../engine/operations/update';
+import type { UpdateBody } from '../../openapi/wire';
 import type { Handler } from '../context';
 import {
-  checkId, checkMaintenanceInfo, optionalContext, optionalMaintenanceVersion, optionalObject, optionalString,
-  readAcceptsIncomplete, requireBodyObject, requiredString, resolveOffering, resolvePlan,
+  checkId, optionalContext, optionalMaintenanceVersion, optionalObject, optionalString, readAcceptsIncomplete, requireBodyObject,
+  requiredString, resolveOffering, resolvePlan,
 } from '../preconditions';
+
+const STATUS: Record<UpdateOutcome['kind'], number> = { updated: 200, accepted: 202 };
 
 /** PATCH /v2/service_instances/:instance_id */
 export const updateInstance: Handler = async (ctx) => {
   const instanceId = checkId('instance_id', ctx.params.instance_id);
   ctx.log.instanceId = instanceId;
   const acceptsIncomplete = readAcceptsIncomplete(ctx.query);
-  const body = requireBodyObject(ctx.body);
-  const serviceId = requiredString(body, 'service_id');
-  const planId = optionalString(body, 'plan_id');
-  const context = optionalContext(body, ctx.caller);
-  const parameters = optionalObject(body, 'parameters');
-  const previousValues = optionalObject(body, 'previous_values');
-  const maintenanceInfoVersion = optionalMaintenanceVersion(body);
+  const fields = requireBodyObject(ctx.body);
+  const body: UpdateBody = { service_id: requiredString(fields, 'service_id') };
+  const planId = optionalString(fields, 'plan_id');
+  if (planId !== undefined) body.plan_id = planId;
+  const context = optionalContext(fields, ctx.caller);
+  if (context) body.context = context;
+  const parameters = optionalObject(fields, 'parameters');
+  if (parameters) body.parameters = parameters;
+  const previousValues = optionalObject(fields, 'previous_values');
+  if (previousValues) body.previous_values = previousValues;
+  const maintenanceInfoVersion = optionalMaintenanceVersion(fields);
+  if (maintenanceInfoVersion !== undefined) body.maintenance_info = { version: maintenanceInfoVersion };
+  // Without plan_id the plan stays the instance's, which only the operation knows.
+  const plan = planId !== undefined ? resolvePlan(ctx.catalog, body.service_id, planId) : undefined;
+  if (planId === undefined) resolveOffering(ctx.catalog, body.service_id);
 
-  if (planId !== undefined) {
-    const entry = resolvePlan(ctx.catalog, serviceId, planId);
-    checkMaintenanceInfo(entry, maintenanceInfoVersion);
-  } else {
-    resolveOffering(ctx.catalog, serviceId);
-    const previousPlan = typeof previousValues?.plan_id === 'string' ? ctx.catalog.plan(previousValues.plan_id) : undefined;
-    // Without plan_id the plan does not change, so the stored plan's maintenance_info applies;
-    // the engine knows it. previous_values is only a hint and is checked when it names a plan.
-    if (previousPlan && maintenanceInfoVersion !== undefined) checkMaintenanceInfo(previousPlan, maintenanceInfoVersion);
-  }
-
-  return ctx.engine.update({
-    instanceId,
-    serviceId,
-    ...(planId !== undefined ? { planId } : {}),
-    ...(parameters !== undefined ? { parameters } : {}),
-    ...(context !== undefined ? { context } : {}),
-    ...(maintenanceInfoVersion !== undefined ? { maintenanceInfoVersion } : {}),
-    ...(previousValues !== undefined ? { previousValues } : {}),
-    acceptsIncomplete,
-    caller: ctx.caller,
-  });
+  const outcome = await update(ctx.engine, { instanceId, body, ...(plan ? { plan } : {}), acceptsIncomplete, caller: ctx.caller });
+  return { status: STATUS[outcome.kind], body: outcome.answer };
 };

@@ -185,6 +185,7 @@ export class VolumeBroker implements ServiceBroker {
       return {
         credentials: {},
         volume_mounts: [
+          // @ts-expect-error a mount the OSB types forbid (no driver, mode rwx), for the controller's checks to refuse
           { container_dir: 'relative/dir', mode: 'rwx', device_type: 'shared', device: { volume_id: '' } },
         ],
       };
