@@ -293,8 +293,9 @@ async function main(): Promise<void> {
         rawFileSystems.push(raw.fileSystemId);
         sequential.raw.push(raw.ms);
       }
-      const { brokerDeletes } = await cleanup();
-      deprovisions.push(...brokerDeletes);
+      // One at a time, so each deprovision is timed alone.
+      for (const id of brokerInstances.splice(0)) deprovisions.push(await brokerDeprovision(sides, id));
+      await cleanup();
     }
     const sequentialProvisions = ROUNDS * PER_ROUND;
     const brokerCallText = callsPerProvision(provisionCalls.broker, sequentialProvisions);
@@ -311,7 +312,7 @@ async function main(): Promise<void> {
       return raw.ms;
     });
     const deleteStarted = performance.now();
-    deprovisions.push(...(await cleanup()).brokerDeletes);
+    const concurrentDeprovisions = (await cleanup()).brokerDeletes;
     const concurrentDeleteMs = performance.now() - deleteStarted;
     const left = (await sides.raw.send(new DescribeFileSystemsCommand({}))).FileSystems?.length ?? 0;
 
@@ -333,10 +334,10 @@ async function main(): Promise<void> {
       '|---|---|---:|---:|---:|---:|---:|',
       ...rows.map(([run, side, summary, errors]) => `| ${run} | ${side} | ${summary.count} | ${fixed(summary.median)} | ${fixed(summary.p95)} | ${fixed(summary.mean)} | ${errors} |`),
       '',
-      `- **Broker overhead (sequential medians): ${fixed(broker.median - raw.median)} ms per provision, ${(broker.median / raw.median).toFixed(2)}× the raw calls** (p95: ${(broker.p95 / raw.p95).toFixed(2)}×). The 202 came after ${fixed(summarize(sequential.accepted).median)} ms (median). It is the 202 and the polling (at least one last_operation round trip after the work is done), the SDK's compare-and-set writes of the operation (claim, first step, each later step's checkpoint, the result) committed to SQLite before each answer, the step runner's hand-off from the first step (in the request) to the background step, and the broker's own reads: it lists the mount targets before creating any, so a resumed step never makes one twice.`,
+      `- **Broker overhead (sequential medians): ${fixed(broker.median - raw.median)} ms per provision, ${(broker.median / raw.median).toFixed(2)}× the raw calls** (p95: ${(broker.p95 / raw.p95).toFixed(2)}×). The 202 came after ${fixed(summarize(sequential.accepted).median)} ms (median). Where it goes: the 202 (the SDK records the claim and the first step in SQLite before it answers), the background step's outcome written to SQLite, and the polling (half a poll interval on average, plus one last_operation round trip). The broker makes one AWS call fewer than the raw side: it goes straight on when CreateFileSystem already answers `available`, and it lists the mount targets once before creating them, so a resumed step never makes one twice.`,
       `- AWS calls per provision (sequential): broker ${brokerCallText}; raw ${rawCallText}.`,
       `- ${CONCURRENT} at once: the broker provisioned ${concurrentBroker.times.length} file systems in ${fixed(concurrentBroker.wallMs)} ms wall time with **${concurrentBroker.errors.length} errors**${concurrentBroker.errors.length > 0 ? ` (${concurrentBroker.errors.slice(0, 3).join('; ')})` : ''}; the raw calls took ${fixed(concurrentRaw.wallMs)} ms with ${concurrentRaw.errors.length} errors.`,
-      `- Deprovision through the broker (access points, mount targets, wait, DeleteFileSystem, wait until gone; same polling): median ${fixed(summarize(deprovisions).median)} ms over ${deprovisions.length}; deleting the ${CONCURRENT + CONCURRENT} file systems of the concurrent runs took ${fixed(concurrentDeleteMs)} ms. File systems left in the emulator afterwards: ${left}.`,
+      `- Deprovision through the broker (access points, mount targets, wait, DeleteFileSystem, wait until gone; same polling), one at a time: median ${fixed(summarize(deprovisions).median)} ms, p95 ${fixed(summarize(deprovisions).p95)} ms over ${deprovisions.length}. The ${CONCURRENT} broker instances of the concurrent run deprovisioned at once (with the raw side's ${CONCURRENT} deleted alongside): median ${fixed(summarize(concurrentDeprovisions).median)} ms each, ${fixed(concurrentDeleteMs)} ms in all. File systems left in the emulator afterwards: ${left}.`,
       "- With AWS's real lifecycle (a file system takes seconds to become available, a mount target about a minute or more), the broker waits between steps with its own backoff (1 s doubling to 15 s by default), so it adds at most one wait interval to what AWS takes, besides the overhead above.",
     ].join('\n');
     console.log(`${HEADING}\n\n${body}\n`);
