@@ -1,4 +1,4 @@
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { Access } from '../access';
 import { accessOf } from '../authentication';
 import { requireApp, type ControllerContext } from '../context';
@@ -29,6 +29,23 @@ function visiblePackage(context: ControllerContext, access: Access, guid: string
   return { record, app };
 }
 
+/** How long the rest of a refused upload is read and thrown away, so the client can read the answer. */
+const LINGER_MS = 2000;
+
+/**
+ * After refusing an upload whose body has not all arrived: nothing more is stored, the rest
+ * is discarded for at most LINGER_MS (a client still sending would otherwise get a reset
+ * instead of the 422), then the connection is closed.
+ */
+function discardTheRest(req: Request, res: Response): void {
+  res.once('finish', () => {
+    const timer = setTimeout(() => req.socket.destroy(), LINGER_MS);
+    req.once('end', () => clearTimeout(timer));
+    req.socket.once('close', () => clearTimeout(timer));
+    req.resume();
+  });
+}
+
 function declaredLength(req: Request): number | undefined {
   const header = req.headers['content-length'];
   return header !== undefined && /^\d+$/.test(header) ? Number(header) : undefined;
@@ -48,8 +65,7 @@ export function packageUploadRoutes(context: ControllerContext): Router {
       }
       res.json(presenterOf(context, req).package(await uploadPackage(context, record, req, declaredLength(req))));
     } catch (error) {
-      // What the client still sends is not read: the connection closes after the answer.
-      if (!req.readableEnded) res.set('Connection', 'close');
+      if (!req.readableEnded) discardTheRest(req, res);
       throw error;
     }
   });
