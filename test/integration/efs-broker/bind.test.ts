@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { EFSClient } from '@aws-sdk/client-efs';
+import pino from 'pino';
+import { efsCatalogPath } from '../../../brokers/efs';
+import { Catalog, isInProgress } from '../../../sdk';
 import { readVolumeOptions } from '../../../platform/drivers/nfs/volume-options';
 import type { RunningEfsEmulator } from '../../../platform/efs-emulator';
 import { connectNfs, isNfsError, Nfs3Status } from '../../../sdk/volume';
 import { makeNfsRunDir, type NfsRunDir } from '../../support/nfs-server';
 import { closeBrokers, type Osb } from '../../support/osb-harness';
 import {
-  accessPointsOf, bind, fileSystemByToken, finish, inspector, provision, startEfsBroker, startEmulator, tagsOf, unbind, useDummyAwsCredentials,
+  accessPointsOf, bind, fileSystemByToken, finish, GENERAL_PURPOSE, inspector, provision, startEfsBroker, startEmulator, tagsOf, unbind, useDummyAwsCredentials,
 } from './support';
 
 /**
@@ -164,6 +167,33 @@ test('bind with accepts_incomplete waits for the access point as an async operat
     slowAws.destroy();
     await slow.close();
   }
+});
+
+test('a bind step that runs again (a restart in the middle of the same operation) finds the access point the first run made', async () => {
+  const { osb, broker, store } = startEfsBroker(emulator);
+  const { id, fileSystemId } = await readyInstance(osb);
+  const entry = Catalog.load(efsCatalogPath).plan(GENERAL_PURPOSE)!;
+  const stored = (await store.getInstance(id))!.record;
+  const request = {
+    instance: { instanceId: id, offering: entry.offering, plan: entry.plan, parameters: {}, ...(stored.data !== undefined ? { data: stored.data } : {}) },
+    bindingId: randomUUID(),
+    parameters: { uid: 1000, gid: 1000 },
+    appGuid: randomUUID(),
+    acceptsIncomplete: false,
+    caller: { apiVersion: '2.17' },
+  };
+  const context = (operationId: string) => ({ signal: new AbortController().signal, operationId, step: 1, logger: pino({ level: 'silent' }) });
+  const accessPointIdOf = (answer: Awaited<ReturnType<typeof broker.bind>>): unknown =>
+    isInProgress(answer) ? (answer.checkpoint as { accessPointId?: string }).accessPointId : (answer.data as { accessPointId?: string }).accessPointId;
+
+  const first = await broker.bind(request, context('bind-operation-1'));
+  const second = await broker.bind(request, context('bind-operation-1'));
+  const accessPoints = await accessPointsOf(aws, fileSystemId);
+  expect(accessPoints).toHaveLength(1);
+  expect([accessPointIdOf(first), accessPointIdOf(second)]).toEqual([accessPoints[0]!.AccessPointId, accessPoints[0]!.AccessPointId]);
+  // Another operation for the same binding id (a new bind after a failed one) gets its own.
+  await broker.bind(request, context('bind-operation-2'));
+  expect(await accessPointsOf(aws, fileSystemId)).toHaveLength(2);
 });
 
 test('an unbind of a bind that failed finds its access point by tag', async () => {
