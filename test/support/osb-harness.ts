@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import pino, { type Logger } from 'pino';
 import request, { type Test } from 'supertest';
 import { createBroker, type AuthOption, type BrokerApp, type CreateBrokerOptions, type ServiceBroker, type StateStore } from '../../sdk';
+import { osbPaths, type Query } from '../../sdk/testkit/context';
 import { ConformanceBroker } from './conformance-broker';
 import { CountingStore } from './counting-store';
 import { PLAN_SMALL, SERVICE_ID, testCatalog } from './fixtures';
@@ -51,25 +52,8 @@ export class Osb {
   }
 }
 
-type Query = Record<string, string | boolean | undefined>;
-
-function qs(query: Query | undefined): string {
-  if (!query) return '';
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
-  const text = params.toString();
-  return text ? `?${text}` : '';
-}
-
-export const paths = {
-  catalog: '/v2/catalog',
-  instance: (instanceId: string, query?: Query) => `/v2/service_instances/${instanceId}${qs(query)}`,
-  instanceLastOperation: (instanceId: string, query?: Query) => `/v2/service_instances/${instanceId}/last_operation${qs(query)}`,
-  binding: (instanceId: string, bindingId: string, query?: Query) =>
-    `/v2/service_instances/${instanceId}/service_bindings/${bindingId}${qs(query)}`,
-  bindingLastOperation: (instanceId: string, bindingId: string, query?: Query) =>
-    `/v2/service_instances/${instanceId}/service_bindings/${bindingId}/last_operation${qs(query)}`,
-};
+/** The OSB paths, as the testkit (osbkit/testkit) builds them: one definition for both suites. */
+export const paths = osbPaths;
 
 /** The query a DELETE needs: service_id and plan_id (both required), plus extras. */
 export function deleteQuery(planId: string = PLAN_SMALL, extra: Query = {}, serviceId: string = SERVICE_ID): Query {

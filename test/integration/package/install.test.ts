@@ -7,7 +7,8 @@ import { descendantsOf, waitFor } from '../../support/process';
 /**
  * osbkit as a user gets it: `npm pack`, installed from the tarball into a project outside the
  * repository without the registry, a TypeScript broker compiled against it with `strict`, the
- * compiled broker run, and the `osbkit` command run from the installed package.
+ * compiled broker run, its conformance tests run with the installed testkit, and the `osbkit`
+ * command run from the installed package.
  */
 
 jest.setTimeout(120_000);
@@ -16,32 +17,45 @@ let work: string;
 let project: string;
 let tarball: PackedTarball;
 
-const CONSUMER_BROKER = `
-import { createBroker, createLogger, errors, SqliteStore, type BindRequest, type BindResult, type ProvisionRequest, type ServiceBroker } from 'osbkit';
-import { OsbClient, OsbResponseError } from 'osbkit/client';
-import { validateVolumeMounts } from 'osbkit/volume';
-import { MysqlStore } from 'osbkit/mysql-store';
+/** A user's broker, its own program, and its tests with the testkit under node's test runner. */
+const CONSUMER_FILES: Record<string, string> = {
+  'src/broker.ts': `
+import { answerFromStore, errors, type BindRequest, type BindResult, type ProvisionRequest, type ServiceBroker } from 'osbkit';
 
-class NotesBroker implements ServiceBroker {
+export const catalog = {
+  services: [{
+    id: 'notes-service', name: 'notes', description: 'Notes', bindable: true,
+    instances_retrievable: true, bindings_retrievable: true,
+    plans: [{ id: 'notes-plan', name: 'small', description: 'Small', maintenance_info: { version: '1.0.0' } }],
+  }],
+};
+
+export class NotesBroker implements ServiceBroker {
   async provision(request: ProvisionRequest) {
     if (request.parameters.size === 0) throw errors.badRequest('size must not be 0');
     return { data: { size: request.parameters.size ?? 1 } };
   }
   async deprovision(): Promise<void> {}
+  // Notes have nothing a plan or a maintenance_info version changes; an update only records them.
+  async update(): Promise<void> {}
   async bind(request: BindRequest): Promise<BindResult> {
     return { credentials: { note: request.bindingId } };
   }
   async unbind(): Promise<void> {}
+  getInstance = answerFromStore.getInstance;
+  getBinding = answerFromStore.getBinding;
 }
+`,
+  'src/main.ts': `
+import { createBroker, createLogger, SqliteStore } from 'osbkit';
+import { OsbClient, OsbResponseError } from 'osbkit/client';
+import { validateVolumeMounts } from 'osbkit/volume';
+import { MysqlStore } from 'osbkit/mysql-store';
+import { catalog, NotesBroker } from './broker';
 
 async function main(): Promise<void> {
   const app = createBroker({
-    catalog: {
-      services: [{
-        id: 'notes-service', name: 'notes', description: 'Notes', bindable: true,
-        plans: [{ id: 'notes-plan', name: 'small', description: 'Small' }],
-      }],
-    },
+    catalog,
     broker: new NotesBroker(),
     store: new SqliteStore({ path: process.argv[2] + '/state.db' }),
     auth: { username: 'u', password: 'p' },
@@ -49,7 +63,7 @@ async function main(): Promise<void> {
   });
   const { url, server } = await app.listen(0);
   const client = new OsbClient({ url, username: 'u', password: 'p' });
-  const catalog = await client.getCatalog();
+  const listed = await client.getCatalog();
   const created = await client.provision('i-1', { service_id: 'notes-service', plan_id: 'notes-plan', organization_guid: 'o', space_guid: 's' });
   const bound = await client.bind('i-1', 'b-1', { service_id: 'notes-service', plan_id: 'notes-plan' });
   let refused = 0;
@@ -60,7 +74,7 @@ async function main(): Promise<void> {
   }
   const mounts = validateVolumeMounts([], { serviceRequiresVolumeMount: true });
   console.log(JSON.stringify({
-    services: catalog.body.services.map((s) => s.name),
+    services: listed.body.services.map((s) => s.name),
     created: created.status,
     credentials: bound.body.credentials,
     refused,
@@ -74,7 +88,19 @@ main().catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });
-`;
+`,
+  'src/broker.test.ts': `
+import { after, before, describe, it } from 'node:test';
+import { createBroker, createLogger, MemoryStore } from 'osbkit';
+import { describeConformance } from 'osbkit/testkit';
+import { catalog, NotesBroker } from './broker';
+
+describeConformance(
+  createBroker({ catalog, broker: new NotesBroker(), store: new MemoryStore(), auth: { username: 'u', password: 'p' }, logger: createLogger({ level: 'silent' }) }),
+  { username: 'u', password: 'p', strict: true, plans: { small: { async: false } }, runner: { describe, it, before, after } },
+);
+`,
+};
 
 beforeAll(async () => {
   work = outsideTempDir('osbkit-package-');
@@ -92,9 +118,10 @@ beforeAll(async () => {
     compilerOptions: { target: 'ES2022', module: 'node16', moduleResolution: 'node16', strict: true, skipLibCheck: false, types: ['node'], outDir: 'dist', rootDir: 'src' },
     include: ['src'],
   }, null, 2));
-  writeFileSync(join(project, 'src', 'main.ts'), CONSUMER_BROKER);
+  for (const [file, text] of Object.entries(CONSUMER_FILES)) writeFileSync(join(project, file), text);
   writeOfflineLock(project, tarball.path);
   await installOffline(project);
+  await runIn(project, process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.']);
 });
 
 afterAll(() => {
@@ -106,7 +133,7 @@ it('packs the compiled SDK with its declarations, the CLI, the catalogs and the 
   for (const needed of [
     'package.json', 'bin/osbkit', 'catalog/local.yaml', 'catalog/mysql.yaml', 'catalog/nfs.yaml', 'dist/native/osbkit-contain',
     'dist/sdk/public/index.js', 'dist/sdk/public/index.d.ts', 'dist/sdk/public/client.d.ts', 'dist/sdk/public/volume.d.ts',
-    'dist/sdk/public/mysql-store.d.ts', 'dist/cli/main.js', 'dist/platform/controller/index.js', 'dist/brokers/local/broker.js',
+    'dist/sdk/public/mysql-store.d.ts', 'dist/sdk/public/testkit.d.ts', 'dist/cli/main.js', 'dist/platform/controller/index.js', 'dist/brokers/local/broker.js',
   ]) {
     expect([needed, files.includes(needed)]).toEqual([needed, true]);
   }
@@ -114,8 +141,7 @@ it('packs the compiled SDK with its declarations, the CLI, the catalogs and the 
   expect(unwanted).toEqual([]);
 });
 
-it('compiles a TypeScript broker against the installed package with strict and without skipLibCheck, and runs it', async () => {
-  await runIn(project, process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.']);
+it('compiles a TypeScript broker against the installed package with strict and without skipLibCheck (in the setup), and runs it', async () => {
   const stateDir = join(work, 'state');
   mkdirSync(stateDir);
   const { stdout } = await runIn(project, process.execPath, ['dist/main.js', stateDir]);
@@ -128,6 +154,15 @@ it('compiles a TypeScript broker against the installed package with strict and w
     mountsOk: true,
     mysqlStore: 'function',
   });
+});
+
+it('runs the compiled broker\'s conformance tests, osbkit/testkit under node\'s test runner, and they pass', async () => {
+  const { stdout } = await runIn(project, process.execPath, ['--test', 'dist/broker.test.js']);
+  const count = (name: string): number => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(stdout)?.[1] ?? Number.NaN);
+  expect(count('fail')).toBe(0);
+  expect(count('pass')).toBeGreaterThan(30);
+  expect(stdout).toMatch(/^# tests \d+$/m);
+  expect(stdout).toMatch(/provision\.conflict|provision\.create \[notes\/small\]/);
 });
 
 it('lets nothing but the exports map out: a deep import of the engine is refused', async () => {

@@ -52,6 +52,11 @@ const SURFACE: Record<string, string[]> = {
     'writeDriverSpec',
   ],
   './mysql-store': ['MYSQL_STORE_SCHEMA_VERSION', 'MysqlServerAddress', 'MysqlStore', 'MysqlStoreOptions'],
+  './testkit': [
+    'BrokerUnderTest', 'CheckResult', 'ConformanceConfigError', 'ConformanceOptions', 'ConformanceReport', 'DescribeConformanceOptions',
+    'Outcome', 'PlanOptions', 'RunHooks', 'TestRunnerApi', 'describeConformance', 'formatReport', 'parseConformanceConfig', 'runConformance',
+    'summaryLine',
+  ],
 };
 
 /** The TypeScript source an exports entry is compiled from: dist/sdk/public/x.js comes from sdk/public/x.ts. */
