@@ -3,6 +3,7 @@ import { registerAppCommands } from './commands/apps';
 import { registerAuthCommands } from './commands/auth';
 import { registerBindingCommands } from './commands/bindings';
 import { registerBrokerRunCommand } from './commands/broker';
+import { registerCheckCommand } from './commands/check';
 import { registerBrokerCommands } from './commands/brokers';
 import { registerEfsEmulatorCommands } from './commands/efs-emulator';
 import { registerMarketplaceCommands } from './commands/marketplace';
@@ -40,6 +41,7 @@ registerServiceCommands(program, globals);
 registerAppCommands(program, globals);
 registerBindingCommands(program, globals);
 registerBrokerRunCommand(program);
+registerCheckCommand(program, globals);
 
 registerPlatformCommands(program);
 registerMysqlCommands(program);
