@@ -6,7 +6,7 @@ import { finalDescription, pollRequest, progressRecorder } from './broker-pollin
 import { bindingScope, operation, type BindingScope, type ControllerContext } from './context';
 import { ApiError, JobFailure, apiErrors } from './errors';
 import type { JobContext } from './jobs';
-import { classifyBrokerFailure, needsOrphanMitigation, type FailureKind } from './orphan-mitigation';
+import { afterFailedCreate, classifyBrokerFailure, needsOrphanMitigation, type FailureKind } from './orphan-mitigation';
 import { bindingContext, describeBrokerFailure, describeFailedOperation, userIdentity } from './osb-calls';
 import type {
   BindingDetails, BindingType, JobRecord, LastOperation, MitigationPurpose, ServiceBindingRecord, ServiceOfferingRecord,
@@ -204,8 +204,12 @@ function failCreate(context: ControllerContext, scope: BindingScope, kind: Failu
   const { binding } = scope;
   setOperation(context, binding.guid, 'create', 'failed', error.detail, { phase: null, brokerOperation: null, established: false });
   context.logger.warn({ binding: binding.guid, instance: binding.instanceGuid, failure: kind, error: error.detail }, 'service binding create failed');
-  if (needsOrphanMitigation('bind', kind)) requestMitigation(context, scope, 'create', error.detail);
-  throw JobFailure.of(error);
+  const mitigated = needsOrphanMitigation('bind', kind);
+  if (mitigated) requestMitigation(context, scope, 'create', error.detail);
+  const next = binding.type === 'key'
+    ? afterFailedCreate('service key', mitigated, 'Creating a key with the same name replaces it; deleting it removes it.')
+    : afterFailedCreate('service binding', mitigated, 'Binding the app to the service instance again replaces it.');
+  throw JobFailure.of(new ApiError(error.status, error.title, error.code, `${error.detail} ${next}`));
 }
 
 // --- delete -------------------------------------------------------------------------------

@@ -63,7 +63,7 @@ export async function fetchCheckedCatalog(context: ControllerContext, brokerGuid
     }
     // The platform has no routes, so nothing could ever be bound to a route service.
     if (requires.includes('route_forwarding')) {
-      incompatible.push(`Service ${offering.name} is declared to be a route service but support for route services is disabled.`);
+      incompatible.push(`Service ${offering.name} is declared to be a route service (requires route_forwarding), which osbkit does not support: it has no routes to bind one to.`);
     }
   }
   if (conflicts.length > 0) throw JobFailure.of(apiErrors.catalogInvalid(quotable(conflicts)));

@@ -6,7 +6,7 @@ import { finalDescription, pollRequest, progressRecorder } from './broker-pollin
 import { instanceScope, operation, type ControllerContext, type InstanceScope } from './context';
 import { ApiError, JobFailure, apiErrors } from './errors';
 import type { JobContext } from './jobs';
-import { classifyBrokerFailure, needsOrphanMitigation, type FailureKind } from './orphan-mitigation';
+import { afterFailedCreate, classifyBrokerFailure, needsOrphanMitigation, type FailureKind } from './orphan-mitigation';
 import { describeBrokerFailure, describeFailedOperation, instanceContext, userIdentity } from './osb-calls';
 import type { JobRecord, LastOperation, MitigationPurpose, ServiceInstanceRecord, ServicePlanRecord } from './records';
 import { timestamp } from './store';
@@ -140,8 +140,10 @@ function failCreate(context: ControllerContext, scope: InstanceScope, kind: Fail
   const { instance } = scope;
   setOperation(context, instance.guid, 'create', 'failed', error.detail, { phase: null, brokerOperation: null });
   context.logger.warn({ instance: instance.guid, failure: kind, error: error.detail }, 'service instance create failed');
-  if (needsOrphanMitigation('provision', kind)) requestMitigation(context, scope, 'create', error.detail);
-  throw JobFailure.of(error);
+  const mitigated = needsOrphanMitigation('provision', kind);
+  if (mitigated) requestMitigation(context, scope, 'create', error.detail);
+  const next = afterFailedCreate('service instance', mitigated, 'Delete the service instance to remove it and free its name.');
+  throw JobFailure.of(new ApiError(error.status, error.title, error.code, `${error.detail} ${next}`));
 }
 
 // --- update -------------------------------------------------------------------------------

@@ -252,6 +252,19 @@ export class OrphanMitigator {
 
 class FailedOperation extends Error {}
 
+/**
+ * What a failed create leaves behind, said in the job's error so the user knows what happens
+ * next: the resource stays listed with its creation failed and, when mitigated, the platform
+ * keeps asking the broker to delete it. `replaceHow` says how to make it again.
+ */
+export function afterFailedCreate(what: 'service instance' | 'service binding' | 'service key', mitigated: boolean, replaceHow: string): string {
+  const action = what === 'service instance' ? 'deprovision' : 'unbind';
+  const cleanup = mitigated
+    ? ` The platform is asking the service broker to ${action} whatever it may have created (orphan mitigation) and retries until the broker confirms; the ${what}'s last operation shows how that goes.`
+    : '';
+  return `The ${what} stays listed with its creation failed.${cleanup} ${replaceHow}`;
+}
+
 /** How a resource's last_operation tells the user about its mitigation. */
 export function describeMitigation(mitigation: OrphanMitigationRecord | undefined): string | undefined {
   if (!mitigation) return undefined;

@@ -214,7 +214,7 @@ export function describeBrokerFailure(error: unknown, action: string): ApiError 
     return apiErrors.unprocessable(`The ${action} request was not sent to the service broker: ${error.problem}.`);
   }
   if (error instanceof OsbTimeoutError) {
-    return apiErrors.brokerTimeout(`The ${action} request to the service broker timed out after ${error.timeoutMs} ms.`);
+    return apiErrors.brokerTimeout(`The service broker did not answer the ${action} request within ${duration(error.timeoutMs)}.`);
   }
   if (error instanceof OsbTransportError) {
     return apiErrors.brokerUnreachable(`The service broker could not be reached for the ${action} request: ${error.causeMessage}`);
@@ -223,6 +223,13 @@ export function describeBrokerFailure(error: unknown, action: string): ApiError 
     return apiErrors.brokerOperationFailed(`The service broker did not finish the ${action} within ${error.seconds} s of polling.`);
   }
   return apiErrors.unknown();
+}
+
+/** "60 seconds", "1 second", "400 ms": how long a timeout was, as people say it. */
+function duration(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  const seconds = Math.round(ms / 100) / 10;
+  return `${seconds} second${seconds === 1 ? '' : 's'}`;
 }
 
 /** A last_operation that ended in `failed`. */

@@ -111,6 +111,34 @@ describe('orphan mitigation', () => {
       }
     });
 
+    test('a create that times out says what happens next: the instance stays listed, failed, while the platform deprovisions it', async () => {
+      const created = await harness.createInstance('db-slow', await harness.planGuid('testdb', 'small'), { parameters: { fail: 'timeout' } });
+      expect(created.job.state).toBe('FAILED');
+      expect(created.job.errors[0]).toEqual({
+        code: 10001,
+        title: 'CF-ServiceBrokerApiTimeout',
+        detail: 'The service broker did not answer the provision request within 400 ms. The service instance stays listed with its creation failed. '
+          + "The platform is asking the service broker to deprovision whatever it may have created (orphan mitigation) and retries until the broker confirms; the service instance's last operation shows how that goes. "
+          + 'Delete the service instance to remove it and free its name.',
+      });
+      const listed = (await harness.get('/v3/service_instances?names=db-slow')).body.resources as Body[];
+      expect(listed.map((i) => i.guid)).toEqual([created.guid]);
+      // The last operation keeps the broker's failure and adds the mitigation as it goes, without the job's advice.
+      const operation = (await harness.instance(created.guid)).last_operation as Body;
+      expect(operation).toMatchObject({ type: 'create', state: 'failed' });
+      expect(String(operation.description)).toMatch(/^The service broker did not answer the provision request within 400 ms\. Orphan mitigation: /);
+      await harness.eventually(() => broker.requests.find((r) => r.method === 'DELETE' && r.path === `/v2/service_instances/${created.guid}`), 'the mitigating DELETE');
+      const deleted = await harness.delete(`/v3/service_instances/${created.guid}`);
+      expect((await harness.waitForJob(deleted.headers.location)).state).toBe('COMPLETE');
+      expect((await harness.get('/v3/service_instances?names=db-slow')).body.resources).toEqual([]);
+    });
+
+    test('a create the broker refuses (4xx) stays listed as failed and is not deprovisioned; the error says so', async () => {
+      const created = await harness.createInstance('db-refused', await harness.planGuid('testdb', 'small'), { parameters: { fail: '400' } });
+      expect(created.job.errors[0]!.detail).toBe('The service broker rejected the provision request (status 400): The size parameter is out of range. '
+        + 'The service instance stays listed with its creation failed. Delete the service instance to remove it and free its name.');
+    });
+
     test('a mitigation the broker refuses is retried with backoff until it succeeds', async () => {
       let refusals = 2;
       const previous = broker.intercept;
@@ -144,7 +172,7 @@ describe('orphan mitigation', () => {
       await harness.restart({ maxPollingSeconds: 1 });
       const created = await harness.createInstance('slow', await harness.planGuid('testdb', 'small'), { parameters: { steps: 50 } });
       expect(created.job.state).toBe('FAILED');
-      expect(created.job.errors[0]!.detail).toBe('The service broker did not finish the provision within 1 s of polling.');
+      expect(created.job.errors[0]!.detail).toMatch(/^The service broker did not finish the provision within 1 s of polling\. The service instance stays listed with its creation failed\. The platform is asking/);
       await harness.eventually(() => broker.requests.find((r) => r.method === 'DELETE' && r.path === `/v2/service_instances/${created.guid}`), 'the mitigating DELETE');
     });
 
@@ -185,7 +213,7 @@ describe('orphan mitigation', () => {
       };
       const job = await harness.waitForJob((await harness.delete(`/v3/service_instances/${created.guid}`)).headers.location);
       expect(job.state).toBe('FAILED');
-      expect(job.errors[0]!.detail).toMatch(/timed out/);
+      expect(job.errors[0]!.detail).toBe('The service broker did not answer the deprovision request within 400 ms.');
       await sleep(400);
       expect(broker.received('DELETE', `/v2/service_instances/${created.guid}`)).toHaveLength(1);
       expect((await harness.instance(created.guid)).last_operation).toMatchObject({ type: 'delete', state: 'failed' });

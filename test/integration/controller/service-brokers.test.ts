@@ -191,3 +191,24 @@ describe('volume services', () => {
     }
   });
 });
+
+describe('route services', () => {
+  test('a catalog requiring route_forwarding is refused, saying osbkit has no route services rather than that they are disabled', async () => {
+    const harness = await Harness.start();
+    const catalog = { services: [{ id: 'svc-route-5d2a', name: 'ratelimit', description: 'a route service', bindable: true, requires: ['route_forwarding'], plans: [{ id: 'plan-route-0b1c', name: 'std', description: 'standard' }] }] };
+    const broker = await startCatalogOnlyBroker(catalog);
+    try {
+      const res = await harness.post('/v3/service_brokers', { name: 'routes', url: broker.url, authentication: { type: 'basic', credentials: BROKER_CREDENTIALS } });
+      const job = await harness.waitForJob(res.headers.location);
+      expect(job.errors[0]).toEqual({
+        code: 270019,
+        title: 'CF-ServiceBrokerCatalogIncompatible',
+        detail: 'Service broker catalog is incompatible: \nService ratelimit is declared to be a route service (requires route_forwarding), which osbkit does not support: it has no routes to bind one to.',
+      });
+      expect((await harness.get('/v3/service_brokers')).body.resources).toEqual([]);
+    } finally {
+      await harness.close();
+      await broker.stop();
+    }
+  });
+});

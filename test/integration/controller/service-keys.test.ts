@@ -135,6 +135,7 @@ describe('service keys', () => {
   test('a key the broker failed to create (5xx) is orphan-mitigated, stays listed as failed, and its name can be used again', async () => {
     const failed = await createKey(instanceGuid, 'k1', { parameters: { fail: '500' } });
     expect(failed.job.state).toBe('FAILED');
+    expect(failed.job.errors[0]!.detail).toMatch(/ The service key stays listed with its creation failed\. The platform is asking the service broker to unbind whatever it may have created \(orphan mitigation\)/);
     const path = `/v2/service_instances/${instanceGuid}/service_bindings/${failed.guid}`;
     await harness.eventually(() => broker.requests.find((r) => r.method === 'DELETE' && r.path === path), 'the mitigating unbind');
     await harness.eventually(async () => {
@@ -244,7 +245,8 @@ describe('service keys for services that bind only to apps', () => {
     expect(response.status).toBe(202);
     const job = await harness.waitForJob(response.headers.location);
     expect(job.state).toBe('FAILED');
-    expect(job.errors[0]!.detail).toBe('The service broker does not support service keys for this service: it binds only to apps (RequiresApp): This service supports generation of credentials through binding an application only.');
+    expect(job.errors[0]!.detail).toBe('The service broker does not support service keys for this service: it binds only to apps (RequiresApp): This service supports generation of credentials through binding an application only. '
+      + 'The service key stays listed with its creation failed. Creating a key with the same name replaces it; deleting it removes it.');
     const guid = String((response.body as { links: Record<string, { href: string }> }).links.service_credential_bindings?.href.split('/').pop());
     expect((await harness.get(`/v3/service_credential_bindings/${guid}`)).body.last_operation).toMatchObject({ type: 'create', state: 'failed' });
     await sleep(300);
