@@ -1,3 +1,6 @@
+import { createReadStream, statSync } from 'node:fs';
+import { Readable } from 'node:stream';
+
 /**
  * The CLI's client for the controller's Cloud-Controller-like API. It sends the login's
  * bearer token, turns CC v3 error bodies into messages that say what to do, and waits for
@@ -10,6 +13,14 @@ export class ApiError extends Error {
   constructor(message: string, readonly status?: number) {
     super(message);
     this.name = 'ApiError';
+  }
+}
+
+/** A job the API ran ended FAILED; the message is the job's errors. */
+export class JobFailedError extends ApiError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'JobFailedError';
   }
 }
 
@@ -36,9 +47,12 @@ export interface Grant {
   expiresInSeconds: number;
 }
 
-async function send(baseUrl: string, path: string, init: RequestInit): Promise<Response> {
+/** An upload of app bits may take a while on a slow link. */
+const UPLOAD_TIMEOUT_MS = 30 * 60_000;
+
+async function send(baseUrl: string, path: string, init: RequestInit, timeoutMs = 120_000): Promise<Response> {
   try {
-    return await fetch(`${baseUrl}${path}`, { ...init, signal: AbortSignal.timeout(120_000) });
+    return await fetch(`${baseUrl}${path}`, { ...init, signal: AbortSignal.timeout(timeoutMs) });
   } catch {
     throw new ApiError(`Cannot reach the osbkit API at ${baseUrl}. Start it with "osbkit up", or point the CLI at another one with "osbkit api URL" (or $OSBKIT_API).`);
   }
@@ -107,6 +121,22 @@ export class ControllerApi {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
+    return this.answer<T>(response);
+  }
+
+  /** POSTs a file as the request body itself, streamed, as a package upload is sent. */
+  async upload<T>(path: string, file: string, contentType: string): Promise<{ status: number; body: T; location?: string }> {
+    if (this.token === undefined) throw new ApiError(NOT_LOGGED_IN);
+    const response = await send(this.baseUrl, path, {
+      method: 'POST',
+      headers: { 'content-type': contentType, 'content-length': String(statSync(file).size), authorization: `Bearer ${this.token}` },
+      body: Readable.toWeb(createReadStream(file)),
+      duplex: 'half',
+    }, UPLOAD_TIMEOUT_MS);
+    return this.answer<T>(response);
+  }
+
+  private async answer<T>(response: Response): Promise<{ status: number; body: T; location?: string }> {
     const parsed = await bodyOf(response);
     if (response.status === 401) throw new ApiError(`${errorText(parsed, response.status)}\n${LOG_IN_AGAIN}`, 401);
     if (response.status >= 400) throw new ApiError(errorText(parsed, response.status), response.status);
@@ -137,12 +167,15 @@ export class ControllerApi {
     return resources;
   }
 
-  /** `spaceGuid` limits the search to one space, as cf looks apps and services up in the targeted one. */
+  /**
+   * `spaceGuid` limits the search to one space, as cf looks apps and services up in the
+   * targeted one. Not found reads as cf says it ("App 'x' not found."), then `hint`.
+   */
   async findByName(collection: string, name: string, what: string, hint: string, spaceGuid?: string): Promise<Resource> {
     const inSpace = spaceGuid === undefined ? '' : `&space_guids=${encodeURIComponent(spaceGuid)}`;
     const found = await this.list(`/v3/${collection}?names=${encodeURIComponent(name)}${inSpace}`);
     const match = found.find((r) => r.name === name);
-    if (!match) throw new ApiError(`${what} "${name}" not found. ${hint}`);
+    if (!match) throw new ApiError(`${what} '${name}' not found. ${hint}`);
     return match;
   }
 
@@ -156,9 +189,9 @@ export class ControllerApi {
       if (job.state === 'COMPLETE') return job;
       if (job.state === 'FAILED') {
         const detail = job.errors?.map((e) => e.detail ?? e.title).filter(Boolean).join('\n') || 'the job failed';
-        throw new ApiError(detail);
+        throw new JobFailedError(detail);
       }
-      if (Date.now() > deadline) throw new ApiError(`Still in progress after ${Math.round(timeoutMs / 1000)} s; check again later.`);
+      if (Date.now() > deadline) throw new ApiError(`Still in progress after ${Math.round(timeoutMs / 1000)} s; the platform carries on with it (job ${job.guid}). Check its state again later.`);
       progress('.');
       await new Promise((r) => setTimeout(r, intervalMs));
     }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { progress, ok } from '../output';
+import { instanceNamed } from '../service-lookup';
 import { api, parseJsonOption, targetSpace, type GlobalOptions } from './shared';
 
 export function registerBindingCommands(program: Command, globals: () => GlobalOptions): void {
@@ -13,7 +14,7 @@ export function registerBindingCommands(program: Command, globals: () => GlobalO
     .action(async (appName: string, serviceName: string, options: { config?: string; bindingName?: string }) => {
       const client = api();
       const app = await client.findByName('apps', appName, 'App', 'See "osbkit apps".', targetSpace().guid);
-      const instance = await client.findByName('service_instances', serviceName, 'Service instance', 'See "osbkit services".', targetSpace().guid);
+      const instance = await instanceNamed(client, serviceName, targetSpace().guid);
       const parameters = parseJsonOption(options.config);
       process.stderr.write(`Binding service instance ${serviceName} to app ${appName}`);
       const started = await client.request('POST', '/v3/service_credential_bindings', {
@@ -35,7 +36,7 @@ export function registerBindingCommands(program: Command, globals: () => GlobalO
     .action(async (appName: string, serviceName: string) => {
       const client = api();
       const app = await client.findByName('apps', appName, 'App', 'See "osbkit apps".', targetSpace().guid);
-      const instance = await client.findByName('service_instances', serviceName, 'Service instance', 'See "osbkit services".', targetSpace().guid);
+      const instance = await instanceNamed(client, serviceName, targetSpace().guid);
       const bindings = await client.list(`/v3/service_credential_bindings?app_guids=${app.guid}&service_instance_guids=${instance.guid}`);
       if (bindings.length === 0) throw new Error(`App ${appName} is not bound to ${serviceName}.`);
       process.stderr.write(`Unbinding app ${appName} from service ${serviceName}`);

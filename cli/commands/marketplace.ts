@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { printJson, printTable, ok } from '../output';
+import { offeringNamed, planNamed, plansOf } from '../service-lookup';
 import { api, type GlobalOptions } from './shared';
 
 export function registerMarketplaceCommands(program: Command, globals: () => GlobalOptions): void {
@@ -10,8 +11,7 @@ export function registerMarketplaceCommands(program: Command, globals: () => Glo
     .action(async (options: { offering?: string }) => {
       const client = api();
       if (options.offering) {
-        const plans = await client.list(`/v3/service_plans?service_offering_names=${encodeURIComponent(options.offering)}`);
-        if (plans.length === 0) throw new Error(`Service offering "${options.offering}" not found or has no plans. See "osbkit marketplace".`);
+        const plans = await plansOf(client, await offeringNamed(client, options.offering));
         if (globals().json) return printJson(plans);
         printTable(['plan', 'description', 'free', 'access'], plans.map((p) => [p.name, p.description as string, String(p.free ?? true), String(p.visibility_type ?? '')]));
         return;
@@ -29,11 +29,8 @@ export function registerMarketplaceCommands(program: Command, globals: () => Glo
       .option('-p, --plan <name>', 'only this plan')
       .action(async (offering: string, options: { plan?: string }) => {
         const client = api();
-        const plans = await client.list(`/v3/service_plans?service_offering_names=${encodeURIComponent(offering)}`);
-        const chosen = options.plan ? plans.filter((p) => p.name === options.plan) : plans;
-        if (chosen.length === 0) {
-          throw new Error(`No plan ${options.plan ? `"${options.plan}" ` : ''}found for offering "${offering}". See "osbkit marketplace -e ${offering}".`);
-        }
+        const found = await offeringNamed(client, offering);
+        const chosen = options.plan ? [await planNamed(client, found, options.plan)] : await plansOf(client, found);
         for (const plan of chosen) await client.request('POST', `/v3/service_plans/${plan.guid}/visibility`, { type: visibility });
         ok(`${verb} access to ${chosen.map((p) => p.name).join(', ')} of ${offering}.`, globals());
       });

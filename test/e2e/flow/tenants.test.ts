@@ -93,8 +93,8 @@ describe('tenants through osbkit up and the CLI', () => {
     const login = await asMallory(['login', '-u', 'mallory', '-p', 'mallory-password-1']);
     expect(login.status).toBe(0);
     expect(login.stdout).toMatch(/space:\s+other/);
-    expect((await asMallory(['env', 'victim'])).stderr).toContain('App "victim" not found');
-    expect((await asMallory(['service', 'vol-a'])).stderr).toContain('Service instance "vol-a" not found');
+    expect((await asMallory(['env', 'victim'])).stderr).toContain("App 'victim' not found.");
+    expect((await asMallory(['service', 'vol-a'])).stderr).toContain("Service instance 'vol-a' not found.");
     expect((await asMallory(['create-service-broker', 'mine', 'u', 'p', 'http://127.0.0.1:1'])).stderr).toContain('You are not authorized');
     const malloryToken = (JSON.parse(readFileSync(join(malloryHome, 'config.json'), 'utf8')) as { accessToken: string }).accessToken;
     const stolen = await fetch(`${platform.api}/v3/service_credential_bindings/${String(binding.guid)}/details`, { headers: { authorization: `Bearer ${malloryToken}` } });
