@@ -3,10 +3,9 @@ import type { ResolvedEfsConfig } from './config';
 import type { EfsApi } from './efs-api';
 import { accessPointClientToken, accessPointTags, hasTag, idTagValue, rootDirectoryPath, TAG_KEYS } from './naming';
 import { readBindParameters } from './parameters';
-import { throwIfAborted } from './provision';
 import { readBindingData, readCheckpoint, readInstanceData, type BindPhase, type BindingData, type Checkpoint } from './records';
 import { efsVolumeMount } from './volume-mount';
-import { continueIn } from './waits';
+import { continueIn, throwIfAborted } from './waits';
 
 /**
  * A binding is an EFS access point: the app's POSIX identity, rooted in the instance's shared

@@ -3,9 +3,8 @@ import { errors, type DeprovisionRequest, type InProgress, type StepContext } fr
 import type { ResolvedEfsConfig } from './config';
 import type { EfsApi } from './efs-api';
 import { creationToken, hasTag, idTagValue, TAG_KEYS } from './naming';
-import { throwIfAborted } from './provision';
 import { readCheckpoint, readInstanceData, type Checkpoint, type DeprovisionPhase, type ProvisionPhase } from './records';
-import { continueIn, startIn } from './waits';
+import { continueIn, startIn, throwIfAborted } from './waits';
 
 /**
  * Deprovisioning an instance, one SDK step at a time: find the file system, delete its access

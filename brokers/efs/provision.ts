@@ -5,7 +5,7 @@ import type { EfsApi } from './efs-api';
 import { creationToken, fileSystemTags, hasTag, idTagValue, TAG_KEYS, type Tag } from './naming';
 import { readCreateParameters, type PerformanceMode } from './parameters';
 import { readCheckpoint, type Checkpoint, type InstanceData, type MountTargetRecord, type ProvisionPhase } from './records';
-import { continueIn, startIn } from './waits';
+import { continueIn, startIn, throwIfAborted } from './waits';
 
 /**
  * Provisioning an instance, one SDK step at a time:
@@ -133,9 +133,4 @@ function mountTargetRecord(subnetId: string, target: MountTargetDescription): Mo
     ...(target.AvailabilityZoneName ? { availabilityZone: target.AvailabilityZoneName } : {}),
     ...(target.IpAddress ? { ipAddress: target.IpAddress } : {}),
   };
-}
-
-/** A step aborted by a halting delete or a shutdown stops between AWS calls, never inside one. */
-export function throwIfAborted(ctx: StepContext): void {
-  if (ctx.signal.aborted) throw errors.unavailable('The step was interrupted (the broker is stopping or a delete halted it); it resumes from its last checkpoint.');
 }

@@ -1,4 +1,4 @@
-import { inProgress, type InProgress } from '../../sdk';
+import { errors, inProgress, type InProgress, type StepContext } from '../../sdk';
 import type { WaitPolicy } from './config';
 import { checkpointJson, type Checkpoint } from './records';
 
@@ -27,4 +27,9 @@ export function continueIn<Phase extends string>(
 /** The first step: nothing is asked of AWS inside the platform's request, so it gets its 202 at once. */
 export function startIn<Phase extends string>(phase: Phase, description: string): InProgress {
   return inProgress({ checkpoint: checkpointJson<Phase>({ phase, waits: 0 }), retryAfterSeconds: 0, description });
+}
+
+/** A step aborted by a halting delete or a shutdown stops between AWS calls, never inside one. */
+export function throwIfAborted(ctx: StepContext): void {
+  if (ctx.signal.aborted) throw errors.unavailable('The step was interrupted (the broker is stopping or a delete halted it); it resumes from its last checkpoint.');
 }
