@@ -4,7 +4,7 @@ import type { Catalog } from '../catalog/catalog';
 import type { Engine } from '../engine/engine';
 import type { StoredCaller } from '../store/types';
 import { errors, toOsbError, type OsbError } from '../errors';
-import type { RequestLine, RequestLineWriter } from '../logging';
+import type { RequestLine, RequestLineWriter } from '../request-line';
 import type { BrokerMetrics } from '../metrics';
 import type { StateStore } from '../store/types';
 import type { Authenticator } from './auth';

@@ -2,7 +2,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBroker, createLogDestination, createLogger, LogDestination, MemoryStore, type ServiceBroker } from '../../../sdk';
-import { requestLineWriter, type RequestLine } from '../../../sdk/logging';
+import { requestLineWriter, type RequestLine } from '../../../sdk/request-line';
 import pino, { type DestinationStream } from 'pino';
 import { CREDENTIALS, Osb, paths, provisionBody } from '../../support/osb-harness';
 
