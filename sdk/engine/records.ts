@@ -66,57 +66,6 @@ export function isoTime(ms: number): string {
   return lastIso;
 }
 
-/**
- * A copy of the record with every field present, even the optional ones (undefined then,
- * which JSON leaves out). V8 gives an object that was cloned by spread and then gained a
- * property a map of its own, and that costs about a microsecond each time; a finished
- * provision or bind gains its dashboard or credentials that way. Listing the fields gives
- * every record one shape, and `satisfies` fails the build when a field is added to the type
- * but not here.
- */
-export function copyInstanceRecord(r: InstanceRecord): InstanceRecord {
-  return {
-    instanceId: r.instanceId,
-    serviceId: r.serviceId,
-    planId: r.planId,
-    state: r.state,
-    parameters: r.parameters,
-    context: r.context,
-    organizationGuid: r.organizationGuid,
-    spaceGuid: r.spaceGuid,
-    maintenanceInfoVersion: r.maintenanceInfoVersion,
-    dashboardUrl: r.dashboardUrl,
-    metadata: r.metadata,
-    data: r.data,
-    operation: r.operation,
-    history: r.history,
-    createdAt: r.createdAt,
-    updatedAt: r.updatedAt,
-  } satisfies Record<keyof InstanceRecord, unknown>;
-}
-
-/** As copyInstanceRecord, for bindings. */
-export function copyBindingRecord(r: BindingRecord): BindingRecord {
-  return {
-    instanceId: r.instanceId,
-    bindingId: r.bindingId,
-    serviceId: r.serviceId,
-    planId: r.planId,
-    state: r.state,
-    parameters: r.parameters,
-    context: r.context,
-    bindResource: r.bindResource,
-    appGuid: r.appGuid,
-    predecessorBindingId: r.predecessorBindingId,
-    result: r.result,
-    data: r.data,
-    operation: r.operation,
-    history: r.history,
-    createdAt: r.createdAt,
-    updatedAt: r.updatedAt,
-  } satisfies Record<keyof BindingRecord, unknown>;
-}
-
 /** Puts `op` in charge of the record and moves the previous operation into the history. */
 export function withOperation<T extends AnyRecord>(record: T, op: OperationRecord, now: number): T {
   const history = record.operation ? [record.operation, ...record.history].slice(0, HISTORY_LIMIT) : record.history;
