@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ControllerApi } from '../cli/api';
+import { collectAppFiles, packAppFiles } from '../cli/app-bits';
 
 /**
  * npm run bench:flow — how long the platform takes for the two waits a user feels:
@@ -63,6 +64,9 @@ async function main(): Promise<void> {
   const app = join(work, 'app');
   mkdirSync(app, { mode: 0o755 });
   writeFileSync(join(app, 'app.sh'), '#!/bin/sh\n: > "/data/seen-$MARK"\nexec sleep 3600\n', { mode: 0o755 });
+  // Packed once, uploaded as each round's app's package, as osbkit push does.
+  const bits = join(work, 'app.tar.gz');
+  await packAppFiles(collectAppFiles(app), bits);
   const plan = (await api.list('/v3/service_plans?service_offering_names=local-volume'))[0]!;
   const space = (await api.list('/v3/spaces'))[0]!;
   const createTimes: number[] = [];
@@ -84,7 +88,9 @@ async function main(): Promise<void> {
     const volumeDir = readdirSync(join(home, 'volumes', 'local')).map((d) => join(home, 'volumes', 'local', d)).find((d) => d.includes(instance.guid))!;
 
     // Platform: bind-service + restart until the app has written into its volume.
-    const pushed = await api.request<{ guid: string }>('POST', '/v3/apps', { name: `bench-app-${round}`, command: 'sh app.sh', path: app, env: { MARK: `r${round}` } });
+    const pushed = await api.request<{ guid: string }>('POST', '/v3/apps', { name: `bench-app-${round}`, command: 'sh app.sh', env: { MARK: `r${round}` } });
+    const bitsPackage = await api.request<{ guid: string }>('POST', '/v3/packages', { type: 'bits', relationships: { app: { data: { guid: pushed.body.guid } } } });
+    await api.upload(`/v3/packages/${bitsPackage.body.guid}/upload`, bits, 'application/gzip');
     await api.request('POST', `/v3/apps/${pushed.body.guid}/actions/start`);
     t0 = performance.now();
     const bound = await api.request('POST', '/v3/service_credential_bindings', {

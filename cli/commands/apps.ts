@@ -1,7 +1,40 @@
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { printJson, printTable, progress, ok } from '../output';
-import { api, collectEnv, targetSpace, type GlobalOptions } from './shared';
+import type { ControllerApi } from '../api';
+import { collectAppFiles, packAppFiles, type AppFiles } from '../app-bits';
+import { printJson, printTable, progress, ok, step } from '../output';
+import { api, collectEnv, currentSession, targetSpace, type GlobalOptions } from './shared';
+
+function sizeText(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(2)} ${units[unit]!}`;
+}
+
+/** As cf push: a package of type bits, the packed files uploaded to it; it is READY when this returns. */
+async function uploadAppFiles(client: ControllerApi, appGuid: string, files: AppFiles): Promise<void> {
+  step('Packaging files to upload...');
+  for (const skipped of files.skipped) step(`  skipping ${skipped}: not a file, directory or symbolic link`);
+  const work = mkdtempSync(join(tmpdir(), 'osbkit-push-'));
+  try {
+    const archive = join(work, 'app.tar.gz');
+    const size = await packAppFiles(files, archive);
+    step('Uploading files...');
+    step(` ${files.files} files, ${sizeText(files.bytes)} (${sizeText(size)} compressed)`);
+    const created = await client.request<{ guid: string }>('POST', '/v3/packages', { type: 'bits', relationships: { app: { data: { guid: appGuid } } } });
+    await client.upload(`/v3/packages/${created.body.guid}/upload`, archive, 'application/gzip');
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
 
 /** Apps are looked up in the targeted space, as cf does. */
 async function appByName(name: string) {
@@ -11,32 +44,30 @@ async function appByName(name: string) {
 export function registerAppCommands(program: Command, globals: () => GlobalOptions): void {
   program
     .command('push')
-    .description('Create (or update) an app and start it unless --no-start')
+    .description('Create (or update) an app, upload its files and start it unless --no-start')
     .argument('<app>')
     .requiredOption('--command <cmd>', 'the command that runs the app')
-    .option('-p, --path <dir>', 'a directory with the app\'s files, available to it at /home/vcap/app')
+    .option('-p, --path <dir>', 'the directory whose files are uploaded, available to the app at /home/vcap/app (default: the current directory); .cfignore is honoured')
     .option('-i, --instances <n>', 'number of instances', (v) => Number(v), 1)
     .option('--env <KEY=VALUE>', 'an environment variable (repeatable)', collectEnv, {})
-    .option('--no-start', 'create the app without starting it')
+    .option('--no-start', 'create the app and upload its files without starting it')
     .action(async (name: string, options: { command: string; path?: string; instances: number; env: Record<string, string>; start: boolean }) => {
       const client = api();
       if (!Number.isInteger(options.instances) || options.instances < 1) throw new Error('--instances must be a positive integer.');
       const space = targetSpace();
+      // As cf: the files are found before anything changes, so a wrong directory changes nothing.
+      const files = collectAppFiles(resolve(options.path ?? process.cwd()));
+      const session = currentSession();
+      step(`Pushing app ${name} to org ${session?.organization?.name ?? '?'} / space ${space.name} as ${session?.username ?? '?'}...`);
       const existing = (await client.list(`/v3/apps?names=${encodeURIComponent(name)}&space_guids=${space.guid}`)).find((a) => a.name === name);
-      const body = {
-        name,
-        command: options.command,
-        instances: options.instances,
-        env: options.env,
-        ...(options.path ? { path: resolve(options.path) } : {}),
-      };
+      const body = { name, command: options.command, instances: options.instances, env: options.env };
       const app = existing
         ? (await client.request<{ guid: string }>('PATCH', `/v3/apps/${existing.guid}`, body)).body
         : (await client.request<{ guid: string }>('POST', '/v3/apps', { ...body, relationships: { space: { data: { guid: space.guid } } } })).body;
+      await uploadAppFiles(client, app.guid, files);
       if (options.start) {
-        process.stderr.write(`Starting app ${name}`);
+        step(`Waiting for app ${name} to start...`);
         await client.request('POST', `/v3/apps/${app.guid}/actions/${existing ? 'restart' : 'start'}`);
-        process.stderr.write('\n');
       }
       ok(`App ${name} ${existing ? 'updated' : 'created'}${options.start ? ' and started' : ''}.`, globals());
     });

@@ -18,7 +18,7 @@ export interface Platform {
    * Runs `osbkit <args>` without blocking this process (tests may serve brokers from it);
    * never throws, so tests can assert on failures.
    */
-  cli(args: string[], env?: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }>;
+  cli(args: string[], env?: Record<string, string>, cwd?: string): Promise<{ status: number | null; stdout: string; stderr: string }>;
   /** Like cli, but fails the test with the output when the command fails. */
   ok(args: string[]): Promise<string>;
   upLog(): string;
@@ -42,9 +42,9 @@ export async function startPlatform(options: { env?: Record<string, string>; upA
   const exited = new Promise<void>((resolve) => upProcess.once('exit', () => resolve()));
   await waitFor(() => log.includes('osbkit is up') || (upProcess.exitCode !== null ? Promise.reject(new Error(log)) : false), `osbkit up\n${log}`, 90_000);
 
-  const cli = (args: string[], extra: Record<string, string> = {}) =>
+  const cli = (args: string[], extra: Record<string, string> = {}, cwd?: string) =>
     new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'osbkit'), ...args], { env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'osbkit'), ...args], { env: { ...env, ...extra }, ...(cwd ? { cwd } : {}), stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -84,7 +84,7 @@ export async function startPlatform(options: { env?: Record<string, string>; upA
   };
 }
 
-/** An app directory the cell's unprivileged app user can read. */
+/** An app directory to push (`--path`); its files are uploaded, so only the CLI reads them. */
 export function appDir(platform: Platform, name: string, files: Record<string, string>): string {
   const dir = join(platform.work, 'apps', name);
   mkdirSync(dir, { recursive: true, mode: 0o755 });

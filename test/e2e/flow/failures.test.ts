@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import pino from 'pino';
 import { createBroker, errors, type BrokerApp, type ServiceBroker } from '../../../sdk';
 import { freePort, waitFor } from '../../support/process';
-import { startPlatform, type Platform } from '../support';
+import { appDir, startPlatform, type Platform } from '../support';
 
 /**
  * The failures a user meets on the way through the flow, seen from the CLI: each ends with
@@ -105,7 +105,7 @@ describe('failures through the CLI', () => {
     expect(broker.deprovisioned).toEqual([broker.provisioned[broker.provisioned.length - 1]]);
 
     await platform.ok(['create-service', 'e2e-db', 'nobind', 'unbindable']);
-    const app = await platform.ok(['push', 'idle', '--command', 'sleep 3600', '--no-start']);
+    const app = await platform.ok(['push', 'idle', '--command', 'sleep 3600', '--path', appDir(platform, 'idle', { 'README': 'sleeps\n' }), '--no-start']);
     expect(app).toMatch(/created/);
     const bind = await platform.cli(['bind-service', 'idle', 'unbindable']);
     expect(bind.status).toBe(1);
