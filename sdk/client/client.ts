@@ -6,6 +6,8 @@ import type {
 import { formatOriginatingIdentity } from '../identity';
 import { DEFAULT_JSON_DEPTH_LIMIT, exceedsJsonDepth, isPlainObject } from '../json';
 import { quoteBrokerValue } from './broker-text';
+import { bindingPathOf, enc, instancePath, query, queryPrefixed, sep } from './paths';
+import { readLimited } from './read-limited';
 import {
   OsbMalformedResponseError, OsbPollingTimeoutError, OsbRequestError, OsbResponseError, OsbTimeoutError, OsbTransportError,
 } from './errors';
@@ -120,18 +122,18 @@ export class OsbClient {
   }
 
   async provision(instanceId: string, body: ProvisionRequest, options: CallOptions = {}): Promise<AsyncAnswer<ProvisionResponse>> {
-    const answer = await this.call('PUT', instancePath(instanceId, options), body, 'provision', options, [200, 201, 202]);
+    const answer = await this.call('PUT', instancePath(instanceId, options.acceptsIncomplete), body, 'provision', options, [200, 201, 202]);
     return asyncAnswer(answer, 'provision') as AsyncAnswer<ProvisionResponse>;
   }
 
   async update(instanceId: string, body: UpdateRequest, options: CallOptions = {}): Promise<AsyncAnswer<UpdateResponse>> {
-    const answer = await this.call('PATCH', instancePath(instanceId, options), body, 'update', options, [200, 202]);
+    const answer = await this.call('PATCH', instancePath(instanceId, options.acceptsIncomplete), body, 'update', options, [200, 202]);
     return asyncAnswer(answer, 'update') as AsyncAnswer<UpdateResponse>;
   }
 
   /** 410 counts as success: the instance is gone either way. */
   async deprovision(instanceId: string, plan: PlanRef, options: CallOptions = {}): Promise<AsyncAnswer<Record<string, unknown>> & { gone: boolean }> {
-    const path = `${instancePath(instanceId, options)}${sep(options)}${query({ ...plan })}`;
+    const path = `${instancePath(instanceId, options.acceptsIncomplete)}${sep(options.acceptsIncomplete)}${query({ ...plan })}`;
     const answer = await this.call('DELETE', path, undefined, 'deprovision', options, [200, 202, 410]);
     return { ...(asyncAnswer(answer, 'deprovision') as AsyncAnswer<Record<string, unknown>>), gone: answer.status === 410 };
   }
@@ -326,35 +328,6 @@ export class OsbClient {
   }
 }
 
-/**
- * The body as text, or undefined when it is larger than `limitBytes`: a declared length over
- * the limit is refused unread, and a body that grows past it is abandoned (`stop` aborts the
- * fetch) at the first chunk that passes it.
- */
-async function readLimited(response: Response, limitBytes: number, stop: () => void): Promise<string | undefined> {
-  const declared = Number(response.headers.get('content-length') ?? NaN);
-  if (Number.isFinite(declared) && declared > limitBytes) {
-    stop();
-    return undefined;
-  }
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limitBytes) {
-      stop();
-      reader.cancel().catch(() => undefined);
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks, size).toString('utf8');
-}
-
 function asyncAnswer(answer: Answer<unknown>, endpoint: string): AsyncAnswer<unknown> {
   const body = answer.body as Record<string, unknown>;
   if (answer.status !== 202) return { ...answer, async: false };
@@ -379,33 +352,6 @@ function parseRetryAfter(value: string | null): number | undefined {
   if (/^\d+$/.test(value.trim())) return Number(value.trim());
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
-}
-
-function enc(id: string): string {
-  return encodeURIComponent(id);
-}
-
-function instancePath(instanceId: string, options: CallOptions): string {
-  return `/v2/service_instances/${enc(instanceId)}${options.acceptsIncomplete ? '?accepts_incomplete=true' : ''}`;
-}
-
-function bindingPathOf(instanceId: string, bindingId: string): string {
-  return `/v2/service_instances/${enc(instanceId)}/service_bindings/${enc(bindingId)}`;
-}
-
-function sep(options: CallOptions): string {
-  return options.acceptsIncomplete ? '&' : '?';
-}
-
-function query(params: Record<string, string | undefined>): string {
-  const search = new URLSearchParams();
-  for (const [key, value] of Object.entries(params)) if (value !== undefined) search.set(key, value);
-  return search.toString();
-}
-
-function queryPrefixed(params: Record<string, string | undefined>): string {
-  const text = query(params);
-  return text ? `?${text}` : '';
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
