@@ -148,7 +148,7 @@ type NamedKeys<T> = keyof { [K in keyof T as string extends K ? never : number e
  * Compiles only when `Ours` fits `Theirs` and names nothing `Theirs` does not: the index
  * signature of a generated type would otherwise let a misspelt member through.
  */
-type Fits<Ours extends Theirs & { [K in Exclude<NamedKeys<Ours>, NamedKeys<Theirs>>]: never }, Theirs> = Ours;
+export type Fits<Ours extends Theirs & { [K in Exclude<NamedKeys<Ours>, NamedKeys<Theirs>>]: never }, Theirs> = Ours;
 
 export type WireChecks = [
   Fits<OsbContext, Schemas['Context']>,
