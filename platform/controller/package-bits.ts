@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chown, lstat, mkdir, open, readdir, rm } from 'node:fs/promises';
+import { chown, mkdir, open, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -135,15 +135,6 @@ export class PackageBits {
     const removed = names.filter((name) => !keep.has(name));
     for (const name of removed) await rm(join(this.root, name), { recursive: true, force: true });
     return removed;
-  }
-
-  /** Whether a READY package's files are still there. */
-  async hasBits(packageGuid: string): Promise<boolean> {
-    try {
-      return (await lstat(this.bitsDir(packageGuid))).isDirectory();
-    } catch {
-      return false;
-    }
   }
 
   private controllerUser(): TreeOwner {
