@@ -51,19 +51,9 @@ export function failedOperation<O extends OperationRecord>(op: O, description: s
   return { ...op, state: 'failed', description, owner: undefined, leaseUntil: undefined, updatedAt: at };
 }
 
-let lastIsoMs = NaN;
-let lastIso = '';
-
-/**
- * `new Date(ms).toISOString()`, remembered for the last millisecond: a busy broker stamps
- * several records in the same millisecond, and formatting a date is not free.
- */
+/** The ISO 8601 form records keep their times in. */
 export function isoTime(ms: number): string {
-  if (ms !== lastIsoMs) {
-    lastIso = new Date(ms).toISOString();
-    lastIsoMs = ms;
-  }
-  return lastIso;
+  return new Date(ms).toISOString();
 }
 
 /** Puts `op` in charge of the record and moves the previous operation into the history. */

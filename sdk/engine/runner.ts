@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { isOsbError, type OsbError } from '../errors';
-import type { InstanceRecord, OperationRecord, StateStore, Versioned } from '../store/types';
+import type { OperationRecord, StateStore, Versioned } from '../store/types';
 import type { OperationMetrics } from '../metrics';
 import { recordHaltedStep, withHaltFinished } from './halting';
 import { describeTarget, isoTime, type AnyRecord } from './records';
@@ -48,13 +48,12 @@ export class Runner {
   readonly owner = randomUUID();
   /**
    * Steps running in this process, by operation id, from the broker call until the outcome is
-   * stored: their abort handle, and what the lease ticker needs to keep their lease.
+   * stored: their abort handle, and the timer that keeps their lease.
    */
-  private readonly stepsInFlight = new Map<string, { run: StepRun; renewLease: () => Promise<void> }>();
+  private readonly stepsInFlight = new Map<string, { run: StepRun; leaseTimer: NodeJS.Timeout }>();
   private readonly driving = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private scanTimer: NodeJS.Timeout | undefined;
-  private leaseTicker: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(
@@ -84,11 +83,8 @@ export class Runner {
     throw new Error(`could not update ${describeTarget(target.ref)}: too much contention`);
   }
 
-  /**
-   * Runs one step of the operation `opId`, which this runner must own, and persists what
-   * happened. `instance`: the binding's instance, when the caller has just read it.
-   */
-  async runStep<R extends AnyRecord>(target: Target<R>, opId: string, known?: Versioned<R>, instance?: InstanceRecord): Promise<StepOutcome<R>> {
+  /** Runs one step of the operation `opId`, which this runner must own, and persists what happened. */
+  async runStep<R extends AnyRecord>(target: Target<R>, opId: string, known?: Versioned<R>): Promise<StepOutcome<R>> {
     const current = known ?? (await target.load());
     const op = current?.record.operation;
     if (!current || !op || op.id !== opId || op.state !== 'in progress' || op.owner !== this.owner) return LOST;
@@ -97,7 +93,7 @@ export class Runner {
     const run = new StepRun(this.logger, target.ref, op, Date.now());
     this.holdLeaseDuringStep(opId, run, () => this.renewLease(target, opId));
     try {
-      const answer = await steps.call(current.record, run, instance);
+      const answer = await steps.call(current.record, run);
       if (answer.kind === 'threw' && this.closed && run.aborted) {
         // Shutting down: the step gave up because we asked it to. Record nothing; the
         // operation stays in progress and resumes once its lease runs out.
@@ -105,6 +101,7 @@ export class Runner {
       }
       return await this.persistStep(target, steps, op, current, run, answer);
     } finally {
+      clearInterval(this.stepsInFlight.get(opId)?.leaseTimer);
       this.stepsInFlight.delete(opId);
     }
   }
@@ -194,24 +191,12 @@ export class Runner {
     return { kind: 'failed', record: failed, error, description, ...(error ? {} : { cause: answer.thrown }) };
   }
 
-  /**
-   * A step that runs long keeps its lease. One ticker serves every step in flight: most steps
-   * end within microseconds, and a timer made and cleared per step is measurable on the hot
-   * path. A step is renewed at the first tick after it has run a whole period, so its lease
-   * is renewed at most two periods (two thirds of the lease) after it began.
-   */
+  /** A step that runs long keeps its lease: it is renewed every third of the lease while the step runs. */
   private holdLeaseDuringStep(opId: string, run: StepRun, renewLease: () => Promise<void>): void {
-    this.stepsInFlight.set(opId, { run, renewLease });
-    if (this.leaseTicker || this.closed) return;
-    const periodMs = Math.max(50, this.options.leaseMs / 3);
-    this.leaseTicker = setInterval(() => {
-      const now = Date.now();
-      for (const step of this.stepsInFlight.values()) {
-        if (now - step.run.since >= periodMs) void step.renewLease();
-      }
-    }, periodMs);
-    // Running steps keep the process busy by themselves; the ticker must not.
-    this.leaseTicker.unref();
+    const leaseTimer = setInterval(() => void renewLease(), Math.max(50, this.options.leaseMs / 3));
+    // Running steps keep the process busy by themselves; the timer must not.
+    leaseTimer.unref();
+    this.stepsInFlight.set(opId, { run, leaseTimer });
   }
 
   private async renewLease<R extends AnyRecord>(target: Target<R>, opId: string): Promise<void> {
@@ -394,8 +379,7 @@ export class Runner {
     for (const step of this.stepsInFlight.values()) step.run.abort(new Error('the broker is shutting down'));
     const deadline = Date.now() + 5000;
     while (this.stepsInFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    if (this.leaseTicker) clearInterval(this.leaseTicker);
-    this.leaseTicker = undefined;
+    for (const step of this.stepsInFlight.values()) clearInterval(step.leaseTimer);
   }
 }
 

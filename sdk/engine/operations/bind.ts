@@ -71,11 +71,10 @@ export async function bind(engine: EngineContext, input: BindInput): Promise<Bin
   const target = targets.binding(instanceId, bindingId);
   const busy = instance.operation?.state === 'in progress' ? instance.operation : undefined;
   for (let attempt = 0; attempt < 5; attempt++) {
-    // New ids are the common case: claim first, read only when the id is taken. While the
-    // instance is busy nothing new may start, but a repeat still gets its usual answer.
-    const existing = attempt === 0 && !busy ? undefined : await store.getBinding(instanceId, bindingId);
+    const existing = await store.getBinding(instanceId, bindingId);
     const state = existing?.record.state;
     const repeat = existing && (state === 'binding' || state === 'bound') ? existing.record : undefined;
+    // While the instance is busy nothing new may start, but a repeat still gets its usual answer.
     if (busy && !repeat) throw errors.concurrency(`Another operation (${busy.kind}) on service instance ${instanceId} is in progress.`);
     if (repeat) return answerRepeat(repeat, requested, input.acceptsIncomplete);
     if (existing && state === 'failed' && fingerprint(existing.record) !== fingerprint(requested)) {
@@ -93,7 +92,7 @@ export async function bind(engine: EngineContext, input: BindInput): Promise<Bin
     const version = await store.putBinding(record, existing?.version ?? null);
     if (version === undefined) continue;
     await store.sync?.();
-    const step = await runFirstStep(engine, target, op, existing ? { restore: existing.record } : 'none', { record, version }, instance);
+    const step = await runFirstStep(engine, target, op, existing ? { restore: existing.record } : 'none', { record, version });
     if (step.kind === 'accepted') return { kind: 'accepted', answer: { operation: op.id } };
     return { kind: 'created', answer: { ...step.record.result } };
   }
@@ -139,9 +138,9 @@ function answerRepeat(record: BindingRecord, requested: BindingAttributes, accep
 export const bindSteps: OperationSteps<BindingRecord, BindOperation, BindResult> = {
   deletes: false,
 
-  async call({ broker, catalog, store }, record, op, context, instance) {
+  async call({ broker, catalog, store }, record, op, context) {
     if (!broker.bind) throw new Error('the broker has no bind method');
-    const owner = instance ?? (await store.getInstance(record.instanceId))?.record;
+    const owner = (await store.getInstance(record.instanceId))?.record;
     if (!owner) throw new Error(`instance ${record.instanceId} vanished while one of its bindings was being created`);
     const request: BindRequest = {
       instance: instanceView(owner, catalog),

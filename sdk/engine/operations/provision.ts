@@ -41,8 +41,7 @@ export async function provision(engine: EngineContext, input: ProvisionInput): P
   const requested = instanceAttributes(input.instanceId, body, parameters);
   const target = targets.instance(input.instanceId);
   for (let attempt = 0; attempt < 5; attempt++) {
-    // New ids are the common case: try to claim the id first and read only when it is taken.
-    const existing = attempt === 0 ? undefined : await store.getInstance(input.instanceId);
+    const existing = await store.getInstance(input.instanceId);
     const state = existing?.record.state;
     if (existing && (state === 'provisioning' || state === 'provisioned')) return answerRepeat(existing.record, requested, input.acceptsIncomplete);
     // A failed instance still exists for the platform, which owes it a delete: only a retry

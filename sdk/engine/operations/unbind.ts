@@ -52,7 +52,7 @@ export async function unbind(engine: EngineContext, input: UnbindInput): Promise
     if (version === undefined) continue;
     const step = halting
       ? await runAfterHalt(engine, target, op, halting)
-      : await runFirstStep(engine, target, op, { restore: record }, { record: unbinding, version }, instance);
+      : await runFirstStep(engine, target, op, { restore: record }, { record: unbinding, version });
     return deleteOutcome(op.id, step);
   }
   throw errors.concurrency();
@@ -61,9 +61,9 @@ export async function unbind(engine: EngineContext, input: UnbindInput): Promise
 export const unbindSteps: OperationSteps<BindingRecord, UnbindOperation, void> = {
   deletes: true,
 
-  async call({ broker, catalog, store }, record, op, context, instance) {
+  async call({ broker, catalog, store }, record, op, context) {
     if (!broker.unbind) throw new Error('the broker has no unbind method');
-    const owner = instance ?? (await store.getInstance(record.instanceId))?.record;
+    const owner = (await store.getInstance(record.instanceId))?.record;
     if (!owner) throw new Error(`instance ${record.instanceId} vanished while one of its bindings was being deleted`);
     const { request } = op;
     return broker.unbind(
