@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { BindingView, InstanceView } from '../broker';
 import type { Catalog, PlanEntry, ServiceOffering, ServicePlan } from '../catalog/catalog';
 import { deepFreeze } from '../json';
-import type { BindingRecord, InstanceRecord, OperationKind, OperationProgress, OperationRecord } from '../store/types';
+import type { BindingRecord, InstanceRecord, OperationRecord } from '../store/types';
 
 /** Pure helpers over stored records: no I/O here, so the rules are easy to read and test. */
 
@@ -13,43 +12,6 @@ export type TargetRef =
   | { type: 'binding'; instanceId: string; bindingId: string };
 
 const HISTORY_LIMIT = 10;
-
-/** The progress fields of a new operation of `kind`, claimed by `owner`. */
-export function startOperation(options: {
-  kind: OperationKind;
-  async: boolean;
-  owner: string;
-  leaseMs: number;
-  maxDurationSeconds?: number;
-  now: number;
-}): OperationProgress {
-  const at = isoTime(options.now);
-  const progress: OperationProgress = {
-    id: `${options.kind}-${randomUUID()}`,
-    state: 'in progress',
-    async: options.async,
-    owner: options.owner,
-    leaseUntil: options.now + options.leaseMs,
-    attempts: 0,
-    startedAt: at,
-    updatedAt: at,
-  };
-  if (options.maxDurationSeconds) progress.deadline = options.now + options.maxDurationSeconds * 1000;
-  return progress;
-}
-
-/**
- * The operation as it is kept once it succeeded: the runner's claim goes, and so do its
- * progress marker and note, which would read wrongly once the operation is done.
- */
-export function succeededOperation<O extends OperationRecord>(op: O, at: string): O {
-  return { ...op, state: 'succeeded', description: undefined, checkpoint: undefined, owner: undefined, leaseUntil: undefined, updatedAt: at };
-}
-
-/** The operation as it is kept once it failed, described for the platform. */
-export function failedOperation<O extends OperationRecord>(op: O, description: string, at: string): O {
-  return { ...op, state: 'failed', description, owner: undefined, leaseUntil: undefined, updatedAt: at };
-}
 
 /** The ISO 8601 form records keep their times in. */
 export function isoTime(ms: number): string {

@@ -6,7 +6,6 @@ import type { BindResource, BindingResult, InstanceMetadata, OsbContext } from '
  * are compare-and-set on that version. That single primitive is enough for idempotency,
  * concurrency refusals and for several broker replicas sharing one store.
  */
-export type OperationKind = 'provision' | 'update' | 'deprovision' | 'bind' | 'unbind';
 export type OperationState = 'in progress' | 'succeeded' | 'failed';
 
 /** The request attributes an operation keeps so that a restarted broker can run it again. */
@@ -72,34 +71,30 @@ export interface DeleteRequest {
   haltedCheckpoint?: JsonValue;
 }
 
-export interface ProvisionOperation extends OperationProgress {
-  kind: 'provision';
-  request: CreateRequest;
+/** What each kind of operation keeps of its request. */
+export interface OperationRequests {
+  provision: CreateRequest;
+  update: UpdateOperationRequest;
+  deprovision: DeleteRequest;
+  bind: CreateRequest;
+  unbind: DeleteRequest;
 }
 
-export interface UpdateOperation extends OperationProgress {
-  kind: 'update';
-  request: UpdateOperationRequest;
+export type OperationKind = keyof OperationRequests;
+
+/** An operation of one kind, with the request that kind keeps. */
+export interface Operation<K extends OperationKind> extends OperationProgress {
+  kind: K;
+  request: OperationRequests[K];
 }
 
-export interface DeprovisionOperation extends OperationProgress {
-  kind: 'deprovision';
-  request: DeleteRequest;
-}
-
-export interface BindOperation extends OperationProgress {
-  kind: 'bind';
-  request: CreateRequest;
-}
-
-export interface UnbindOperation extends OperationProgress {
-  kind: 'unbind';
-  request: DeleteRequest;
-}
-
-export type InstanceOperation = ProvisionOperation | UpdateOperation | DeprovisionOperation;
-export type BindingOperation = BindOperation | UnbindOperation;
-export type OperationRecord = InstanceOperation | BindingOperation;
+export type ProvisionOperation = Operation<'provision'>;
+export type UpdateOperation = Operation<'update'>;
+export type DeprovisionOperation = Operation<'deprovision'>;
+export type BindOperation = Operation<'bind'>;
+export type UnbindOperation = Operation<'unbind'>;
+/** Any operation; its `kind` tells which, and so what its `request` holds. */
+export type OperationRecord = { [K in OperationKind]: Operation<K> }[OperationKind];
 
 export type InstanceState = 'provisioning' | 'provisioned' | 'failed' | 'deleted';
 

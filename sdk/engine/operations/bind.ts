@@ -7,7 +7,8 @@ import { callerFrom } from '../caller';
 import type { EngineContext } from '../context';
 import { runFirstStep } from '../first-step';
 import { checkParameters } from '../plan-checks';
-import { bindingView, failedOperation, instanceView, isLive, isoTime, startOperation, succeededOperation } from '../records';
+import { copyBindingRecord, finishedOperation, startOperation, type Whole } from '../record-shapes';
+import { bindingView, instanceView, isLive, isoTime } from '../records';
 import type { OperationSteps } from '../step';
 
 /**
@@ -81,14 +82,10 @@ export async function bind(engine: EngineContext, input: BindInput): Promise<Bin
       throw errors.conflict(`Service binding ${bindingId} exists with different attributes (its creation failed); delete it before creating it with others.`);
     }
     const now = Date.now();
-    const op: BindOperation = {
-      ...startOperation({ kind: 'bind', async: input.acceptsIncomplete, owner: runner.owner, leaseMs: options.leaseMs, now, maxDurationSeconds: entry.plan.maximum_polling_duration }),
-      kind: 'bind',
-      request: { caller: input.caller },
-    };
-    const at = isoTime(now);
-    const record: BindingRecord = { instanceId, bindingId, ...requested, state: 'binding', operation: op, history: [], createdAt: at, updatedAt: at };
-    if (body.context) record.context = body.context;
+    const op = startOperation('bind', { caller: input.caller }, {
+      async: input.acceptsIncomplete, owner: runner.owner, leaseMs: options.leaseMs, now, maxDurationSeconds: entry.plan.maximum_polling_duration,
+    });
+    const record = claim(instanceId, bindingId, requested, body, op, isoTime(now));
     const version = await store.putBinding(record, existing?.version ?? null);
     if (version === undefined) continue;
     await store.sync?.();
@@ -108,6 +105,28 @@ function bindingAttributes(body: BindBody, parameters: JsonObject, bindResource:
   if (appGuid) attributes.appGuid = appGuid;
   if (body.predecessor_binding_id) attributes.predecessorBindingId = body.predecessor_binding_id;
   return attributes;
+}
+
+/** The record that claims the binding id, built whole (see record-shapes.ts). */
+function claim(instanceId: string, bindingId: string, requested: BindingAttributes, body: BindBody, op: BindOperation, at: string): BindingRecord {
+  return {
+    instanceId,
+    bindingId,
+    serviceId: requested.serviceId,
+    planId: requested.planId,
+    state: 'binding',
+    parameters: requested.parameters,
+    context: body.context,
+    bindResource: requested.bindResource,
+    appGuid: requested.appGuid,
+    predecessorBindingId: requested.predecessorBindingId,
+    result: undefined,
+    data: undefined,
+    operation: op,
+    history: [],
+    createdAt: at,
+    updatedAt: at,
+  } satisfies Whole<BindingRecord>;
 }
 
 /** Of the bind resource only the route counts: a platform may add members of its own to a retry. */
@@ -164,16 +183,26 @@ export const bindSteps: OperationSteps<BindingRecord, BindOperation, BindResult>
   },
 
   succeeded(record, op, value, now) {
-    // The broker's private `data` is kept apart from what the platform is shown.
-    const { data, ...result } = value ?? {};
-    const done: BindingRecord = { ...record, state: 'bound', result, operation: succeededOperation(op, isoTime(now)), updatedAt: isoTime(now) };
-    if (data !== undefined) done.data = data;
+    // The broker's private `data` is kept apart from what the platform is shown. Deleting a
+    // member the answer lacks (the common case) leaves its hidden class as it is.
+    const bound = value ?? {};
+    const shown: BindResult = { ...bound };
+    delete shown.data;
+    const at = isoTime(now);
+    const done = copyBindingRecord(record);
+    done.state = 'bound';
+    done.result = shown;
+    done.operation = finishedOperation(op, 'succeeded', at);
+    done.updatedAt = at;
+    if (bound.data !== undefined) done.data = bound.data;
     return done;
   },
 
   failed(record, op, failure, now) {
+    const operation = finishedOperation(op, 'failed', isoTime(now));
+    operation.description = failure.description;
     // A create that failed leaves something the platform must clean up: it reads as failed.
-    return { ...record, state: 'failed', operation: failedOperation(op, failure.description, isoTime(now)), updatedAt: isoTime(now) };
+    return { ...record, state: 'failed', operation, updatedAt: operation.updatedAt };
   },
 };
 

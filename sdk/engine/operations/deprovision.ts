@@ -3,7 +3,8 @@ import type { DeprovisionOperation, InstanceRecord, OperationRecord, StoredCalle
 import { callerFrom } from '../caller';
 import type { EngineContext } from '../context';
 import { deleteOutcome, runAfterHalt, runFirstStep, type DeleteOutcome } from '../first-step';
-import { failedOperation, instanceView, isLive, isoTime, startOperation, succeededOperation, withOperation } from '../records';
+import { copyInstanceRecord, finishedOperation, startOperation } from '../record-shapes';
+import { instanceView, isLive, isoTime, withOperation } from '../records';
 import type { OperationSteps } from '../step';
 
 /**
@@ -51,11 +52,7 @@ export async function deprovision(engine: EngineContext, input: DeprovisionInput
     }
     const now = Date.now();
     const maxDurationSeconds = catalog.plan(record.planId)?.plan.maximum_polling_duration;
-    const op: DeprovisionOperation = {
-      ...startOperation({ kind: 'deprovision', async: input.acceptsIncomplete, owner: runner.owner, leaseMs: options.leaseMs, now, maxDurationSeconds }),
-      kind: 'deprovision',
-      request: { caller: input.caller },
-    };
+    const op = startOperation('deprovision', { caller: input.caller }, { async: input.acceptsIncomplete, owner: runner.owner, leaseMs: options.leaseMs, now, maxDurationSeconds });
     const deleting = withOperation(halting ? { ...record, operation: halting } : record, op, now);
     const version = await store.putInstance(deleting, existing.version);
     if (version === undefined) continue;
@@ -84,13 +81,19 @@ export const deprovisionSteps: OperationSteps<InstanceRecord, DeprovisionOperati
   },
 
   succeeded(record, op, _value, now) {
-    return { ...record, state: 'deleted', operation: succeededOperation(op, isoTime(now)), updatedAt: isoTime(now) };
+    const at = isoTime(now);
+    const done = copyInstanceRecord(record);
+    done.state = 'deleted';
+    done.operation = finishedOperation(op, 'succeeded', at);
+    done.updatedAt = at;
+    return done;
   },
 
   failed(record, op, failure, now) {
-    const operation = failedOperation(op, failure.description, isoTime(now));
+    const operation = finishedOperation(op, 'failed', isoTime(now));
+    operation.description = failure.description;
     if (failure.instanceUsable !== undefined) operation.instanceUsable = failure.instanceUsable;
     // A deprovision that failed after halting a provision leaves a broken instance: it reads as failed.
-    return { ...record, state: record.state === 'provisioning' ? 'failed' : record.state, operation, updatedAt: isoTime(now) };
+    return { ...record, state: record.state === 'provisioning' ? 'failed' : record.state, operation, updatedAt: operation.updatedAt };
   },
 };

@@ -8,7 +8,8 @@ import { callerFrom } from '../caller';
 import type { EngineContext } from '../context';
 import { runFirstStep } from '../first-step';
 import { checkMaintenanceInfo, checkParameters } from '../plan-checks';
-import { failedOperation, isoTime, startOperation, storedPlan, succeededOperation } from '../records';
+import { copyInstanceRecord, finishedOperation, startOperation, type Whole } from '../record-shapes';
+import { isoTime, storedPlan } from '../records';
 import type { OperationSteps } from '../step';
 
 /**
@@ -52,13 +53,10 @@ export async function provision(engine: EngineContext, input: ProvisionInput): P
       );
     }
     const now = Date.now();
-    const op: ProvisionOperation = {
-      ...startOperation({ kind: 'provision', async: input.acceptsIncomplete, owner: runner.owner, leaseMs: options.leaseMs, now, maxDurationSeconds: plan.plan.maximum_polling_duration }),
-      kind: 'provision',
-      request: { caller: input.caller },
-    };
-    const at = isoTime(now);
-    const record: InstanceRecord = { ...requested, state: 'provisioning', operation: op, history: [], createdAt: at, updatedAt: at };
+    const op = startOperation('provision', { caller: input.caller }, {
+      async: input.acceptsIncomplete, owner: runner.owner, leaseMs: options.leaseMs, now, maxDurationSeconds: plan.plan.maximum_polling_duration,
+    });
+    const record = claim(requested, op, isoTime(now));
     // A deleted record, or a failed one retried as it was, is replaced: the provision starts afresh.
     const version = await store.putInstance(record, existing?.version ?? null);
     if (version === undefined) continue;
@@ -93,6 +91,28 @@ function instanceAttributes(instanceId: string, body: ProvisionBody, parameters:
 }
 
 /** The context is not compared: a platform may send a changed one with a retry. */
+/** The record that claims the instance id, built whole (see record-shapes.ts). */
+function claim(requested: InstanceAttributes, op: ProvisionOperation, at: string): InstanceRecord {
+  return {
+    instanceId: requested.instanceId,
+    serviceId: requested.serviceId,
+    planId: requested.planId,
+    state: 'provisioning',
+    parameters: requested.parameters,
+    context: requested.context,
+    organizationGuid: requested.organizationGuid,
+    spaceGuid: requested.spaceGuid,
+    maintenanceInfoVersion: requested.maintenanceInfoVersion,
+    dashboardUrl: undefined,
+    metadata: undefined,
+    data: undefined,
+    operation: op,
+    history: [],
+    createdAt: at,
+    updatedAt: at,
+  } satisfies Whole<InstanceRecord>;
+}
+
 function fingerprint(value: InstanceAttributes): string {
   return canonicalJson({
     serviceId: value.serviceId,
@@ -151,7 +171,12 @@ export const provisionSteps: OperationSteps<InstanceRecord, ProvisionOperation, 
 
   succeeded(record, op, value, now) {
     const result: ProvisionResult = value ?? {};
-    const done: InstanceRecord = { ...record, state: 'provisioned', dashboardUrl: result.dashboardUrl ?? null, operation: succeededOperation(op, isoTime(now)), updatedAt: isoTime(now) };
+    const at = isoTime(now);
+    const done = copyInstanceRecord(record);
+    done.state = 'provisioned';
+    done.dashboardUrl = result.dashboardUrl ?? null;
+    done.operation = finishedOperation(op, 'succeeded', at);
+    done.updatedAt = at;
     if (result.metadata) done.metadata = result.metadata;
     if (result.data !== undefined) done.data = result.data;
     return done;
@@ -162,7 +187,9 @@ export const provisionSteps: OperationSteps<InstanceRecord, ProvisionOperation, 
   },
 
   failed(record, op, failure, now) {
+    const operation = finishedOperation(op, 'failed', isoTime(now));
+    operation.description = failure.description;
     // A create that failed leaves something the platform must clean up: it reads as failed.
-    return { ...record, state: 'failed', operation: failedOperation(op, failure.description, isoTime(now)), updatedAt: isoTime(now) };
+    return { ...record, state: 'failed', operation, updatedAt: operation.updatedAt };
   },
 };

@@ -3,7 +3,8 @@ import type { BindingRecord, OperationRecord, StoredCaller, UnbindOperation } fr
 import { callerFrom } from '../caller';
 import type { EngineContext } from '../context';
 import { deleteOutcome, runAfterHalt, runFirstStep, type DeleteOutcome } from '../first-step';
-import { bindingView, failedOperation, instanceView, isLive, isoTime, startOperation, succeededOperation, withOperation } from '../records';
+import { copyBindingRecord, finishedOperation, startOperation } from '../record-shapes';
+import { bindingView, instanceView, isLive, isoTime, withOperation } from '../records';
 import type { OperationSteps } from '../step';
 
 /**
@@ -42,11 +43,7 @@ export async function unbind(engine: EngineContext, input: UnbindInput): Promise
     const instance = (await store.getInstance(instanceId))?.record;
     const maxDurationSeconds = instance ? catalog.plan(instance.planId)?.plan.maximum_polling_duration : undefined;
     const now = Date.now();
-    const op: UnbindOperation = {
-      ...startOperation({ kind: 'unbind', async: input.acceptsIncomplete, owner: runner.owner, leaseMs: options.leaseMs, now, maxDurationSeconds }),
-      kind: 'unbind',
-      request: { caller: input.caller },
-    };
+    const op = startOperation('unbind', { caller: input.caller }, { async: input.acceptsIncomplete, owner: runner.owner, leaseMs: options.leaseMs, now, maxDurationSeconds });
     const unbinding = withOperation(halting ? { ...record, operation: halting } : record, op, now);
     const version = await store.putBinding(unbinding, existing.version);
     if (version === undefined) continue;
@@ -79,12 +76,20 @@ export const unbindSteps: OperationSteps<BindingRecord, UnbindOperation, void> =
   },
 
   succeeded(record, op, _value, now) {
+    const at = isoTime(now);
+    const done = copyBindingRecord(record);
+    done.state = 'deleted';
     // Credentials are dropped from the store as soon as they are revoked.
-    return { ...record, state: 'deleted', result: undefined, operation: succeededOperation(op, isoTime(now)), updatedAt: isoTime(now) };
+    done.result = undefined;
+    done.operation = finishedOperation(op, 'succeeded', at);
+    done.updatedAt = at;
+    return done;
   },
 
   failed(record, op, failure, now) {
+    const operation = finishedOperation(op, 'failed', isoTime(now));
+    operation.description = failure.description;
     // An unbind that failed after halting a bind leaves a broken binding: it reads as failed.
-    return { ...record, state: record.state === 'binding' ? 'failed' : record.state, operation: failedOperation(op, failure.description, isoTime(now)), updatedAt: isoTime(now) };
+    return { ...record, state: record.state === 'binding' ? 'failed' : record.state, operation, updatedAt: operation.updatedAt };
   },
 };

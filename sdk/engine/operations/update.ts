@@ -8,7 +8,8 @@ import { callerFrom } from '../caller';
 import type { EngineContext } from '../context';
 import { runFirstStep } from '../first-step';
 import { checkMaintenanceInfo, checkParameters } from '../plan-checks';
-import { failedOperation, instanceView, isLive, isoTime, startOperation, succeededOperation, withOperation } from '../records';
+import { copyInstanceRecord, finishedOperation, startOperation } from '../record-shapes';
+import { instanceView, isLive, isoTime, withOperation } from '../records';
 import type { OperationSteps } from '../step';
 
 /**
@@ -90,12 +91,9 @@ export async function update(engine: EngineContext, input: UpdateInput): Promise
   if (!engine.broker.update) throw errors.unprocessable('This service broker does not support updating service instances.');
 
   const now = Date.now();
-  const op: UpdateOperation = {
-    ...startOperation({ kind: 'update', async: input.acceptsIncomplete, owner: runner.owner, leaseMs: options.leaseMs, now, maxDurationSeconds: target.plan.maximum_polling_duration }),
-    kind: 'update',
-    fingerprint,
-    request,
-  };
+  const op = startOperation('update', request, {
+    async: input.acceptsIncomplete, owner: runner.owner, leaseMs: options.leaseMs, now, maxDurationSeconds: target.plan.maximum_polling_duration, fingerprint,
+  });
   const updating = withOperation(record, op, now);
   const version = await store.putInstance(updating, found.version);
   if (version === undefined) throw errors.concurrency(`Service instance ${instanceId} changed while the update was being accepted.`);
@@ -135,13 +133,12 @@ export const updateSteps: OperationSteps<InstanceRecord, UpdateOperation, Update
   succeeded(record, op, value, now) {
     const { request } = op;
     const result: UpdateResult = value ?? {};
-    const done: InstanceRecord = {
-      ...record,
-      planId: request.planId,
-      parameters: request.parameters ? { ...record.parameters, ...request.parameters } : record.parameters,
-      operation: succeededOperation(op, isoTime(now)),
-      updatedAt: isoTime(now),
-    };
+    const at = isoTime(now);
+    const done = copyInstanceRecord(record);
+    done.planId = request.planId;
+    if (request.parameters) done.parameters = { ...record.parameters, ...request.parameters };
+    done.operation = finishedOperation(op, 'succeeded', at);
+    done.updatedAt = at;
     if (request.context) done.context = request.context;
     if (request.maintenanceInfoVersion !== undefined) done.maintenanceInfoVersion = request.maintenanceInfoVersion;
     // The spec: an absent or null dashboard_url on update means "keep the old one".
@@ -156,9 +153,10 @@ export const updateSteps: OperationSteps<InstanceRecord, UpdateOperation, Update
   },
 
   failed(record, op, failure, now) {
-    const operation = failedOperation(op, failure.description, isoTime(now));
+    const operation = finishedOperation(op, 'failed', isoTime(now));
+    operation.description = failure.description;
     if (failure.instanceUsable !== undefined) operation.instanceUsable = failure.instanceUsable;
     if (failure.updateRepeatable !== undefined) operation.updateRepeatable = failure.updateRepeatable;
-    return { ...record, operation, updatedAt: isoTime(now) };
+    return { ...record, operation, updatedAt: operation.updatedAt };
   },
 };
