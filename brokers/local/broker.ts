@@ -2,7 +2,7 @@ import { chmod, chown, mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   answerFromStore, errors, type BindRequest, type BindResult, type DeprovisionRequest, type ProvisionRequest,
-  type ProvisionResult, type ServiceBroker,
+  type ProvisionResult, type ServiceBroker, type ServicePlan, type UpdateRequest,
 } from '../../sdk';
 import { InvalidContainerDirError, localVolumePath, normaliseContainerDir, type VolumeMount } from '../../sdk/volume';
 
@@ -49,8 +49,20 @@ export class LocalVolumeBroker implements ServiceBroker {
     await rm(dir, { recursive: true, force: true });
   }
 
+  /**
+   * The plans differ only in what bindings made later default to, and a directory has no
+   * version to upgrade: a plan change or a maintenance_info upgrade changes nothing here, and
+   * the SDK records it. The plans have no update parameters to change.
+   */
+  async update(request: UpdateRequest): Promise<void> {
+    if (request.parameters !== undefined && Object.keys(request.parameters).length > 0) {
+      throw errors.unprocessable('A local volume has no parameters to change; create a new instance instead.', { instanceUsable: true, updateRepeatable: false });
+    }
+  }
+
   async bind(request: BindRequest): Promise<BindResult> {
-    const { mount, readonly } = request.parameters;
+    const { mount } = request.parameters;
+    const readonly = typeof request.parameters.readonly === 'boolean' ? request.parameters.readonly : readOnlyByDefault(request.instance.plan);
     let containerDir: string;
     try {
       containerDir = normaliseContainerDir(typeof mount === 'string' ? mount : `/var/vcap/data/${request.instance.instanceId}`);
@@ -77,4 +89,9 @@ export class LocalVolumeBroker implements ServiceBroker {
 
   getInstance = answerFromStore.getInstance;
   getBinding = answerFromStore.getBinding;
+}
+
+/** The read-only plan's bindings mount read-only unless they say otherwise (its metadata says so). */
+function readOnlyByDefault(plan: ServicePlan): boolean {
+  return plan.metadata?.default_readonly === true;
 }

@@ -1,6 +1,6 @@
 import {
   answerFromStore, errors, type BindRequest, type BindResult, type DeprovisionRequest, type JsonObject, type JsonValue,
-  type ProvisionRequest, type ProvisionResult, type ServiceBroker,
+  type ProvisionRequest, type ProvisionResult, type ServiceBroker, type UpdateRequest,
 } from '../../sdk';
 import { localVolumeDirName, normaliseContainerDir, type VolumeMount } from '../../sdk/volume';
 import { ManagedShare, ManagedShareError } from './managed-share';
@@ -136,6 +136,20 @@ export class NfsVolumeBroker implements ServiceBroker {
 
   // The driver unmounts on the cell when the app stops; the broker has nothing to revoke.
   async unbind(): Promise<void> {}
+
+  /**
+   * Only maintenance_info upgrades reach here (the plans are not plan_updateable): an instance
+   * is a share or a directory, with nothing versioned to upgrade, so the SDK records the new
+   * version. The share and the mount options are fixed at create time.
+   */
+  async update(request: UpdateRequest): Promise<void> {
+    if (request.parameters !== undefined && Object.keys(request.parameters).length > 0) {
+      throw errors.unprocessable('The parameters of an NFS instance cannot change; bindings take their own mount options, or create a new instance.', {
+        instanceUsable: true,
+        updateRepeatable: false,
+      });
+    }
+  }
 
   requiresApp(): boolean {
     return true;

@@ -8,6 +8,17 @@ function positive(value: number, flag: string): number {
   return value;
 }
 
+/** --async and --delay: every operation answers 202 and lasts at least the delay (see sdk/async-mode.ts). */
+function asyncModeOption(options: { async?: boolean; delay?: string }): { asyncMode?: { delaySeconds: number } } {
+  if (options.delay !== undefined && !options.async) throw new Error('--delay needs --async.');
+  if (!options.async) return {};
+  const delaySeconds = options.delay === undefined ? 0 : Number(options.delay);
+  if (options.delay !== undefined && (options.delay.trim() === '' || !Number.isFinite(delaySeconds) || delaySeconds < 0 || delaySeconds > 3600)) {
+    throw new Error(`--delay must be a number of seconds from 0 to 3600, not ${JSON.stringify(options.delay)}.`);
+  }
+  return { asyncMode: { delaySeconds } };
+}
+
 /** `osbkit broker NAME`: one broker, on its own, for a platform to register. */
 export function registerBrokerRunCommand(program: Command): void {
   program
@@ -28,17 +39,20 @@ export function registerBrokerRunCommand(program: Command): void {
     .option('--endpoint <url>', 'efs broker: another EFS endpoint, such as osbkit efs-emulator (or OSBKIT_EFS_ENDPOINT)')
     .option('--nfs-export <url>', 'efs broker, with the emulator: nfs://host/path of the NFS export holding its backing directory (or OSBKIT_EFS_NFS_EXPORT)')
     .option('--metrics', 'serve Prometheus metrics at /metrics')
+    .option('--async', 'answer every provision, update, deprovision, bind and unbind asynchronously (202, then last_operation): a test target for platforms')
+    .option('--delay <seconds>', 'with --async: how long each operation stays in progress before the broker does it (default 0)')
     .option('--lease-ms <ms>', 'how long an operation stays claimed by a replica that stopped renewing it', (v) => Number(v), 30_000)
     .option('--scan-ms <ms>', 'how often to look for operations a dead replica left unfinished', (v) => Number(v), 15_000)
     .addHelpText('after', '\nThe nfs broker needs --allowed-shares, --managed-share or both; see brokers/nfs/README.md.\n  osbkit broker nfs --port 8080 --allowed-shares \'10.0.0.5/exports/*\' --managed-share nfs://10.0.0.5/exports/managed' +
       '\nThe efs broker needs --region, --subnet-ids and --security-group-ids; AWS credentials come from the default chain (AWS_ACCESS_KEY_ID, profiles, instance roles); see brokers/efs/README.md.\n  osbkit broker efs --port 8080 --region us-east-1 --subnet-ids subnet-0a1b2c3d4e5f60708,subnet-0b1c2d3e4f5a60718 --security-group-ids sg-0c1d2e3f4a5b60728')
-    .action(async (name: string, options: { port: number; host: string; username?: string; password?: string; stateDir?: string; volumesRoot?: string; allowedShares?: string; managedShare?: string; region?: string; subnetIds?: string; securityGroupIds?: string; endpoint?: string; nfsExport?: string; metrics?: boolean; leaseMs: number; scanMs: number }) => {
+    .action(async (name: string, options: { port: number; host: string; username?: string; password?: string; stateDir?: string; volumesRoot?: string; allowedShares?: string; managedShare?: string; region?: string; subnetIds?: string; securityGroupIds?: string; endpoint?: string; nfsExport?: string; metrics?: boolean; async?: boolean; delay?: string; leaseMs: number; scanMs: number }) => {
       const username = options.username ?? process.env.OSBKIT_BROKER_USERNAME;
       const password = options.password ?? process.env.OSBKIT_BROKER_PASSWORD;
       if (!username || !password) {
         throw new Error('A broker needs credentials: pass --username and --password, or set OSBKIT_BROKER_USERNAME and OSBKIT_BROKER_PASSWORD.');
       }
       if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) throw new Error('--port must be a port number.');
+      const asyncMode = asyncModeOption(options);
       const logger = createLogger({ name: `broker-${name}` });
       const { stateDir, volumesRoot, allowedShares, managedShare, region, subnetIds, securityGroupIds, endpoint, nfsExport } = options;
       const efs = { region, subnetIds, securityGroupIds, endpoint, nfsExport };
@@ -51,9 +65,10 @@ export function registerBrokerRunCommand(program: Command): void {
         logger,
         metrics: options.metrics === true,
         engine: { leaseMs: positive(options.leaseMs, '--lease-ms'), scanIntervalMs: positive(options.scanMs, '--scan-ms') },
+        ...asyncMode,
       });
       const { url, server } = await app.listen(options.port, options.host);
-      logger.info({ url, broker: name }, 'broker listening');
+      logger.info({ url, broker: name, ...(asyncMode.asyncMode ? { asyncDelaySeconds: asyncMode.asyncMode.delaySeconds } : {}) }, 'broker listening');
       process.send?.({ ready: url });
       stopOnSignals(async () => {
         server.close();

@@ -23,6 +23,7 @@ interface CheckFlags {
   check?: string[];
   strict?: boolean;
   platform?: string;
+  idPrefix?: string;
   verbose?: boolean;
 }
 
@@ -58,6 +59,7 @@ export function checkOptions(flags: CheckFlags): ConformanceOptions {
     ...(flags.check ? { checks: flags.check } : {}),
     ...(flags.strict ? { strict: true } : {}),
     ...(flags.platform !== undefined ? { platform: flags.platform } : {}),
+    ...(flags.idPrefix !== undefined ? { idPrefix: flags.idPrefix } : {}),
   });
   const defaultPlan: PlanOptions = { ...base.defaultPlan, ...fromFlags.defaultPlan };
   // Flags also apply to plans the config file names, where they did not set the same option.
@@ -86,6 +88,7 @@ export function registerCheckCommand(program: Command, globals: () => { json?: b
     .option('--check <id>', 'run only this check, or those starting with a prefix ending in "." (repeatable)', collect)
     .option('--strict', 'SHOULD-level findings fail the run too')
     .option('--platform <name>', 'the platform the requests come from: cloudfoundry or kubernetes', 'cloudfoundry')
+    .option('--id-prefix <prefix>', 'what every instance and binding id the run makes starts with, to find leftovers by', 'osbkit-check')
     .option('--verbose', 'list passed and skipped checks too')
     .addHelpText('after', `
 Exit status: 0 when every check passes, 1 when any fails. --json prints the report as JSON.

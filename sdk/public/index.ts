@@ -7,6 +7,7 @@
  */
 export { createBroker, type BrokerApp, type CreateBrokerOptions } from '../server/create-broker';
 export type { EngineOptions } from '../engine/engine';
+export type { AsyncModeOptions } from '../async-mode';
 export type { AuthHook, AuthOption, BasicCredentials } from '../server/auth';
 export {
   answerFromStore,

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import FindMyWay from 'find-my-way';
 import type { Logger } from 'pino';
+import { asyncModeBroker, type AsyncModeOptions } from '../async-mode';
 import type { ServiceBroker } from '../broker';
 import { Catalog } from '../catalog/catalog';
 import { Engine, type EngineOptions } from '../engine/engine';
@@ -36,6 +37,12 @@ export interface CreateBrokerOptions {
   /** Deepest accepted nesting of objects and arrays in a request body (default 64); deeper gets 400. */
   bodyDepthLimit?: number;
   engine?: Partial<EngineOptions>;
+  /**
+   * Answer every provision, update, deprovision, bind and unbind asynchronously (202, then
+   * last_operation), `delaySeconds` before the broker's own method runs; 422 AsyncRequired
+   * without accepts_incomplete=true. A test target for platforms; see sdk/async-mode.ts.
+   */
+  asyncMode?: AsyncModeOptions;
 }
 
 export interface BrokerApp {
@@ -76,7 +83,8 @@ export function createBroker(options: CreateBrokerOptions): BrokerApp {
   const authenticate = createAuthenticator(options.auth);
   if (authenticate.kind === 'none') logger.warn('this broker accepts requests without authentication');
   const metrics = options.metrics ? new BrokerMetrics(store) : undefined;
-  const engine = new Engine(store, catalog, options.broker, logger, { ...DEFAULT_ENGINE, ...options.engine }, metrics);
+  const broker = options.asyncMode ? asyncModeBroker(options.broker, options.asyncMode) : options.broker;
+  const engine = new Engine(store, catalog, broker, logger, { ...DEFAULT_ENGINE, ...options.engine }, metrics);
   const bodyLimit = options.bodyLimitBytes ?? 1024 * 1024;
   const bodyDepthLimit = options.bodyDepthLimit ?? DEFAULT_JSON_DEPTH_LIMIT;
 

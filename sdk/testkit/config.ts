@@ -16,7 +16,7 @@ export class ConformanceConfigError extends Error {
 }
 
 const PLAN_KEYS = ['parameters', 'updateParameters', 'bindParameters', 'bindResource', 'async', 'skip'];
-const TOP_KEYS = ['username', 'password', 'plans', 'defaultPlan', 'only', 'checks', 'strict', 'apiVersion', 'requestTimeoutMs', 'operationTimeoutMs', 'maxPollIntervalMs', 'platform'];
+const TOP_KEYS = ['username', 'password', 'plans', 'defaultPlan', 'only', 'checks', 'strict', 'apiVersion', 'requestTimeoutMs', 'operationTimeoutMs', 'maxPollIntervalMs', 'platform', 'idPrefix'];
 
 function planOptions(value: unknown, at: string, problems: string[]): PlanOptions {
   if (!isPlainObject(value)) {
@@ -73,11 +73,12 @@ export function parseConformanceConfig(value: unknown): ConformanceOptions {
         else problems.push(`${key} must be a positive number of milliseconds`);
         break;
       default:
-        if (typeof field === 'string' && field !== '') options[key as 'username' | 'password' | 'apiVersion' | 'platform'] = field;
+        if (typeof field === 'string' && field !== '') options[key as 'username' | 'password' | 'apiVersion' | 'platform' | 'idPrefix'] = field;
         else problems.push(`${key} must be a non-empty string`);
     }
   }
   if (options.apiVersion !== undefined && !/^2\.\d+$/.test(options.apiVersion)) problems.push(`apiVersion must look like 2.17, not ${JSON.stringify(options.apiVersion)}`);
+  if (options.idPrefix !== undefined && !/^[A-Za-z0-9._~-]{1,40}$/.test(options.idPrefix)) problems.push('idPrefix must be 1 to 40 characters from A-Z a-z 0-9 - . _ ~');
   if (problems.length > 0) throw new ConformanceConfigError(problems);
   return options;
 }

@@ -151,7 +151,7 @@ export class CheckContext {
   /** A new id in the unreserved characters, unique to this run. */
   newId(kind: 'inst' | 'bind' | 'app'): string {
     this.counter += 1;
-    return `osbkit-check-${this.runId}-${kind}-${this.counter}-${randomUUID().slice(0, 8)}`;
+    return `${this.options.idPrefix}-${this.runId}-${kind}-${this.counter}-${randomUUID().slice(0, 8)}`;
   }
 
   context(): JsonObject {

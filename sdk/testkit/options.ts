@@ -44,6 +44,8 @@ export interface ConformanceOptions {
   maxPollIntervalMs?: number;
   /** The context `platform` sent with requests (default `cloudfoundry`). */
   platform?: string;
+  /** What every id the run makes starts with (default `osbkit-check`), to find leftovers by; A-Z a-z 0-9 - . _ ~ only. */
+  idPrefix?: string;
 }
 
 /** The options with their defaults filled in. */
@@ -60,6 +62,7 @@ export interface ResolvedOptions {
   operationTimeoutMs?: number;
   maxPollIntervalMs: number;
   platform: string;
+  idPrefix: string;
 }
 
 export function resolveOptions(options: ConformanceOptions): ResolvedOptions {
@@ -76,5 +79,6 @@ export function resolveOptions(options: ConformanceOptions): ResolvedOptions {
     ...(options.operationTimeoutMs !== undefined ? { operationTimeoutMs: options.operationTimeoutMs } : {}),
     maxPollIntervalMs: options.maxPollIntervalMs ?? 1_000,
     platform: options.platform ?? 'cloudfoundry',
+    idPrefix: options.idPrefix ?? 'osbkit-check',
   };
 }

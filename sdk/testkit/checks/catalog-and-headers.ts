@@ -121,7 +121,9 @@ export const catalogChecks: CheckDefinition[] = [
         headers: { 'x-broker-api-originating-identity': ctx.identityHeader(other) },
       });
       ctx.expectStatus(answer, [201, 202], `a provision with a ${other} context and identity`);
-      await ctx.finish(plan, { instanceId }, answer, 'provision');
+      const outcome = await ctx.finish(plan, { instanceId }, answer, 'provision');
+      ctx.must(outcome.state === 'succeeded', `the provision with a ${other} identity ended ${outcome.state}`);
+      await ctx.deprovisioned(plan, instanceId);
     },
   },
   {

@@ -23,7 +23,7 @@ const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as
 
 const SURFACE: Record<string, string[]> = {
   '.': [
-    'AuthHook', 'AuthOption', 'BasicCredentials', 'BindRequest', 'BindResult', 'BindingRecord', 'BindingResult', 'BindingState',
+    'AsyncModeOptions', 'AuthHook', 'AuthOption', 'BasicCredentials', 'BindRequest', 'BindResult', 'BindingRecord', 'BindingResult', 'BindingState',
     'BindingView', 'BrokerApp', 'Caller', 'Catalog', 'CatalogError', 'CreateBrokerOptions', 'CreateLoggerOptions',
     'DeprovisionRequest', 'EngineOptions', 'FetchBindingResult', 'FetchInstanceResult', 'InProgress', 'InstanceMetadataRecord',
     'InstanceRecord', 'InstanceState', 'InstanceView', 'JsonObject', 'JsonValue', 'Logger', 'MemoryStore', 'OSB_API_VERSION',

@@ -40,6 +40,28 @@ describeConformance(
   { name: 'osbkit/testkit against the SDK', ...CREDENTIALS, strict: true, plans: TEST_CATALOG_PLANS },
 );
 
+// The same broker in async mode: every operation answers 202 and stays in progress a moment,
+// so the checks of asynchronous behaviour (repeats while running, fetches while running,
+// AsyncRequired) run too. Two plans keep it short: a bindable one and another offering's.
+describeConformance(
+  createBroker({
+    catalog: testCatalog(),
+    broker: new ConformanceBroker(),
+    auth: CREDENTIALS,
+    logger: pino({ level: 'silent' }),
+    engine: { stepIntervalMs: 10 },
+    asyncMode: { delaySeconds: 0.3 },
+  }),
+  {
+    name: 'osbkit/testkit against the SDK in async mode',
+    ...CREDENTIALS,
+    strict: true,
+    maxPollIntervalMs: 100,
+    only: ['small', 'other/only'],
+    plans: { small: { ...TEST_CATALOG_PLANS.small, async: true }, 'other/only': { async: true } },
+  },
+);
+
 afterEach(closeBrokers);
 
 async function provisioned(t: TestBroker, instanceId: string, overrides: Record<string, unknown> = {}): Promise<void> {

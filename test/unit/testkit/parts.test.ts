@@ -27,9 +27,10 @@ describe('parseConformanceConfig', () => {
 
   it('names every problem instead of ignoring a typo', () => {
     expect(() => parseConformanceConfig({ plan: {}, plans: { small: { parametres: {}, async: 'yes' } }, only: 'small', apiVersion: '3' })).toThrow(
-      'the conformance options are invalid: plan is not an option (username, password, plans, defaultPlan, only, checks, strict, apiVersion, requestTimeoutMs, operationTimeoutMs, maxPollIntervalMs, platform); plans.small.parametres is not an option (parameters, updateParameters, bindParameters, bindResource, async, skip); plans.small.async must be true or false; only must be a list of non-empty strings; apiVersion must look like 2.17, not "3"',
+      'the conformance options are invalid: plan is not an option (username, password, plans, defaultPlan, only, checks, strict, apiVersion, requestTimeoutMs, operationTimeoutMs, maxPollIntervalMs, platform, idPrefix); plans.small.parametres is not an option (parameters, updateParameters, bindParameters, bindResource, async, skip); plans.small.async must be true or false; only must be a list of non-empty strings; apiVersion must look like 2.17, not "3"',
     );
     expect(() => parseConformanceConfig([])).toThrow('the options must be a JSON object');
+    expect(() => parseConformanceConfig({ idPrefix: 'a/b' })).toThrow('idPrefix must be 1 to 40 characters from A-Z a-z 0-9 - . _ ~');
   });
 });
 
