@@ -1,9 +1,9 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { deepFreeze } from '../json';
 import type { BindingRecord, InstanceRecord, PendingTarget, ReadIntent, StateStore, Versioned } from './types';
 import { WalCheckpointer } from './sqlite-checkpointer';
+import { InstanceCache } from './sqlite-instance-cache';
 
 export interface SqliteStoreOptions {
   /** File path, or ':memory:'. */
@@ -22,24 +22,6 @@ export interface SqliteStoreOptions {
 
 const AUTOMATIC_CHECKPOINT_PAGES = 1000;
 
-/** How many decoded instance records a store keeps: a few MB at most. */
-const INSTANCE_CACHE_LIMIT = 1000;
-
-interface CachedInstance {
-  version: number;
-  updatedAt: string;
-  record: InstanceRecord;
-  /** The store's epoch when the row was last seen to match, inside a write transaction; NaN when outside one. */
-  seenInEpoch: number;
-}
-
-interface InstanceProbeRow {
-  version: number;
-  updated_at: string;
-  /** NULL when the row still has the version and write time of the record kept in memory. */
-  doc: string | null;
-}
-
 const SCHEMA_VERSION = 1;
 
 const COMMITTED = Promise.resolve();
@@ -52,21 +34,8 @@ export class SqliteStore implements StateStore {
   private readonly db: Database.Database;
   private statements!: ReturnType<SqliteStore['prepare']>;
   private checkpointer: WalCheckpointer | undefined;
-  /**
-   * Every bind, unbind, update and last_operation poll reads its instance, and an instance
-   * changes far less often than it is read; decoding its document is the larger part of a
-   * read. Each read still asks SQLite, so a write by another process is seen at once: only
-   * the document is skipped while the row has the version and write time of the decoded
-   * record kept here. The record is frozen, since every reader then shares it.
-   */
-  private readonly instanceCache = new Map<string, CachedInstance>();
-  /**
-   * Counts the times another connection may have changed the file since this one last
-   * looked: it moves on when a write transaction begins after another connection's commit,
-   * and after a rollback. Inside a write transaction no other connection can commit, so a
-   * record checked against its row in this epoch needs no statement until the epoch moves.
-   */
-  private epoch = 0;
+  /** Instance reads, which keep what they decoded (see sqlite-instance-cache.ts). */
+  private instances!: InstanceCache;
   /** PRAGMA data_version when the last write transaction began: it changes only with other connections' commits. */
   private dataVersion: number | undefined;
 
@@ -140,6 +109,7 @@ export class SqliteStore implements StateStore {
       throw new Error(`the state file was written by a newer osbkit (schema ${row.version} > ${SCHEMA_VERSION})`);
     }
     this.statements = this.prepare();
+    this.instances = new InstanceCache(this.statements.probeInstance);
   }
 
   private prepare() {
@@ -151,7 +121,7 @@ export class SqliteStore implements StateStore {
       rollback: db.prepare('ROLLBACK'),
       // The version alone cannot tell a record from one created afresh after a purge (both
       // start at 1); with the write time it can.
-      probeInstance: db.prepare(
+      probeInstance: db.prepare<[number, string, string]>(
         'SELECT version, updated_at, CASE WHEN version = ? AND updated_at = ? THEN NULL ELSE doc END AS doc FROM osb_instances WHERE instance_id = ?',
       ),
       insertInstance: db.prepare(
@@ -212,7 +182,7 @@ export class SqliteStore implements StateStore {
     const dataVersion = this.statements.dataVersion.get() as number;
     if (dataVersion !== this.dataVersion) {
       this.dataVersion = dataVersion;
-      this.epoch++;
+      this.instances.newEpoch();
     }
     if (!this.commitScheduled) {
       this.commitScheduled = true;
@@ -233,9 +203,7 @@ export class SqliteStore implements StateStore {
       if (this.db.inTransaction) this.statements.commit.run();
     } catch (error) {
       if (this.db.inTransaction) this.statements.rollback.run();
-      // Records read inside the lost transaction may be kept with versions that never were.
-      this.instanceCache.clear();
-      this.epoch++;
+      this.instances.clear();
       waiting?.reject(error);
       return;
     }
@@ -267,33 +235,14 @@ export class SqliteStore implements StateStore {
    */
   async getInstance(instanceId: string, intent?: ReadIntent): Promise<Versioned<InstanceRecord> | undefined> {
     if (intent?.forWrite && !this.db.inTransaction) this.beginWriting();
-    const cached = this.instanceCache.get(instanceId);
-    const writing = this.db.inTransaction;
-    if (writing && cached?.seenInEpoch === this.epoch) return { record: cached.record, version: cached.version };
-    const row = this.statements.probeInstance.get(cached?.version ?? 0, cached?.updatedAt ?? '', instanceId) as InstanceProbeRow | undefined;
-    if (!row) {
-      if (cached) this.instanceCache.delete(instanceId);
-      return undefined;
-    }
-    const seenInEpoch = writing ? this.epoch : NaN;
-    if (row.doc === null && cached) {
-      cached.seenInEpoch = seenInEpoch;
-      return { record: cached.record, version: row.version };
-    }
-    const record = deepFreeze(JSON.parse(row.doc!) as InstanceRecord);
-    if (!cached && this.instanceCache.size >= INSTANCE_CACHE_LIMIT) {
-      // The oldest entry goes; an instance still in use is read again and comes back.
-      this.instanceCache.delete(this.instanceCache.keys().next().value!);
-    }
-    this.instanceCache.set(instanceId, { version: row.version, updatedAt: row.updated_at, record, seenInEpoch });
-    return { record, version: row.version };
+    return this.instances.read(instanceId, this.db.inTransaction);
   }
 
   async putInstance(record: InstanceRecord, expectedVersion: number | null): Promise<number | undefined> {
     const doc = JSON.stringify(record);
     const opState = record.operation?.state ?? null;
     // The next read decodes the new document; keeping (and so freezing) the caller's object instead would surprise it.
-    this.instanceCache.delete(record.instanceId);
+    this.instances.forget(record.instanceId);
     return this.write(() => {
       if (expectedVersion === null) {
         const result = this.statements.insertInstance.run(record.instanceId, record.state, opState, record.updatedAt, doc);
