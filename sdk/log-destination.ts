@@ -11,6 +11,12 @@ import { closeSync, openSync, writeSync } from 'node:fs';
  * It never throws at the caller: a log consumer that went away (EPIPE) must not take the
  * broker down, so the lines are dropped and counted instead. A pipe that stays full for a
  * second costs the batch being written, and later batches are tried again.
+ *
+ * Measured gain (npm run bench:instructions, callgrind, 4,000 requests after 10,000, the WAL
+ * checkpoint thread off, against pino.destination({ minLength: 4096, sync: false })): GET
+ * /v2/catalog 81,521 and 81,628 instructions per request against 84,706 and 86,978 (4 to 6 %
+ * fewer); a provision 272,564 against 277,499 (2 %). It stays because createLogDestination
+ * and LogDestination are part of the SDK's API.
  */
 
 export interface LogDestinationOptions {
