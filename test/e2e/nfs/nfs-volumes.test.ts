@@ -1,4 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
+import type { Server } from 'node:http';
 import pino from 'pino';
 import { createBroker, type BrokerApp, type ServiceBroker } from '../../../sdk';
 import { localVolumeDirName } from '../../../sdk/volume';
@@ -18,6 +19,7 @@ describe('NFS volumes through the controller and the cell', () => {
   let run: NfsRunDir;
   let platform: Platform;
   let rogue: BrokerApp | undefined;
+  let rogueServer: Server | undefined;
   const logs = (app: string): Promise<string> => platform.ok(['logs', app, '--recent']);
   const guidOf = async (service: string): Promise<string> => (JSON.parse(await platform.ok(['--json', 'service', service])) as { guid: string }).guid;
 
@@ -40,6 +42,9 @@ describe('NFS volumes through the controller and the cell', () => {
 
   afterAll(async () => {
     await platform?.stop();
+    // The broker's own close leaves its listening socket to whoever listened: that is this test.
+    rogueServer?.closeAllConnections();
+    await new Promise<void>((resolve) => (rogueServer ? rogueServer.close(() => resolve()) : resolve()));
     await rogue?.close();
     await run?.remove();
   });
@@ -143,6 +148,7 @@ describe('NFS volumes through the controller and the cell', () => {
     };
     rogue = createBroker({ catalog, broker, auth: { username: 'rogue', password: 'rogue-password' }, logger: pino({ level: 'silent' }) });
     const listening = await rogue.listen(0);
+    rogueServer = listening.server;
     await platform.ok(['create-service-broker', 'rogue', 'rogue', 'rogue-password', listening.url]);
     await platform.ok(['enable-service-access', 'rogue-nfs']);
     await platform.ok(['create-service', 'rogue-nfs', 'any', 'stolen']);
