@@ -10,7 +10,8 @@ import { InProcessCycle } from './mysql/in-process';
 import { Meter, describeCounts, total } from './mysql/meter';
 import { DurableFloorCycle } from './mysql/durable-floor';
 import { RAW_STATEMENTS, RawSqlCycle, STEPS, type CycleStep } from './mysql/raw-sql';
-import { median, ms, percentile, ratio, writeSection } from './mysql/report';
+import { writeDocsSection } from './docs-section';
+import { median, ms, MYSQL_HEADING, percentile, ratio } from './mysql/report';
 
 /**
  * npm run bench:mysql — one tenant lifecycle (provision, bind, unbind, deprovision) through
@@ -335,7 +336,7 @@ async function main(): Promise<void> {
     ].join('\n');
     console.log(`\n## MySQL broker\n\n${report}\n`);
     if (DOCS !== '-') {
-      writeSection(DOCS, report);
+      writeDocsSection(DOCS, MYSQL_HEADING, report);
       console.error(`written to ${DOCS}`);
     }
     if (failed) console.error('FAILED: errors or leftovers, see above');
