@@ -1,5 +1,4 @@
-
-/** Small statistics and the docs/benchmarks.md section writer for the MySQL bench. */
+/** Small statistics for the MySQL bench, and the heading of its docs/benchmarks.md section. */
 
 /** Nearest-rank percentile of already collected samples (p in 0..100). */
 export function percentile(values: readonly number[], p: number): number {
