@@ -1,6 +1,4 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -12,6 +10,7 @@ import { FakeCell } from './support/fake-cell';
 import { DatabaseBroker, databaseCatalog } from './support/brokers';
 import { Harness, errorDetail } from './support/harness';
 import { BROKER_CREDENTIALS, startTestBroker, type TestBroker } from './support/test-broker';
+import { closeRawServers, startRawServer } from '../../support/raw-server';
 
 /**
  * What a broker URL can make the controller do: it reaches only what the allow-list lets it,
@@ -23,38 +22,7 @@ import { BROKER_CREDENTIALS, startTestBroker, type TestBroker } from './support/
 jest.setTimeout(30_000);
 
 type Body = Record<string, unknown>;
-type Handle = (req: IncomingMessage, res: ServerResponse) => void;
-
-interface RawServer {
-  url: string;
-  requests: string[];
-  close(): Promise<void>;
-}
-
-const servers: RawServer[] = [];
-
-async function rawServer(handle: Handle): Promise<RawServer> {
-  const requests: string[] = [];
-  const server: Server = createServer((req, res) => {
-    requests.push(`${req.method} ${req.url}`);
-    handle(req, res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const raw: RawServer = {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    requests,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
-  };
-  servers.push(raw);
-  return raw;
-}
-
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
+afterEach(closeRawServers);
 
 const basic = { type: 'basic', credentials: BROKER_CREDENTIALS };
 
@@ -85,7 +53,7 @@ describe('broker URL allow-list', () => {
   });
 
   test('a URL outside the list is refused with 422, and nothing is contacted', async () => {
-    const outsider = await rawServer((_req, res) => res.end('{"services":[]}'));
+    const outsider = await startRawServer((_req, res) => res.end('{"services":[]}'));
     harness = await Harness.start({ brokerUrlAllowList: [new URL(broker.url).host] });
     const refused = await harness.post('/v3/service_brokers', { name: 'other', url: outsider.url, authentication: basic });
     expect(refused.status).toBe(422);
@@ -147,8 +115,8 @@ describe('what registration reaches and reads', () => {
 
   test('a redirect is not followed: the job fails naming it, and its target hears nothing', async () => {
     harness = await Harness.start();
-    const target = await rawServer((_req, res) => res.end('{"services":[]}'));
-    const redirecting = await rawServer((_req, res) => {
+    const target = await startRawServer((_req, res) => res.end('{"services":[]}'));
+    const redirecting = await startRawServer((_req, res) => {
       res.writeHead(307, { location: `${target.url}/v2/catalog` });
       res.end();
     });
@@ -160,7 +128,7 @@ describe('what registration reaches and reads', () => {
 
   test('an error body that is not an OSB error is never quoted', async () => {
     harness = await Harness.start();
-    const internal = await rawServer((_req, res) => {
+    const internal = await startRawServer((_req, res) => {
       res.writeHead(500, { 'content-type': 'text/plain' });
       res.end('INTERNAL-SECRET-VALUE=hunter2');
     });
@@ -171,7 +139,7 @@ describe('what registration reaches and reads', () => {
 
   test("an OSB error's description is quoted cleaned and short", async () => {
     harness = await Harness.start();
-    const noisy = await rawServer((_req, res) => {
+    const noisy = await startRawServer((_req, res) => {
       res.writeHead(503, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ description: `down\nfor\u0007maintenance\u202e${'z'.repeat(10_000)}`, token: 'tok-3x9' }));
     });
@@ -188,7 +156,7 @@ describe('what registration reaches and reads', () => {
     harness = await Harness.start({ brokerCatalogLimitBytes: limit });
     let resolveWritten!: (bytes: number) => void;
     const written = new Promise<number>((resolve) => (resolveWritten = resolve));
-    const huge = await rawServer((_req, res) => {
+    const huge = await startRawServer((_req, res) => {
       const piece = Buffer.alloc(64 * 1024, 0x20);
       let sent = 0;
       res.on('close', () => resolveWritten(sent));
@@ -214,7 +182,7 @@ describe('what registration reaches and reads', () => {
 
   test('a catalog nested deeper than the limit fails the registration naming the limit', async () => {
     harness = await Harness.start();
-    const deep = await rawServer((_req, res) => {
+    const deep = await startRawServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(`{"services":[],"x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`);
     });

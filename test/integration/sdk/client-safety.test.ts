@@ -1,10 +1,9 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   OsbClient, OsbMalformedResponseError, OsbPollingTimeoutError, OsbRequestError, OsbResponseError,
 } from '../../../sdk/client';
 import { BROKER_TEXT_LIMIT } from '../../../sdk/client/broker-text';
 import { DEFAULT_JSON_DEPTH_LIMIT } from '../../../sdk/json';
+import { closeRawServers, startRawServer, type RawHandle } from '../../support/raw-server';
 
 /**
  * What the client does with brokers that misbehave on purpose or by accident: answers too
@@ -14,40 +13,9 @@ import { DEFAULT_JSON_DEPTH_LIMIT } from '../../../sdk/json';
 
 jest.setTimeout(30_000);
 
-type Handle = (req: IncomingMessage, res: ServerResponse) => void;
+afterEach(closeRawServers);
 
-interface FakeBroker {
-  url: string;
-  requests: string[];
-  close(): Promise<void>;
-}
-
-const open: FakeBroker[] = [];
-
-async function fakeBroker(handle: Handle): Promise<FakeBroker> {
-  const requests: string[] = [];
-  const server: Server = createServer((req, res) => {
-    requests.push(`${req.method} ${req.url}`);
-    handle(req, res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const broker: FakeBroker = {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    requests,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
-  };
-  open.push(broker);
-  return broker;
-}
-
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((broker) => broker.close()));
-});
-
-function answer(status: number, body: string, headers: Record<string, string> = {}): Handle {
+function answer(status: number, body: string, headers: Record<string, string> = {}): RawHandle {
   return (_req, res) => {
     res.writeHead(status, { 'content-type': 'application/json', ...headers });
     res.end(body);
@@ -63,10 +31,10 @@ const FULL_SIZE = 100 * 1024 * 1024;
  * pieces, each written only once the socket took the one before; `written` resolves with the
  * bytes the socket took before it closed.
  */
-function streamingCatalog(): { handle: Handle; written: Promise<number> } {
+function streamingCatalog(): { handle: RawHandle; written: Promise<number> } {
   let resolveWritten!: (bytes: number) => void;
   const written = new Promise<number>((resolve) => (resolveWritten = resolve));
-  const handle: Handle = (_req, res) => {
+  const handle: RawHandle = (_req, res) => {
     const piece = Buffer.alloc(64 * 1024, 0x20);
     let sent = 0;
     res.on('close', () => resolveWritten(sent));
@@ -91,7 +59,7 @@ function streamingCatalog(): { handle: Handle; written: Promise<number> } {
 describe('answer size limits', () => {
   test('a catalog larger than the limit is refused, and reading stops at the limit', async () => {
     const catalog = streamingCatalog();
-    const broker = await fakeBroker(catalog.handle);
+    const broker = await startRawServer(catalog.handle);
     const limit = 256 * 1024;
     const error = await new OsbClient({ url: broker.url, catalogLimitBytes: limit }).getCatalog().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OsbMalformedResponseError);
@@ -104,14 +72,14 @@ describe('answer size limits', () => {
 
   test('the catalog limit defaults to 10 MB', async () => {
     const catalog = streamingCatalog();
-    const broker = await fakeBroker(catalog.handle);
+    const broker = await startRawServer(catalog.handle);
     const error = await new OsbClient({ url: broker.url }).getCatalog().catch((e: unknown) => e);
     expect((error as Error).message).toContain(`larger than the limit of ${10 * 1024 * 1024} bytes`);
     expect(await catalog.written).toBeLessThan(FULL_SIZE / 2);
   });
 
   test('a declared Content-Length over the limit is refused before the body is read', async () => {
-    const broker = await fakeBroker((_req, res) => {
+    const broker = await startRawServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(2 * 1024 * 1024) });
       res.write('{"services":[');
       // The rest never comes: a client that waited for it would time out instead.
@@ -123,7 +91,7 @@ describe('answer size limits', () => {
 
   test('other answers are limited to 1 MB by default, and the limit is configurable', async () => {
     const big = JSON.stringify({ dashboard_url: 'x'.repeat(1024 * 1024) });
-    const broker = await fakeBroker(answer(201, big));
+    const broker = await startRawServer(answer(201, big));
     const refused = await new OsbClient({ url: broker.url }).provision('i', provisionBody).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(OsbMalformedResponseError);
     expect(refused).toMatchObject({ status: 201 });
@@ -133,7 +101,7 @@ describe('answer size limits', () => {
   });
 
   test('an error answer over the limit keeps its status and loses only its body', async () => {
-    const broker = await fakeBroker(answer(422, JSON.stringify({ error: 'AsyncRequired', description: 'x'.repeat(2 * 1024 * 1024) })));
+    const broker = await startRawServer(answer(422, JSON.stringify({ error: 'AsyncRequired', description: 'x'.repeat(2 * 1024 * 1024) })));
     const error = await new OsbClient({ url: broker.url }).provision('i', provisionBody).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OsbResponseError);
     expect(error).toMatchObject({ status: 422 });
@@ -145,14 +113,14 @@ describe('answers nested too deep', () => {
   const deep = (levels: number): string => `${'['.repeat(levels)}${']'.repeat(levels)}`;
 
   test('a catalog nested 100,000 levels deep is malformed, naming the limit', async () => {
-    const broker = await fakeBroker(answer(200, `{"services":[],"x":${deep(100_000)}}`));
+    const broker = await startRawServer(answer(200, `{"services":[],"x":${deep(100_000)}}`));
     const error = await new OsbClient({ url: broker.url }).getCatalog().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OsbMalformedResponseError);
     expect((error as Error).message).toContain(`${DEFAULT_JSON_DEPTH_LIMIT} levels`);
   });
 
   test('the depth limit is configurable', async () => {
-    const broker = await fakeBroker(answer(200, `{"services":[],"x":${deep(5)}}`));
+    const broker = await startRawServer(answer(200, `{"services":[],"x":${deep(5)}}`));
     expect((await new OsbClient({ url: broker.url }).getCatalog()).status).toBe(200);
     const error = await new OsbClient({ url: broker.url, jsonDepthLimit: 4 }).getCatalog().catch((e: unknown) => e);
     expect((error as Error).message).toContain('4 levels');
@@ -161,7 +129,7 @@ describe('answers nested too deep', () => {
 
 describe('requests that cannot be sent', () => {
   test('a body too deep to serialise is an OsbRequestError, and nothing is sent', async () => {
-    const broker = await fakeBroker(answer(201, '{}'));
+    const broker = await startRawServer(answer(201, '{}'));
     let parameters: Record<string, unknown> = {};
     for (let i = 0; i < 100_000; i++) parameters = { a: parameters };
     const error = await new OsbClient({ url: broker.url }).provision('i', { ...provisionBody, parameters }).catch((e: unknown) => e);
@@ -172,8 +140,8 @@ describe('requests that cannot be sent', () => {
 
 describe('redirects', () => {
   test('are not followed: a 3xx is an error naming the status, and its target hears nothing', async () => {
-    const target = await fakeBroker(answer(200, '{"services":[]}'));
-    const redirecting = await fakeBroker(answer(302, '', { location: `${target.url}/v2/catalog` }));
+    const target = await startRawServer(answer(200, '{"services":[]}'));
+    const redirecting = await startRawServer(answer(302, '', { location: `${target.url}/v2/catalog` }));
     const error = await new OsbClient({ url: redirecting.url, username: 'u', password: 'p' }).getCatalog().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OsbResponseError);
     expect(error).toMatchObject({ status: 302 });
@@ -184,7 +152,7 @@ describe('redirects', () => {
 
 describe('what error messages quote', () => {
   test('a body that is not JSON is never quoted', async () => {
-    const broker = await fakeBroker((_req, res) => {
+    const broker = await startRawServer((_req, res) => {
       res.writeHead(500, { 'content-type': 'text/plain' });
       res.end('INTERNAL-SECRET-VALUE=hunter2');
     });
@@ -197,7 +165,7 @@ describe('what error messages quote', () => {
 
   test('only the description, cleaned of control characters and cut short', async () => {
     const description = `first line\nsecond\u0007line\u001b[31m red \u202e${'x'.repeat(5_000)}`;
-    const broker = await fakeBroker(answer(500, JSON.stringify({ error: 'Bad\nCode', description, secret_field: 'not-shown-9t3' })));
+    const broker = await startRawServer(answer(500, JSON.stringify({ error: 'Bad\nCode', description, secret_field: 'not-shown-9t3' })));
     const error = (await new OsbClient({ url: broker.url }).getCatalog().catch((e: unknown) => e)) as OsbResponseError;
     expect(error.description).toMatch(/^first line second line \[31m red x+/);
     expect(error.description!.length).toBeLessThanOrEqual(BROKER_TEXT_LIMIT);
@@ -208,7 +176,7 @@ describe('what error messages quote', () => {
   });
 
   test('a malformed last_operation state is not echoed at length', async () => {
-    const broker = await fakeBroker(answer(200, JSON.stringify({ state: `SECRET-${'y'.repeat(10_000)}` })));
+    const broker = await startRawServer(answer(200, JSON.stringify({ state: `SECRET-${'y'.repeat(10_000)}` })));
     const error = await new OsbClient({ url: broker.url }).instanceLastOperation('i').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OsbMalformedResponseError);
     expect((error as Error).message.length).toBeLessThan(BROKER_TEXT_LIMIT + 200);
@@ -217,7 +185,7 @@ describe('what error messages quote', () => {
 
 describe('polling up to maximum_polling_duration', () => {
   /** last_operation answers "in progress" with Retry-After: 5 until `finishAt` polls, then succeeded. */
-  function slowOperation(finishAt: number): Handle {
+  function slowOperation(finishAt: number): RawHandle {
     let polls = 0;
     return (_req, res) => {
       polls += 1;
@@ -228,7 +196,7 @@ describe('polling up to maximum_polling_duration', () => {
   }
 
   test('when the next Retry-After would pass the limit, it polls once more at the limit', async () => {
-    const broker = await fakeBroker(slowOperation(2));
+    const broker = await startRawServer(slowOperation(2));
     const began = Date.now();
     const done = await new OsbClient({ url: broker.url }).waitForOperation({ instanceId: 'i' }, { maxPollingSeconds: 0.3 });
     expect(done.body.state).toBe('succeeded');
@@ -238,7 +206,7 @@ describe('polling up to maximum_polling_duration', () => {
   });
 
   test('after that last poll it gives up', async () => {
-    const broker = await fakeBroker(slowOperation(Infinity));
+    const broker = await startRawServer(slowOperation(Infinity));
     const began = Date.now();
     const outcome = await new OsbClient({ url: broker.url }).waitForOperation({ instanceId: 'i' }, { maxPollingSeconds: 0.3 }).catch((e: unknown) => e);
     expect(outcome).toBeInstanceOf(OsbPollingTimeoutError);
