@@ -19,9 +19,9 @@ export function isoTime(ms: number): string {
 }
 
 /** Puts `op` in charge of the record and moves the previous operation into the history. */
-export function withOperation<T extends AnyRecord>(record: T, op: OperationRecord, now: number): T {
+export function withOperation<T extends AnyRecord>(record: T, op: OperationRecord): T {
   const history = record.operation ? [record.operation, ...record.history].slice(0, HISTORY_LIMIT) : record.history;
-  return { ...record, operation: op, history, updatedAt: isoTime(now) };
+  return { ...record, operation: op, history, updatedAt: op.startedAt };
 }
 
 /** The operation an `operation` query value names: the current one or one in the history. */

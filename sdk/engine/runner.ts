@@ -146,6 +146,7 @@ export class Runner {
     if (answer.kind === 'finished') return { kind: 'succeeded', record: answer.succeeded(record, now) };
     if (answer.kind === 'in progress') {
       const progress = answer.progress;
+      const at = isoTime(now);
       const { retryAfterSeconds: _previousHint, transientFailures: _recovered, ...base } = live;
       const operation: OperationRecord = {
         ...base,
@@ -154,10 +155,10 @@ export class Runner {
         ...(progress.retryAfterSeconds !== undefined ? { retryAfterSeconds: progress.retryAfterSeconds } : {}),
         ...(progress.description !== undefined ? { description: progress.description } : {}),
         leaseUntil: now + this.options.leaseMs,
-        updatedAt: isoTime(now),
+        updatedAt: at,
       };
       const retryAfterMs = progress.retryAfterSeconds !== undefined ? progress.retryAfterSeconds * 1000 : this.options.stepIntervalMs;
-      return { kind: 'in progress', record: { ...steps.progressed(record, progress), operation, updatedAt: isoTime(now) }, retryAfterMs };
+      return { kind: 'in progress', record: { ...steps.progressed(record, progress), operation, updatedAt: at }, retryAfterMs };
     }
     const error = isOsbError(answer.thrown) ? answer.thrown : undefined;
     if (error?.status === 410 && steps.deletes) return { kind: 'succeeded', record: steps.gone(record, now), gone: true };

@@ -22,7 +22,7 @@ export type HandlerResult =
   | { status: number; body: object; /** Seconds, for the Retry-After header. */ retryAfter?: number }
   | { status: number; raw: Buffer };
 
-/** May answer synchronously (the catalog does), which saves the hot path a promise. */
+/** Answers at once (the catalog does) or with a promise. */
 export type Handler = (ctx: HandlerContext) => HandlerResult | Promise<HandlerResult>;
 
 export interface RouteSpec {

@@ -2,7 +2,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Catalog } from '../catalog/catalog';
 import type { Engine } from '../engine/engine';
-import type { StoredCaller } from '../store/types';
 import { errors, toOsbError, type OsbError } from '../errors';
 import type { RequestLine, RequestLineWriter } from '../request-line';
 import type { BrokerMetrics } from '../metrics';
@@ -37,18 +36,8 @@ export interface ExchangeDeps {
 
 export type RouteTarget = { spec: RouteSpec } | { metrics: true };
 
-function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
-  return typeof (value as Promise<T> | undefined)?.then === 'function';
-}
-
-/**
- * One request, from a matched route to its answer and log line. A class rather than a
- * handful of closures made per request: the common case (a started broker, Basic auth, a
- * handler that answers from memory) then allocates one object and awaits nothing until the
- * handler does.
- */
+/** One request, from a matched route to its answer and log line. */
 export class Exchange {
-  private caller: StoredCaller | undefined;
   private readonly log: HandlerContext['log'] = {};
   private readonly endpoint: string;
   /** An answer about a change goes out only once the change is durable. */
@@ -69,51 +58,33 @@ export class Exchange {
     this.mustSync = req.method !== 'GET' && deps.store.sync !== undefined;
   }
 
-  run(): void {
+  /** Answers the request; never rejects, since every failure becomes an error answer. */
+  async run(): Promise<void> {
     try {
       if (this.deps.isClosed()) throw errors.unavailable('The service broker is shutting down.');
-      const starting = this.deps.pendingStart();
-      const pending = starting
-        ? starting.then(
-            () => this.afterStart(),
-            (error: unknown) => {
-              throw errors.unavailable('The service broker cannot reach its state store or backing service yet; try again later.', error);
-            },
-          )
-        : this.afterStart();
-      if (isPromise(pending)) pending.catch((error: unknown) => this.fail(error));
+      await this.started();
+      if (!('metrics' in this.route && this.deps.metricsPublic) && !(await this.deps.authenticate(this.req))) throw errors.unauthorized();
+      if ('metrics' in this.route) return await this.serveMetrics();
+      const spec = this.route.spec;
+      // Headers are checked before the body is read, so a bad header never waits for a body.
+      const caller = readCaller(this.req, checkApiVersion(this.req, spec.minMinor));
+      const body = spec.readsBody ? await readJsonBody(this.req, this.deps.bodyLimit, this.deps.bodyDepthLimit) : undefined;
+      const { engine, catalog } = this.deps;
+      this.respond(await spec.handler({ req: this.req, params: this.params, query: this.query, caller, body, engine, catalog, log: this.log }));
     } catch (error) {
       this.fail(error);
     }
   }
 
-  private afterStart(): void | Promise<void> {
-    if ('metrics' in this.route && this.deps.metricsPublic) return this.afterAuth();
-    const allowed = this.deps.authenticate(this.req);
-    if (isPromise(allowed)) {
-      return allowed.then((ok) => {
-        if (!ok) throw errors.unauthorized();
-        return this.afterAuth();
-      });
+  /** Starts the store and the broker on the first request, when the app was not started. */
+  private async started(): Promise<void> {
+    const starting = this.deps.pendingStart();
+    if (!starting) return;
+    try {
+      await starting;
+    } catch (error) {
+      throw errors.unavailable('The service broker cannot reach its state store or backing service yet; try again later.', error);
     }
-    if (!allowed) throw errors.unauthorized();
-    return this.afterAuth();
-  }
-
-  private afterAuth(): void | Promise<void> {
-    if ('metrics' in this.route) return this.serveMetrics();
-    const spec = this.route.spec;
-    // Headers are checked before the body is read, so a bad header never waits for a body.
-    this.caller = readCaller(this.req, checkApiVersion(this.req, spec.minMinor));
-    if (spec.readsBody) return readJsonBody(this.req, this.deps.bodyLimit, this.deps.bodyDepthLimit).then((body) => this.dispatch(spec, body));
-    return this.dispatch(spec, undefined);
-  }
-
-  private dispatch(spec: RouteSpec, body: unknown): void | Promise<void> {
-    const { engine, catalog } = this.deps;
-    const result = spec.handler({ req: this.req, params: this.params, query: this.query, caller: this.caller!, body, engine, catalog, log: this.log });
-    if (isPromise(result)) return result.then((answer) => this.respond(answer));
-    this.respond(result);
   }
 
   private async serveMetrics(): Promise<void> {

@@ -85,7 +85,7 @@ export async function bind(engine: EngineContext, input: BindInput): Promise<Bin
     const op = startOperation('bind', { caller: input.caller }, {
       async: input.acceptsIncomplete, owner: runner.owner, leaseMs: options.leaseMs, now, maxDurationSeconds: entry.plan.maximum_polling_duration,
     });
-    const record = claim(instanceId, bindingId, requested, body, op, isoTime(now));
+    const record = claim(instanceId, bindingId, requested, body, op);
     const version = await store.putBinding(record, existing?.version ?? null);
     if (version === undefined) continue;
     await store.sync?.();
@@ -108,7 +108,7 @@ function bindingAttributes(body: BindBody, parameters: JsonObject, bindResource:
 }
 
 /** The record that claims the binding id, built whole (see record-shapes.ts). */
-function claim(instanceId: string, bindingId: string, requested: BindingAttributes, body: BindBody, op: BindOperation, at: string): BindingRecord {
+function claim(instanceId: string, bindingId: string, requested: BindingAttributes, body: BindBody, op: BindOperation): BindingRecord {
   return {
     instanceId,
     bindingId,
@@ -124,8 +124,8 @@ function claim(instanceId: string, bindingId: string, requested: BindingAttribut
     data: undefined,
     operation: op,
     history: [],
-    createdAt: at,
-    updatedAt: at,
+    createdAt: op.startedAt,
+    updatedAt: op.startedAt,
   } satisfies Whole<BindingRecord>;
 }
 

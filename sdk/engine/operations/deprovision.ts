@@ -53,7 +53,7 @@ export async function deprovision(engine: EngineContext, input: DeprovisionInput
     const now = Date.now();
     const maxDurationSeconds = catalog.plan(record.planId)?.plan.maximum_polling_duration;
     const op = startOperation('deprovision', { caller: input.caller }, { async: input.acceptsIncomplete, owner: runner.owner, leaseMs: options.leaseMs, now, maxDurationSeconds });
-    const deleting = withOperation(halting ? { ...record, operation: halting } : record, op, now);
+    const deleting = withOperation(halting ? { ...record, operation: halting } : record, op);
     const version = await store.putInstance(deleting, existing.version);
     if (version === undefined) continue;
     const step = halting

@@ -56,7 +56,7 @@ export async function provision(engine: EngineContext, input: ProvisionInput): P
     const op = startOperation('provision', { caller: input.caller }, {
       async: input.acceptsIncomplete, owner: runner.owner, leaseMs: options.leaseMs, now, maxDurationSeconds: plan.plan.maximum_polling_duration,
     });
-    const record = claim(requested, op, isoTime(now));
+    const record = claim(requested, op);
     // A deleted record, or a failed one retried as it was, is replaced: the provision starts afresh.
     const version = await store.putInstance(record, existing?.version ?? null);
     if (version === undefined) continue;
@@ -92,7 +92,7 @@ function instanceAttributes(instanceId: string, body: ProvisionBody, parameters:
 
 /** The context is not compared: a platform may send a changed one with a retry. */
 /** The record that claims the instance id, built whole (see record-shapes.ts). */
-function claim(requested: InstanceAttributes, op: ProvisionOperation, at: string): InstanceRecord {
+function claim(requested: InstanceAttributes, op: ProvisionOperation): InstanceRecord {
   return {
     instanceId: requested.instanceId,
     serviceId: requested.serviceId,
@@ -108,8 +108,8 @@ function claim(requested: InstanceAttributes, op: ProvisionOperation, at: string
     data: undefined,
     operation: op,
     history: [],
-    createdAt: at,
-    updatedAt: at,
+    createdAt: op.startedAt,
+    updatedAt: op.startedAt,
   } satisfies Whole<InstanceRecord>;
 }
 

@@ -44,7 +44,7 @@ export async function unbind(engine: EngineContext, input: UnbindInput): Promise
     const maxDurationSeconds = instance ? catalog.plan(instance.planId)?.plan.maximum_polling_duration : undefined;
     const now = Date.now();
     const op = startOperation('unbind', { caller: input.caller }, { async: input.acceptsIncomplete, owner: runner.owner, leaseMs: options.leaseMs, now, maxDurationSeconds });
-    const unbinding = withOperation(halting ? { ...record, operation: halting } : record, op, now);
+    const unbinding = withOperation(halting ? { ...record, operation: halting } : record, op);
     const version = await store.putBinding(unbinding, existing.version);
     if (version === undefined) continue;
     const step = halting

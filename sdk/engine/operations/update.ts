@@ -94,7 +94,7 @@ export async function update(engine: EngineContext, input: UpdateInput): Promise
   const op = startOperation('update', request, {
     async: input.acceptsIncomplete, owner: runner.owner, leaseMs: options.leaseMs, now, maxDurationSeconds: target.plan.maximum_polling_duration, fingerprint,
   });
-  const updating = withOperation(record, op, now);
+  const updating = withOperation(record, op);
   const version = await store.putInstance(updating, found.version);
   if (version === undefined) throw errors.concurrency(`Service instance ${instanceId} changed while the update was being accepted.`);
   const step = await runFirstStep(engine, targets.instance(instanceId), op, { restore: record }, { record: updating, version });
