@@ -44,6 +44,26 @@ if ! mysql_ping; then
 fi
 echo "ensure-services: nft $(command -v nft || echo /usr/sbin/nft), MariaDB at $MYSQL_HOST:$MYSQL_PORT"
 
+# PostgreSQL, for examples/postgres-broker's tests (user postgres, trust, on 127.0.0.1:5432).
+PG_HOST=${OSBKIT_TEST_PG_HOST:-127.0.0.1}
+PG_PORT=${OSBKIT_TEST_PG_PORT:-5432}
+pg_ping() { pg_isready -q -h "$PG_HOST" -p "$PG_PORT" >/dev/null 2>&1; }
+if ! pg_ping; then
+  if [ "$(id -u)" = 0 ]; then
+    if ! command -v pg_ctlcluster >/dev/null 2>&1; then
+      echo "ensure-services: installing postgresql"
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    fi
+    for version in $(ls /etc/postgresql 2>/dev/null); do
+      echo "ensure-services: starting PostgreSQL $version"
+      pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+    done
+  fi
+  for _ in $(seq 1 100); do pg_ping && break; sleep 0.2; done
+  pg_ping || { echo "ensure-services: PostgreSQL is not reachable at $PG_HOST:$PG_PORT" >&2; exit 1; }
+fi
+echo "ensure-services: PostgreSQL at $PG_HOST:$PG_PORT"
+
 # One shared NFS-Ganesha (NFSv3 on 127.0.0.1:2049, MOUNT 20048) for every run; the script is
 # idempotent and writes the export's whereabouts to $OSBKIT_NFS_STATE_DIR/server.json.
 NFS_STATE_DIR=${OSBKIT_NFS_STATE_DIR:-/var/lib/osbkit-nfs}

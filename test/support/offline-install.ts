@@ -63,6 +63,12 @@ export async function packOsbkit(destination: string): Promise<PackedTarball> {
   return { path: join(destination, packed.filename), files: packed.files.map((file) => file.path) };
 }
 
+/** Where the registry keeps a version's tarball: https://registry.npmjs.org/@scope/name/-/name-1.0.0.tgz. */
+function registryTarball(name: string, version: string): string {
+  const registry = (process.env.npm_config_registry ?? 'https://registry.npmjs.org/').replace(/\/?$/, '/');
+  return `${registry}${name}/-/${name.split('/').pop()}-${version}.tgz`;
+}
+
 function integrityOf(file: string): string {
   return `sha512-${createHash('sha512').update(readFileSync(file)).digest('base64')}`;
 }
@@ -119,7 +125,9 @@ export function writeOfflineLock(projectDir: string, tarball: string): void {
     }
     if (packages[path]) return;
     const { dev: _dev, ...entry } = known[path]!;
-    packages[path] = entry;
+    // With the tarball's address npm looks the tarball up in its cache by integrity; without
+    // one it first wants the package's registry document, which the cache may not hold.
+    packages[path] = entry.resolved !== undefined || entry.version === undefined || entry.link ? entry : { ...entry, resolved: registryTarball(name, entry.version) };
     for (const dep of Object.keys(entry.dependencies ?? {})) add(dep, path, true);
     for (const dep of Object.keys(entry.optionalDependencies ?? {})) add(dep, path, false);
     for (const dep of Object.keys(entry.peerDependencies ?? {})) add(dep, path, entry.peerDependenciesMeta?.[dep]?.optional !== true);
