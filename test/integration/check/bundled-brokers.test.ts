@@ -2,17 +2,18 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startEfsEmulator, type RunningEfsEmulator } from '../../../platform/efs-emulator';
 import { makeNfsRunDir, type NfsRunDir } from '../../support/nfs-server';
 import { descendantsOf, REPO_ROOT, waitFor } from '../../support/process';
 import { adminUrl, MysqlTestRun } from '../mysql/support';
 
 /**
- * Every bundled broker passes `osbkit check`, strictly (SHOULD-level findings fail too), as
+ * Every bundled broker (local, mysql, nfs, efs) passes `osbkit check`, strictly (SHOULD-level findings fail too), as
  * `osbkit broker NAME` runs it, and again with --async: every operation answers 202 and stays
  * in progress half a second before the broker does it, the test target platforms get (one
  * plan each, for time). The MySQL and
- * NFS brokers run against the shared MariaDB and NFS-Ganesha; each run makes its ids with a
- * prefix of its own and removes what carries it.
+ * NFS brokers run against the shared MariaDB and NFS-Ganesha, the EFS broker against the EFS
+ * emulator; each run makes its ids with a prefix of its own and removes what carries it.
  */
 
 jest.setTimeout(900_000);
@@ -26,7 +27,7 @@ interface JsonReport {
 
 interface Running {
   url: string;
-  stop(): void;
+  stop(): Promise<void>;
 }
 
 let home: string;
@@ -55,16 +56,24 @@ async function startBroker(name: string, args: string[], env: Record<string, str
     if (child.exitCode !== null) throw new Error(`osbkit broker ${name} exited: ${output}`);
     return /"url":"(http:\/\/[^"]+)".*broker listening/.exec(output)?.[1];
   }, `osbkit broker ${name} to listen`, 30_000);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
     url,
-    stop() {
-      for (const pid of [...descendantsOf(child.pid!), child.pid!]) {
-        try {
-          process.kill(pid, 'SIGTERM');
-        } catch {
-          // gone
+    /** SIGTERM, and SIGKILL for whatever still runs after 10 s: a broker that lingers must not hold up the test. */
+    async stop() {
+      const signal = (name: NodeJS.Signals): void => {
+        for (const pid of [...descendantsOf(child.pid!), child.pid!]) {
+          try {
+            process.kill(pid, name);
+          } catch {
+            // gone
+          }
         }
-      }
+      };
+      signal('SIGTERM');
+      const timer = setTimeout(() => signal('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
     },
   };
 }
@@ -123,7 +132,7 @@ describe('local', () => {
       expect(report.results.filter((r) => r.id === 'update.plan-change').map((r) => [r.plan, r.outcome])).toEqual([['local-volume/free', 'passed'], ['local-volume/read-only', 'passed']]);
       expect(report.results.find((r) => r.id === 'update.maintenance-info' && r.outcome === 'passed')).toBeDefined();
     } finally {
-      broker.stop();
+      await broker.stop();
     }
   });
 
@@ -133,7 +142,7 @@ describe('local', () => {
       const report = await expectConformant(broker.url, ['--config', quickPolls, '--plan', 'free'], 'async');
       expect(report.results.filter((r) => ['bind.in-progress', 'unbind.in-progress', 'update.in-progress'].includes(r.id)).every((r) => r.outcome === 'passed')).toBe(true);
     } finally {
-      broker.stop();
+      await broker.stop();
     }
   });
 });
@@ -157,7 +166,7 @@ describe('mysql', () => {
     try {
       await expectConformant(broker.url, ['--id-prefix', run.prefix], 'sync');
     } finally {
-      broker.stop();
+      await broker.stop();
     }
   });
 
@@ -166,7 +175,7 @@ describe('mysql', () => {
     try {
       await expectConformant(broker.url, ['--id-prefix', run.prefix, '--plan', 'small', '--config', quickPolls], 'async');
     } finally {
-      broker.stop();
+      await broker.stop();
     }
   });
 });
@@ -200,7 +209,7 @@ describe('nfs', () => {
     try {
       await expectConformant(broker.url, ['--config', config], 'sync');
     } finally {
-      broker.stop();
+      await broker.stop();
     }
   });
 
@@ -209,7 +218,46 @@ describe('nfs', () => {
     try {
       await expectConformant(broker.url, ['--config', config, '--plan', 'Managed'], 'async');
     } finally {
-      broker.stop();
+      await broker.stop();
+    }
+  });
+});
+
+describe('efs', () => {
+  let emulator: RunningEfsEmulator;
+  let flags: string[];
+  const env = { AWS_ACCESS_KEY_ID: 'AKIDOSBKITTEST', AWS_SECRET_ACCESS_KEY: 'osbkit-test-dummy-secret', AWS_EC2_METADATA_DISABLED: 'true', AWS_PROFILE: '' };
+  // Its access points take the app's uid and gid.
+  const bindParameters = ['--bind-parameters', JSON.stringify({ uid: 1000, gid: 1000 })];
+
+  beforeAll(async () => {
+    emulator = await startEfsEmulator({ creationDelayMs: 100, deletionDelayMs: 100 });
+    flags = ['--region', emulator.region, '--endpoint', emulator.url, '--subnet-ids', 'subnet-00000001,subnet-00000002', '--security-group-ids', 'sg-0123456789abcdef0'];
+  });
+
+  afterAll(async () => {
+    await emulator?.close();
+  });
+
+  // Its provisions and deprovisions are asynchronous by nature: the suite follows them either way.
+  it('passes as it is, asynchronous where EFS is', async () => {
+    const broker = await startBroker('efs', flags, env);
+    try {
+      const { status, report } = await check(broker.url, ['--plan', 'generalPurpose', '--config', quickPolls, ...bindParameters]);
+      expect(report.results.filter((r) => r.outcome === 'failed' || r.outcome === 'warned')).toEqual([]);
+      expect(status).toBe(0);
+      expect(report.summary.passed).toBeGreaterThan(30);
+    } finally {
+      await broker.stop();
+    }
+  });
+
+  it('passes in async mode', async () => {
+    const broker = await startBroker('efs', [...flags, '--async', '--delay', '0.5'], env);
+    try {
+      await expectConformant(broker.url, ['--plan', 'generalPurpose', '--config', quickPolls, ...bindParameters], 'async');
+    } finally {
+      await broker.stop();
     }
   });
 });
