@@ -4,6 +4,7 @@ import { registerAuthCommands } from './commands/auth';
 import { registerBindingCommands } from './commands/bindings';
 import { registerBrokerRunCommand } from './commands/broker';
 import { registerCheckCommand } from './commands/check';
+import { registerNewCommand } from './commands/new';
 import { registerBrokerCommands } from './commands/brokers';
 import { registerEfsEmulatorCommands } from './commands/efs-emulator';
 import { registerMarketplaceCommands } from './commands/marketplace';
@@ -44,6 +45,7 @@ registerAppCommands(program, globals);
 registerBindingCommands(program, globals);
 registerBrokerRunCommand(program);
 registerCheckCommand(program, globals);
+registerNewCommand(program);
 
 registerPlatformCommands(program);
 registerMysqlCommands(program);
