@@ -26,13 +26,14 @@ export interface Platform {
   stop(): Promise<void>;
 }
 
-export async function startPlatform(options: { env?: Record<string, string>; upArgs?: string[] } = {}): Promise<Platform> {
+export async function startPlatform(options: { env?: Record<string, string>; upArgs?: string[]; /** Another osbkit command, such as an installed package's bin/osbkit. */ osbkitBin?: string } = {}): Promise<Platform> {
+  const bin = options.osbkitBin ?? join(REPO_ROOT, 'bin', 'osbkit');
   const work = mkdtempSync(join(tmpdir(), 'osbkit-e2e-'));
   chmodSync(work, 0o755);
   const home = join(work, 'home');
   const port = await freePort();
   const env = { ...process.env, OSBKIT_HOME: home, OSBKIT_API: `http://127.0.0.1:${port}`, OSBKIT_LOG_LEVEL: 'warn', ...options.env };
-  const upProcess = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'osbkit'), 'up', '--port', String(port), ...(options.upArgs ?? [])], {
+  const upProcess = spawn(process.execPath, [bin, 'up', '--port', String(port), ...(options.upArgs ?? [])], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -44,7 +45,7 @@ export async function startPlatform(options: { env?: Record<string, string>; upA
 
   const cli = (args: string[], extra: Record<string, string> = {}, cwd?: string) =>
     new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'osbkit'), ...args], { env: { ...env, ...extra }, ...(cwd ? { cwd } : {}), stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [bin, ...args], { env: { ...env, ...extra }, ...(cwd ? { cwd } : {}), stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
