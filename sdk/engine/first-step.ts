@@ -1,6 +1,6 @@
 import { errors } from '../errors';
 import type { AsyncOperation } from '../openapi/wire';
-import type { OperationRecord, Versioned } from '../store/types';
+import type { InstanceRecord, OperationRecord, Versioned } from '../store/types';
 import type { EngineContext } from './context';
 import { describeTarget, findOperation, type AnyRecord } from './records';
 import type { StepOutcome } from './runner';
@@ -43,9 +43,11 @@ export async function runFirstStep<R extends AnyRecord>(
   op: OperationRecord,
   onRefusal: OnRefusal<R>,
   written?: Versioned<R>,
+  /** A binding's instance as the request just read it (see binding-instance.ts). */
+  instance?: InstanceRecord,
 ): Promise<FirstStep<R>> {
   const { runner, options } = engine;
-  let outcome = await runner.runStep(target, op.id, written);
+  let outcome = await runner.runStep(target, op.id, written, instance);
   if (outcome.kind === 'in progress' && op.async) {
     runner.drive(target, op.id, outcome.retryAfterMs);
     return { kind: 'accepted', record: outcome.record };

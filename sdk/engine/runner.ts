@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { isOsbError, type OsbError } from '../errors';
-import type { OperationRecord, StateStore, Versioned } from '../store/types';
+import type { InstanceRecord, OperationRecord, StateStore, Versioned } from '../store/types';
 import type { OperationMetrics } from '../metrics';
 import { recordHaltedStep, withHaltFinished } from './halting';
 import { describeTarget, isoTime, type AnyRecord } from './records';
@@ -83,8 +83,11 @@ export class Runner {
     throw new Error(`could not update ${describeTarget(target.ref)}: too much contention`);
   }
 
-  /** Runs one step of the operation `opId`, which this runner must own, and persists what happened. */
-  async runStep<R extends AnyRecord>(target: Target<R>, opId: string, known?: Versioned<R>): Promise<StepOutcome<R>> {
+  /**
+   * Runs one step of the operation `opId`, which this runner must own, and persists what
+   * happened. `instance`: a binding's instance as the request just read it (see binding-instance.ts).
+   */
+  async runStep<R extends AnyRecord>(target: Target<R>, opId: string, known?: Versioned<R>, instance?: InstanceRecord): Promise<StepOutcome<R>> {
     const current = known ?? (await target.load());
     const op = current?.record.operation;
     if (!current || !op || op.id !== opId || op.state !== 'in progress' || op.owner !== this.owner) return LOST;
@@ -93,7 +96,7 @@ export class Runner {
     const run = new StepRun(this.logger, target.ref, op, Date.now());
     this.holdLeaseDuringStep(opId, run, () => this.renewLease(target, opId));
     try {
-      const answer = await steps.call(current.record, run);
+      const answer = await steps.call(current.record, run, instance);
       if (answer.kind === 'threw' && this.closed && run.aborted) {
         // Shutting down: the step gave up because we asked it to. Record nothing; the
         // operation stays in progress and resumes once its lease runs out.

@@ -35,8 +35,8 @@ export interface OperationSteps<R extends AnyRecord, O extends OperationRecord, 
    * and a create this delete halted must have stopped before each step.
    */
   readonly deletes: boolean;
-  /** One call of the broker method. */
-  call(deps: StepDeps, record: R, op: O, context: StepContext): Promise<V | InProgress>;
+  /** One call of the broker method. `instance`: a binding's instance as its request just read it (see binding-instance.ts). */
+  call(deps: StepDeps, record: R, op: O, context: StepContext, instance?: InstanceRecord): Promise<V | InProgress>;
   /** What is wrong with the broker's final answer; the step then fails as the broker's fault. */
   problems?(deps: StepDeps, record: R, value: V): string[];
   /** The record once the broker finished with `value`; undefined when it found the resource already gone. */
@@ -56,7 +56,7 @@ export type StepAnswer<R extends AnyRecord> =
 /** The steps of one operation, with the operation bound: what the runner works with. */
 export interface BoundSteps<R extends AnyRecord> {
   readonly deletes: boolean;
-  call(record: R, context: StepContext): Promise<StepAnswer<R>>;
+  call(record: R, context: StepContext, instance?: InstanceRecord): Promise<StepAnswer<R>>;
   gone(record: R, now: number): R;
   progressed(record: R, progress: InProgress): R;
   failed(record: R, failure: Failure, now: number): R;
@@ -73,10 +73,10 @@ class Bound<R extends AnyRecord, O extends OperationRecord, V> implements BoundS
     this.deletes = steps.deletes;
   }
 
-  async call(record: R, context: StepContext): Promise<StepAnswer<R>> {
+  async call(record: R, context: StepContext, instance?: InstanceRecord): Promise<StepAnswer<R>> {
     let value: V | InProgress;
     try {
-      value = await this.steps.call(this.deps, record, this.op, context);
+      value = await this.steps.call(this.deps, record, this.op, context, instance);
     } catch (thrown) {
       return { kind: 'threw', thrown };
     }

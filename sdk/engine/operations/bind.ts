@@ -5,6 +5,7 @@ import type { BindBody, BindingResult, BindResource } from '../../openapi/wire';
 import type { BindOperation, BindingRecord, StoredCaller } from '../../store/types';
 import { callerFrom } from '../caller';
 import type { EngineContext } from '../context';
+import { instanceOfBinding } from '../binding-instance';
 import { runFirstStep } from '../first-step';
 import { checkParameters } from '../plan-checks';
 import { copyBindingRecord, finishedOperation, startOperation, type Whole } from '../record-shapes';
@@ -89,7 +90,7 @@ export async function bind(engine: EngineContext, input: BindInput): Promise<Bin
     const version = await store.putBinding(record, existing?.version ?? null);
     if (version === undefined) continue;
     await store.sync?.();
-    const step = await runFirstStep(engine, target, op, existing ? { restore: existing.record } : 'none', { record, version });
+    const step = await runFirstStep(engine, target, op, existing ? { restore: existing.record } : 'none', { record, version }, instance);
     if (step.kind === 'accepted') return { kind: 'accepted', answer: { operation: op.id } };
     return { kind: 'created', answer: { ...step.record.result } };
   }
@@ -157,12 +158,10 @@ function answerRepeat(record: BindingRecord, requested: BindingAttributes, accep
 export const bindSteps: OperationSteps<BindingRecord, BindOperation, BindResult> = {
   deletes: false,
 
-  async call({ broker, catalog, store }, record, op, context) {
+  async call({ broker, catalog, store }, record, op, context, known) {
     if (!broker.bind) throw new Error('the broker has no bind method');
-    const owner = (await store.getInstance(record.instanceId))?.record;
-    if (!owner) throw new Error(`instance ${record.instanceId} vanished while one of its bindings was being created`);
     const request: BindRequest = {
-      instance: instanceView(owner, catalog),
+      instance: instanceView(await instanceOfBinding(store, record, known), catalog),
       bindingId: record.bindingId,
       parameters: record.parameters,
       acceptsIncomplete: op.async,

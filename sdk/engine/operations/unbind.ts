@@ -2,6 +2,7 @@ import { errors } from '../../errors';
 import type { BindingRecord, OperationRecord, StoredCaller, UnbindOperation } from '../../store/types';
 import { callerFrom } from '../caller';
 import type { EngineContext } from '../context';
+import { instanceOfBinding } from '../binding-instance';
 import { deleteOutcome, runAfterHalt, runFirstStep, type DeleteOutcome } from '../first-step';
 import { copyBindingRecord, finishedOperation, startOperation } from '../record-shapes';
 import { bindingView, instanceView, isLive, isoTime, withOperation } from '../records';
@@ -49,7 +50,7 @@ export async function unbind(engine: EngineContext, input: UnbindInput): Promise
     if (version === undefined) continue;
     const step = halting
       ? await runAfterHalt(engine, target, op, halting)
-      : await runFirstStep(engine, target, op, { restore: record }, { record: unbinding, version });
+      : await runFirstStep(engine, target, op, { restore: record }, { record: unbinding, version }, instance);
     return deleteOutcome(op.id, step);
   }
   throw errors.concurrency();
@@ -58,14 +59,12 @@ export async function unbind(engine: EngineContext, input: UnbindInput): Promise
 export const unbindSteps: OperationSteps<BindingRecord, UnbindOperation, void> = {
   deletes: true,
 
-  async call({ broker, catalog, store }, record, op, context) {
+  async call({ broker, catalog, store }, record, op, context, known) {
     if (!broker.unbind) throw new Error('the broker has no unbind method');
-    const owner = (await store.getInstance(record.instanceId))?.record;
-    if (!owner) throw new Error(`instance ${record.instanceId} vanished while one of its bindings was being deleted`);
     const { request } = op;
     return broker.unbind(
       {
-        instance: instanceView(owner, catalog),
+        instance: instanceView(await instanceOfBinding(store, record, known), catalog),
         binding: bindingView(record),
         ...(request.haltedCheckpoint !== undefined ? { haltedCheckpoint: request.haltedCheckpoint } : {}),
         acceptsIncomplete: op.async,
