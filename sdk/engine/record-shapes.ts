@@ -15,10 +15,11 @@ import type { BindingRecord, InstanceRecord, Operation, OperationKind, Operation
  * field that is not listed here.
  *
  * Measured gain (npm run bench:instructions, callgrind, 4,000 requests after 10,000, the WAL
- * checkpoint thread off so that only the serving thread counts): a provision cost 275,214
- * instructions built this way and 385,818 with spreads (29 % fewer), a bind 295,137 and
- * 391,204 (25 % fewer). Callgrind names the difference: JSObject::MigrateToMap,
- * LookupIterator and DescriptorArray::CopyFrom, which the spread version spends on classes.
+ * checkpoint thread off so that only the serving thread counts; the same engine with these
+ * functions and the claims written as spreads): a provision 298,211 and 296,662 instructions
+ * built this way against 390,794 and 390,908 (24 % fewer), a bind 329,964 and 336,790 against
+ * 421,876 and 423,880 (21 % fewer). Callgrind names where the spreads' cost goes:
+ * JSObject::MigrateToMap, LookupIterator and DescriptorArray::CopyFrom.
  */
 
 /** T with every member listed, the optional ones too: what `satisfies Whole<T>` checks a literal for. */
