@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { createBroker, createLogger } from '../../sdk';
 import { bundledBroker } from '../bundled-brokers';
@@ -39,13 +40,14 @@ export function registerBrokerRunCommand(program: Command): void {
     .option('--endpoint <url>', 'efs broker: another EFS endpoint, such as osbkit efs-emulator (or OSBKIT_EFS_ENDPOINT)')
     .option('--nfs-export <url>', 'efs broker, with the emulator: nfs://host/path of the NFS export holding its backing directory (or OSBKIT_EFS_NFS_EXPORT)')
     .option('--metrics', 'serve Prometheus metrics at /metrics')
+    .option('--catalog <file>', 'serve this catalog (YAML or JSON) instead of the bundled one, e.g. from a Kubernetes ConfigMap; keep the offering\'s and plans\' names and ids the broker knows')
     .option('--async', 'answer every provision, update, deprovision, bind and unbind asynchronously (202, then last_operation): a test target for platforms')
     .option('--delay <seconds>', 'with --async: how long each operation stays in progress before the broker does it (default 0)')
     .option('--lease-ms <ms>', 'how long an operation stays claimed by a replica that stopped renewing it', (v) => Number(v), 30_000)
     .option('--scan-ms <ms>', 'how often to look for operations a dead replica left unfinished', (v) => Number(v), 15_000)
     .addHelpText('after', '\nThe nfs broker needs --allowed-shares, --managed-share or both; see brokers/nfs/README.md.\n  osbkit broker nfs --port 8080 --allowed-shares \'10.0.0.5/exports/*\' --managed-share nfs://10.0.0.5/exports/managed' +
       '\nThe efs broker needs --region, --subnet-ids and --security-group-ids; AWS credentials come from the default chain (AWS_ACCESS_KEY_ID, profiles, instance roles); see brokers/efs/README.md.\n  osbkit broker efs --port 8080 --region us-east-1 --subnet-ids subnet-0a1b2c3d4e5f60708,subnet-0b1c2d3e4f5a60718 --security-group-ids sg-0c1d2e3f4a5b60728')
-    .action(async (name: string, options: { port: number; host: string; username?: string; password?: string; stateDir?: string; volumesRoot?: string; allowedShares?: string; managedShare?: string; region?: string; subnetIds?: string; securityGroupIds?: string; endpoint?: string; nfsExport?: string; metrics?: boolean; async?: boolean; delay?: string; leaseMs: number; scanMs: number }) => {
+    .action(async (name: string, options: { port: number; host: string; username?: string; password?: string; stateDir?: string; volumesRoot?: string; allowedShares?: string; managedShare?: string; region?: string; subnetIds?: string; securityGroupIds?: string; endpoint?: string; nfsExport?: string; metrics?: boolean; catalog?: string; async?: boolean; delay?: string; leaseMs: number; scanMs: number }) => {
       const username = options.username ?? process.env.OSBKIT_BROKER_USERNAME;
       const password = options.password ?? process.env.OSBKIT_BROKER_PASSWORD;
       if (!username || !password) {
@@ -53,12 +55,13 @@ export function registerBrokerRunCommand(program: Command): void {
       }
       if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) throw new Error('--port must be a port number.');
       const asyncMode = asyncModeOption(options);
+      if (options.catalog !== undefined && !existsSync(options.catalog)) throw new Error(`--catalog ${options.catalog}: there is no such file.`);
       const logger = createLogger({ name: `broker-${name}` });
       const { stateDir, volumesRoot, allowedShares, managedShare, region, subnetIds, securityGroupIds, endpoint, nfsExport } = options;
       const efs = { region, subnetIds, securityGroupIds, endpoint, nfsExport };
       const bundled = await bundledBroker(name, { stateDir, volumesRoot, allowedShares, managedShare, efs }, logger);
       const app = createBroker({
-        catalog: bundled.catalog,
+        catalog: options.catalog ?? bundled.catalog,
         broker: bundled.broker,
         store: bundled.store,
         auth: { username, password },
