@@ -52,30 +52,33 @@ async function startBroker(name: string, args: string[], env: Record<string, str
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const url = await waitFor(() => {
-    if (child.exitCode !== null) throw new Error(`osbkit broker ${name} exited: ${output}`);
-    return /"url":"(http:\/\/[^"]+)".*broker listening/.exec(output)?.[1];
-  }, `osbkit broker ${name} to listen`, 30_000);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    url,
-    /** SIGTERM, and SIGKILL for whatever still runs after 10 s: a broker that lingers must not hold up the test. */
-    async stop() {
-      const signal = (name: NodeJS.Signals): void => {
-        for (const pid of [...descendantsOf(child.pid!), child.pid!]) {
-          try {
-            process.kill(pid, name);
-          } catch {
-            // gone
-          }
+  /** SIGTERM, and SIGKILL for whatever still runs after 10 s: a broker that lingers must not hold up the test. */
+  const stop = async (): Promise<void> => {
+    const signal = (name: NodeJS.Signals): void => {
+      for (const pid of [...descendantsOf(child.pid!), child.pid!]) {
+        try {
+          process.kill(pid, name);
+        } catch {
+          // gone
         }
-      };
-      signal('SIGTERM');
-      const timer = setTimeout(() => signal('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
+      }
+    };
+    signal('SIGTERM');
+    const timer = setTimeout(() => signal('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
   };
+  try {
+    const url = await waitFor(() => {
+      if (child.exitCode !== null) throw new Error(`osbkit broker ${name} exited: ${output}`);
+      return /"url":"(http:\/\/[^"]+)".*broker listening/.exec(output)?.[1];
+    }, `osbkit broker ${name} to listen`, 30_000);
+    return { url, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
 
 function check(url: string, args: string[]): Promise<{ status: number | null; report: JsonReport; stderr: string }> {
