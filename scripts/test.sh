@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-services.sh
-npx jest --ci "$@"
+# Two workers: most suites wait on processes, servers and timers rather than on the CPU, and
+# every test uses its own ports, directories, databases and processes, so two run side by side.
+npx jest --ci --maxWorkers=2 "$@"

@@ -140,7 +140,7 @@ describe('local', () => {
   });
 
   it('passes in async mode', async () => {
-    const broker = await startBroker('local', ['--volumes-root', join(home, 'volumes-async'), '--async', '--delay', '0.5']);
+    const broker = await startBroker('local', ['--volumes-root', join(home, 'volumes-async'), '--async', '--delay', '0.1']);
     try {
       const report = await expectConformant(broker.url, ['--config', quickPolls, '--plan', 'free'], 'async');
       expect(report.results.filter((r) => ['bind.in-progress', 'unbind.in-progress', 'update.in-progress'].includes(r.id)).every((r) => r.outcome === 'passed')).toBe(true);
@@ -174,7 +174,7 @@ describe('mysql', () => {
   });
 
   it('passes in async mode', async () => {
-    const broker = await startBroker('mysql', ['--async', '--delay', '0.5'], { MYSQL_URL: `${adminUrl()}/${run.stateDatabase}` });
+    const broker = await startBroker('mysql', ['--async', '--delay', '0.1'], { MYSQL_URL: `${adminUrl()}/${run.stateDatabase}` });
     try {
       await expectConformant(broker.url, ['--id-prefix', run.prefix, '--plan', 'small', '--config', quickPolls], 'async');
     } finally {
@@ -217,7 +217,7 @@ describe('nfs', () => {
   });
 
   it('passes in async mode', async () => {
-    const broker = await startBroker('nfs', [...flags, '--async', '--delay', '0.5']);
+    const broker = await startBroker('nfs', [...flags, '--async', '--delay', '0.1']);
     try {
       await expectConformant(broker.url, ['--config', config, '--plan', 'Managed'], 'async');
     } finally {
@@ -256,7 +256,7 @@ describe('efs', () => {
   });
 
   it('passes in async mode', async () => {
-    const broker = await startBroker('efs', [...flags, '--async', '--delay', '0.5'], env);
+    const broker = await startBroker('efs', [...flags, '--async', '--delay', '0.1'], env);
     try {
       await expectConformant(broker.url, ['--plan', 'generalPurpose', '--config', quickPolls, ...bindParameters], 'async');
     } finally {
