@@ -1,6 +1,6 @@
 import {
-  answerFromStore, type BindRequest, type BindResult, type DeprovisionRequest, type InProgress, type ProvisionRequest,
-  type ProvisionResult, type ServiceBroker, type StepContext, type UnbindRequest,
+  answerFromStore, errors, type BindRequest, type BindResult, type DeprovisionRequest, type InProgress, type ProvisionRequest,
+  type ProvisionResult, type ServiceBroker, type StepContext, type UnbindRequest, type UpdateRequest,
 } from '../../sdk';
 import { bindStep, unbindStep } from './bind';
 import type { ResolvedEfsConfig } from './config';
@@ -26,6 +26,17 @@ export class EfsVolumeBroker implements ServiceBroker {
 
   deprovision(request: DeprovisionRequest, ctx: StepContext): Promise<void | InProgress> {
     return deprovisionStep(this.api, this.config, request, ctx);
+  }
+
+  /**
+   * Only a maintenance_info upgrade, which changes nothing on AWS: the performance mode is fixed
+   * when a file system is made (plans are not updateable), and changing its throughput or
+   * encryption is not offered.
+   */
+  async update(request: UpdateRequest): Promise<void> {
+    if (request.parameters !== undefined && Object.keys(request.parameters).length > 0) {
+      throw errors.unprocessable('An EFS instance has no parameters to change; create a new instance instead.', { instanceUsable: true, updateRepeatable: false });
+    }
   }
 
   bind(request: BindRequest, ctx: StepContext): Promise<BindResult | InProgress> {

@@ -6,7 +6,7 @@ import { CreateFileSystemCommand, type EFSClient } from '@aws-sdk/client-efs';
 import type { RunningEfsEmulator } from '../../../platform/efs-emulator';
 import { closeBrokers } from '../../support/osb-harness';
 import {
-  deprovision, fileSystemByToken, finish, GENERAL_PURPOSE, inspector, MAX_IO, mountTargetsOf, provision, SECURITY_GROUP,
+  deprovision, EFS_SERVICE_ID, fileSystemByToken, finish, GENERAL_PURPOSE, inspector, MAX_IO, mountTargetsOf, provision, SECURITY_GROUP,
   startEfsBroker, startEmulator, SUBNETS, tagsOf, useDummyAwsCredentials,
 } from './support';
 
@@ -175,6 +175,32 @@ describe('provision', () => {
       await recording.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('update', () => {
+  test('a maintenance_info upgrade succeeds and changes nothing on AWS; parameters are refused with 422 and leave the file system as it was', async () => {
+    const { osb } = startEfsBroker(emulator);
+    const id = randomUUID();
+    const accepted = await provision(osb, id);
+    expect((await finish(osb, id, accepted.body.operation)).final.body).toEqual({ state: 'succeeded' });
+    const before = (await fileSystemByToken(aws, id))!;
+
+    const update = (body: Record<string, unknown>) => osb.patch(`/v2/service_instances/${id}?accepts_incomplete=true`).send({
+      service_id: EFS_SERVICE_ID, plan_id: GENERAL_PURPOSE, ...body,
+    });
+    const refused = await update({ parameters: { throughput_mode: 'elastic' } });
+    expect(refused.status).toBe(422);
+    expect(refused.body.description).toMatch(/no parameters to change/);
+    expect(refused.body).toMatchObject({ instance_usable: true, update_repeatable: false });
+
+    const upgraded = await update({ maintenance_info: { version: '1.0.0' } });
+    expect([200, 202]).toContain(upgraded.status);
+    if (upgraded.status === 202) expect((await finish(osb, id, upgraded.body.operation)).final.body).toEqual({ state: 'succeeded' });
+    expect(await fileSystemByToken(aws, id)).toEqual(before);
+
+    const deleting = await deprovision(osb, id);
+    expect((await finish(osb, id, deleting.body.operation)).final.body).toEqual({ state: 'succeeded' });
   });
 });
 
