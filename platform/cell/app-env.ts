@@ -12,9 +12,6 @@ export interface AppEnvironmentInput {
   volumePaths: Record<string, string>;
 }
 
-/** Names the platform owns; an app's env cannot override them, as in Cloud Foundry. */
-export const PLATFORM_ENV_NAMES = ['HOME', 'INSTANCE_INDEX', 'CF_INSTANCE_INDEX', 'CF_INSTANCE_GUID', 'VCAP_APPLICATION', 'OSBKIT_VOLUME_PATHS'];
-
 /** The environment an instance starts with: defaults, then the app's env, then the platform's own variables. */
 export function buildAppEnvironment(input: AppEnvironmentInput): Record<string, string> {
   const { lrp, appGuid, index, instanceGuid } = input;

@@ -1,11 +1,8 @@
 // Public entry point of osbkit's OSB v2.17 OpenAPI description.
 //
 // The types come from ./osb.gen.ts, which `npm run gen` generates from
-// ./osb.yaml. This module adds one readable alias per component schema, the
-// API version constant and the location of the YAML on disk.
-
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+// ./osb.yaml. This module adds one readable alias per component schema and
+// the API version constant.
 
 import type { components } from './osb.gen';
 
@@ -13,34 +10,6 @@ export type { paths, components, operations } from './osb.gen';
 
 /** The OSB API version this description (and osbkit) implements. */
 export const OSB_API_VERSION = '2.17';
-
-const SPEC_FILE = 'osb.yaml';
-
-/**
- * Finds sdk/openapi/osb.yaml. From the source tree (ts-jest, ts-node) it sits
- * next to this module. After `npm run build` this module runs from
- * dist/sdk/openapi/ while the YAML is not copied, so walk up the directory
- * tree until a directory holding sdk/openapi/osb.yaml (the repository root)
- * is found.
- */
-function locateSpec(startDir: string): string {
-  const besideModule = path.join(startDir, SPEC_FILE);
-  if (fs.existsSync(besideModule)) return besideModule;
-  let dir = startDir;
-  for (;;) {
-    const candidate = path.join(dir, 'sdk', 'openapi', SPEC_FILE);
-    if (fs.existsSync(candidate)) return candidate;
-    const parent = path.dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
-  // Not found anywhere: report the path expected for a build in dist/sdk/openapi/
-  // (three levels below the root), so an error message points somewhere sensible.
-  return path.join(startDir, '..', '..', '..', 'sdk', 'openapi', SPEC_FILE);
-}
-
-/** Absolute path of sdk/openapi/osb.yaml, valid from the source tree and from dist/. */
-export const OSB_OPENAPI_PATH: string = locateSpec(__dirname);
 
 type Schemas = components['schemas'];
 
