@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../../sdk/volume/atomic-file';
 import type { IsolationMode } from './types';
 import type { DriverMountRecord } from './volumes';
 
@@ -90,21 +89,8 @@ export async function readCellState(path: string): Promise<PersistedCellState | 
 }
 
 /** Replaces the file so a reader, or a successor after a power loss, sees the old or the new state, never a torn one. */
-export async function writeCellStateAtomically(path: string, state: PersistedCellState): Promise<void> {
-  const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    const handle = await open(temporary, 'wx', 0o600);
-    try {
-      await handle.writeFile(`${JSON.stringify(state, null, 2)}\n`, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
+export function writeCellStateAtomically(path: string, state: PersistedCellState): Promise<void> {
+  return writeFileAtomic(path, `${JSON.stringify(state, null, 2)}\n`);
 }
 
 /**
