@@ -240,7 +240,7 @@ export function copyPackageClosure(name: string, targetNodeModules: string, from
 }
 
 /** Directories 755 and files 644, so the cell's app user (uid 2000) can copy everything. */
-export function makeWorldReadable(path: string): void {
+function makeWorldReadable(path: string): void {
   const stat = statSync(path);
   if (stat.isDirectory()) {
     chmodSync(path, 0o755);

@@ -5,8 +5,8 @@ import { appDir, startPlatform, type Platform } from '../support';
 /**
  * The NFS broker as `osbkit up` runs it when OSBKIT_NFS_ALLOWED_SHARES and
  * OSBKIT_NFS_MANAGED_SHARE are set: registered, in the marketplace, and driven through the
- * CLI against the shared NFS-Ganesha. The controller accepts its volume_mounts. (Apps are not
- * started: the NFS volume driver for the cell comes separately.)
+ * CLI against the shared NFS-Ganesha. The controller accepts its volume_mounts. Apps are not
+ * started here: nfs-volumes.test.ts runs apps on the cell with the NFS volume driver.
  */
 jest.setTimeout(240_000);
 
