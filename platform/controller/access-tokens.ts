@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { IdentityStore } from './identity-store';
+import type { IdentityStore } from './store';
 import { timestamp } from './store';
 
 /**

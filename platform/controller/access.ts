@@ -1,6 +1,6 @@
 import { apiErrors } from './errors';
 import type { RoleRecord, ServicePlanRecord, UserRecord } from './records';
-import type { IdentityStore } from './identity-store';
+import type { IdentityStore } from './store';
 
 /**
  * What one authenticated user may see and do, after Cloud Controller's roles:

@@ -18,9 +18,9 @@ import { buildVcapServices, type VcapBindingSource, type VcapServices } from './
 /** The app's established bindings, oldest first, with what VCAP_SERVICES needs from each. */
 export function vcapSources(context: ControllerContext, appGuid: string): VcapBindingSource[] {
   const sources: VcapBindingSource[] = [];
-  for (const binding of context.store.bindingsOfApp(appGuid)) {
+  for (const binding of context.store.bindings.ofApp(appGuid)) {
     if (!binding.established) continue;
-    const details = context.store.bindingDetails(binding.guid);
+    const details = context.store.bindings.details(binding.guid);
     if (!details) continue;
     const { instance, plan, offering } = bindingScope(context, binding);
     sources.push({
@@ -45,8 +45,8 @@ export function vcapServicesOf(context: ControllerContext, appGuid: string): Vca
 }
 
 export function vcapApplicationOf(context: ControllerContext, app: AppRecord): Record<string, unknown> {
-  const space = context.store.space(app.spaceGuid);
-  const organization = space && context.store.organization(space.organizationGuid);
+  const space = context.store.spaces.get(app.spaceGuid);
+  const organization = space && context.store.organizations.get(space.organizationGuid);
   return {
     application_id: app.guid,
     application_name: app.name,
@@ -77,7 +77,7 @@ export function volumeMountsOf(context: ControllerContext, appGuid: string): Cel
 }
 
 export function desiredLrp(context: ControllerContext, app: AppRecord): CellLrp {
-  const environment = context.store.appEnvironment(app.guid);
+  const environment = context.store.apps.environment(app.guid);
   return {
     name: app.name,
     command: app.command,
@@ -101,7 +101,7 @@ function cellFailure(error: unknown): ApiError {
 
 function saveState(context: ControllerContext, app: AppRecord, state: AppRecord['state']): AppRecord {
   const next = { ...app, state, updatedAt: timestamp() };
-  context.store.saveApp(next);
+  context.store.apps.save(next);
   return next;
 }
 
@@ -112,7 +112,7 @@ export async function startApp(context: ControllerContext, app: AppRecord): Prom
   // Recorded before the cell is asked, so the package is kept while the cell copies it.
   if (app.packageGuid !== bits.guid) {
     app = { ...app, packageGuid: bits.guid, updatedAt: timestamp() };
-    context.store.saveApp(app);
+    context.store.apps.save(app);
   }
   const lrp = desiredLrp(context, app);
   try {
@@ -144,7 +144,7 @@ export async function stopApp(context: ControllerContext, app: AppRecord): Promi
  */
 export async function syncStartedApps(context: ControllerContext): Promise<number> {
   let desired = 0;
-  for (const app of context.store.listApps()) {
+  for (const app of context.store.apps.list()) {
     if (app.state !== 'STARTED') continue;
     try {
       const instances = await context.cell.status(app.guid);
@@ -172,7 +172,7 @@ export function deleteApp(context: ControllerContext, app: AppRecord, userId: st
 
 /** Stops the app, unbinds every binding through its broker, then forgets the app. */
 export async function removeApp(context: ControllerContext, appGuid: string, job: JobContext): Promise<void> {
-  const app = context.store.app(appGuid);
+  const app = context.store.apps.get(appGuid);
   if (!app) return;
   try {
     await context.cell.stop(appGuid);
@@ -180,15 +180,15 @@ export async function removeApp(context: ControllerContext, appGuid: string, job
     throw JobFailure.of(cellFailure(error));
   }
   if (app.state !== 'STOPPED') saveState(context, app, 'STOPPED');
-  for (const binding of context.store.bindingsOfApp(appGuid)) {
+  for (const binding of context.store.bindings.ofApp(appGuid)) {
     // A binding this job was unbinding before a restart has no job of its own: it is simply sent again.
-    if (context.store.processingJobFor('service_credential_bindings', binding.guid)) {
+    if (context.store.jobs.processingFor('service_credential_bindings', binding.guid)) {
       throw JobFailure.of(apiErrors.unprocessable(`An operation for service binding ${binding.guid} is in progress; delete the app when it has finished.`));
     }
     await unbind(context, binding.guid, job);
   }
   const packages = context.store.packages.ofApp(appGuid);
-  context.store.deleteApp(appGuid);
+  context.store.apps.delete(appGuid);
   await removePackageFiles(context, packages);
   context.logger.info({ app: appGuid }, 'app deleted');
 }

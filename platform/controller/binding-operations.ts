@@ -21,13 +21,13 @@ import { UNKNOWN_OUTCOME } from './unknown-outcome';
  */
 
 function saveBinding(context: ControllerContext, guid: string, changes: Partial<ServiceBindingRecord>): void {
-  const current = context.store.binding(guid);
+  const current = context.store.bindings.get(guid);
   if (!current) return;
-  context.store.saveBinding({ ...current, ...changes, updatedAt: timestamp() });
+  context.store.bindings.save({ ...current, ...changes, updatedAt: timestamp() });
 }
 
 function setOperation(context: ControllerContext, guid: string, type: LastOperation['type'], state: LastOperation['state'], description: string, extra: Partial<ServiceBindingRecord> = {}): void {
-  const current = context.store.binding(guid);
+  const current = context.store.bindings.get(guid);
   if (!current) return;
   saveBinding(context, guid, { lastOperation: operation(current.lastOperation, type, state, description), ...extra });
 }
@@ -121,7 +121,7 @@ export function createBinding(context: ControllerContext, request: BindingCreate
   };
   // One transaction: a crash can never leave a binding without the job that creates it.
   const job = context.store.transaction(() => {
-    context.store.insertBinding(binding);
+    context.store.bindings.insert(binding);
     return context.jobs.enqueue(
       { operation: 'service_bindings.create', resourceType: 'service_credential_bindings', resourceGuid: binding.guid, userId },
       (running) => bindInstance(context, binding.guid, request.parameters, running),
@@ -131,7 +131,7 @@ export function createBinding(context: ControllerContext, request: BindingCreate
 }
 
 async function bindInstance(context: ControllerContext, guid: string, parameters: Record<string, unknown> | undefined, job: JobContext): Promise<void> {
-  const binding = context.store.binding(guid);
+  const binding = context.store.bindings.get(guid);
   if (!binding) throw JobFailure.of(apiErrors.notFound('Service credential binding'));
   const scope = bindingScope(context, binding);
   const { plan, offering, space, organization } = scope;
@@ -194,7 +194,7 @@ function establish(context: ControllerContext, scope: BindingScope, body: Record
   const accepted = acceptBindingResponse(offering, body, binding.type);
   if ('error' in accepted) failCreate(context, scope, 'invalid-response', accepted.error);
   context.store.transaction(() => {
-    context.store.saveBindingDetails(binding.guid, accepted.details);
+    context.store.bindings.saveDetails(binding.guid, accepted.details);
     setOperation(context, binding.guid, 'create', 'succeeded', description, { phase: null, brokerOperation: null, established: true, expiresAt: accepted.expiresAt });
   });
   context.logger.info({ binding: binding.guid, type: binding.type, instance: binding.instanceGuid, app: binding.appGuid, volumeMounts: accepted.details.volumeMounts.length }, 'service binding created');
@@ -226,7 +226,7 @@ export function deleteBinding(context: ControllerContext, binding: ServiceBindin
 
 /** Sends the unbind and waits for it; throws a JobFailure when the binding could not be deleted. */
 export async function unbind(context: ControllerContext, guid: string, job: JobContext): Promise<void> {
-  const binding = context.store.binding(guid);
+  const binding = context.store.bindings.get(guid);
   if (!binding) return;
   const scope = bindingScope(context, binding);
   const { plan, offering } = scope;
@@ -265,11 +265,11 @@ function failDelete(context: ControllerContext, scope: BindingScope, kind: Failu
 }
 
 export function forgetBinding(context: ControllerContext, guid: string): void {
-  const binding = context.store.binding(guid);
+  const binding = context.store.bindings.get(guid);
   context.mitigator.supersede(binding?.instanceGuid ?? '', guid);
   context.store.transaction(() => {
-    context.store.deleteBinding(guid);
-    context.store.deleteFinishedMitigations(binding?.instanceGuid ?? '', guid);
+    context.store.bindings.delete(guid);
+    context.store.mitigations.deleteFinished(binding?.instanceGuid ?? '', guid);
   });
   context.logger.info({ binding: guid }, 'service binding deleted');
 }
@@ -277,7 +277,7 @@ export function forgetBinding(context: ControllerContext, guid: string): void {
 // --- resuming after a restart -------------------------------------------------------------
 
 export async function resumeBindingJob(context: ControllerContext, job: JobContext): Promise<void> {
-  const binding = context.store.binding(job.job.resourceGuid);
+  const binding = context.store.bindings.get(job.job.resourceGuid);
   if (!binding) {
     if (job.job.operation === 'service_bindings.delete') return;
     throw JobFailure.of(apiErrors.notFound('Service credential binding'));

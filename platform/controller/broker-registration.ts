@@ -41,9 +41,9 @@ export async function fetchCheckedCatalog(context: ControllerContext, brokerGuid
   }
 
   const conflicts: string[] = [];
-  const ownerName = (guid: string): string => context.store.broker(guid)?.name ?? guid;
-  const otherOfferings = context.store.listOfferings().filter((o) => o.brokerGuid !== brokerGuid);
-  const otherPlans = context.store.listPlans().flatMap((plan) => {
+  const ownerName = (guid: string): string => context.store.brokers.get(guid)?.name ?? guid;
+  const otherOfferings = context.store.catalog.listOfferings().filter((o) => o.brokerGuid !== brokerGuid);
+  const otherPlans = context.store.catalog.listPlans().flatMap((plan) => {
     const offering = otherOfferings.find((o) => o.guid === plan.offeringGuid);
     return offering ? [{ plan, brokerGuid: offering.brokerGuid }] : [];
   });
@@ -103,7 +103,7 @@ export function registerBroker(context: ControllerContext, input: { name: string
   };
   context.logger.info({ broker: broker.guid, name: broker.name, url: broker.url }, 'registering service broker');
   return context.store.transaction(() => {
-    context.store.insertBroker(broker, input.credentials.password);
+    context.store.brokers.insert(broker, input.credentials.password);
     return context.jobs.enqueue(
       { operation: 'service_broker.catalog.synchronize', resourceType: 'service_brokers', resourceGuid: broker.guid, userId },
       (job) => synchronizeNewBroker(context, broker.guid, job),
@@ -114,19 +114,19 @@ export function registerBroker(context: ControllerContext, input: { name: string
 /** The first catalog fetch; a broker whose catalog cannot be used is not kept. */
 export async function synchronizeNewBroker(context: ControllerContext, brokerGuid: string, job: JobContext): Promise<void> {
   const { store } = context;
-  const broker = store.broker(brokerGuid);
-  const credentials = store.brokerCredentials(brokerGuid);
+  const broker = store.brokers.get(brokerGuid);
+  const credentials = store.brokers.credentials(brokerGuid);
   if (!broker || !credentials) throw JobFailure.of(apiErrors.notFound('Service broker'));
   try {
     const offerings = await fetchCheckedCatalog(context, brokerGuid, { url: broker.url, credentials });
     store.transaction(() => {
-      store.synchronizeCatalog(brokerGuid, offerings, context.autoEnableAccess ? 'public' : 'admin');
-      store.updateBroker(brokerGuid, { state: 'available' });
+      store.catalog.synchronize(brokerGuid, offerings, context.autoEnableAccess ? 'public' : 'admin');
+      store.brokers.update(brokerGuid, { state: 'available' });
     });
     context.logger.info({ broker: brokerGuid, offerings: offerings.length }, 'service broker registered');
   } catch (error) {
     if (job.signal.aborted) throw error;
-    store.deleteBroker(brokerGuid);
+    store.brokers.delete(brokerGuid);
     throw error;
   }
 }
@@ -148,14 +148,14 @@ export function updateBroker(
       payload: { ...visible, credentialsChanged: credentials !== undefined },
     },
     async () => {
-      const stored = context.store.brokerCredentials(broker.guid);
-      const current = context.store.broker(broker.guid);
+      const stored = context.store.brokers.credentials(broker.guid);
+      const current = context.store.brokers.get(broker.guid);
       if (!stored || !current) throw JobFailure.of(apiErrors.notFound('Service broker'));
       const connection = { url: changes.url ?? current.url, credentials: credentials ?? stored };
       const offerings = await fetchCheckedCatalog(context, broker.guid, connection);
       context.store.transaction(() => {
-        context.store.synchronizeCatalog(broker.guid, offerings, context.autoEnableAccess ? 'public' : 'admin');
-        context.store.updateBroker(broker.guid, { ...visible, ...(credentials ? { credentials } : {}), state: 'available' });
+        context.store.catalog.synchronize(broker.guid, offerings, context.autoEnableAccess ? 'public' : 'admin');
+        context.store.brokers.update(broker.guid, { ...visible, ...(credentials ? { credentials } : {}), state: 'available' });
       });
       context.logger.info({ broker: broker.guid, offerings: offerings.length }, 'service broker updated');
     },
@@ -171,12 +171,12 @@ export function deleteBroker(context: ControllerContext, broker: ServiceBrokerRe
 
 export async function removeBroker(context: ControllerContext, brokerGuid: string): Promise<void> {
   const { store } = context;
-  if (!store.broker(brokerGuid)) return;
-  const instances = store.instancesOfBroker(brokerGuid);
+  if (!store.brokers.get(brokerGuid)) return;
+  const instances = store.instances.ofBroker(brokerGuid);
   if (instances.length > 0) {
     throw JobFailure.of(apiErrors.unprocessable(`Can not remove brokers that have associated service instances: ${instances.map((i) => i.name).join(', ')}`));
   }
   context.mitigator.abandonBroker(brokerGuid);
-  store.deleteBroker(brokerGuid);
+  store.brokers.delete(brokerGuid);
   context.logger.info({ broker: brokerGuid }, 'service broker removed');
 }

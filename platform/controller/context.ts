@@ -45,24 +45,24 @@ export interface BindingScope extends InstanceScope {
 
 export function instanceScope(context: ControllerContext, instance: ServiceInstanceRecord): InstanceScope {
   const { store } = context;
-  const plan = store.plan(instance.planGuid);
-  const offering = plan && store.offering(plan.offeringGuid);
-  const space = store.space(instance.spaceGuid);
-  const organization = space && store.organization(space.organizationGuid);
+  const plan = store.catalog.plan(instance.planGuid);
+  const offering = plan && store.catalog.offering(plan.offeringGuid);
+  const space = store.spaces.get(instance.spaceGuid);
+  const organization = space && store.organizations.get(space.organizationGuid);
   // Foreign keys make these impossible; a failure here is a controller bug, not a user error.
   if (!plan || !offering || !space || !organization) throw new Error(`service instance ${instance.guid} refers to a missing plan, offering or space`);
   return { instance, plan, offering, space, organization };
 }
 
 export function bindingScope(context: ControllerContext, binding: ServiceBindingRecord): BindingScope {
-  const instance = context.store.instance(binding.instanceGuid);
+  const instance = context.store.instances.get(binding.instanceGuid);
   if (!instance) throw new Error(`service binding ${binding.guid} refers to a missing instance`);
-  return { ...instanceScope(context, instance), binding, app: binding.appGuid === null ? undefined : context.store.app(binding.appGuid) };
+  return { ...instanceScope(context, instance), binding, app: binding.appGuid === null ? undefined : context.store.apps.get(binding.appGuid) };
 }
 
 /** 404 for an instance that does not exist and for one in a space the caller cannot see. */
 export function requireInstance(context: ControllerContext, access: Access, guid: string): ServiceInstanceRecord {
-  const instance = context.store.instance(guid);
+  const instance = context.store.instances.get(guid);
   if (!instance || !access.seesSpace(instance.spaceGuid)) throw apiErrors.notFound('Service instance');
   return instance;
 }
@@ -72,14 +72,14 @@ export function requireInstance(context: ControllerContext, access: Access, guid
  * binding's app lives in the same space).
  */
 export function requireBinding(context: ControllerContext, access: Access, guid: string): ServiceBindingRecord {
-  const binding = context.store.binding(guid);
-  const instance = binding && context.store.instance(binding.instanceGuid);
+  const binding = context.store.bindings.get(guid);
+  const instance = binding && context.store.instances.get(binding.instanceGuid);
   if (!binding || !instance || !access.seesSpace(instance.spaceGuid)) throw apiErrors.notFound('Service credential binding');
   return binding;
 }
 
 export function requireApp(context: ControllerContext, access: Access, guid: string): AppRecord {
-  const app = context.store.app(guid);
+  const app = context.store.apps.get(guid);
   if (!app || !access.seesSpace(app.spaceGuid)) throw apiErrors.notFound('App');
   return app;
 }

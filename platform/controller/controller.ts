@@ -112,7 +112,7 @@ export function createController(options: ControllerOptions): Controller {
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const secrets = SecretBox.openOrCreate(options.dataDir, logger);
   const store = new ControllerStore(options.dataDir, secrets);
-  const { space } = store.ensureDefaults();
+  const { space } = store.organizations.ensureDefaults();
   const osb = new OsbCalls(store, {
     timeoutMs: options.brokerTimeoutMs ?? 60_000,
     pollIntervalMs: options.pollIntervalMs ?? 2000,

@@ -19,15 +19,15 @@ import { UNKNOWN_OUTCOME } from './unknown-outcome';
  */
 
 function saveInstance(context: ControllerContext, guid: string, changes: Partial<ServiceInstanceRecord>): ServiceInstanceRecord | undefined {
-  const current = context.store.instance(guid);
+  const current = context.store.instances.get(guid);
   if (!current) return undefined;
   const next: ServiceInstanceRecord = { ...current, ...changes, updatedAt: timestamp() };
-  context.store.saveInstance(next);
+  context.store.instances.save(next);
   return next;
 }
 
 function setOperation(context: ControllerContext, guid: string, type: LastOperation['type'], state: LastOperation['state'], description: string, extra: Partial<ServiceInstanceRecord> = {}): void {
-  const current = context.store.instance(guid);
+  const current = context.store.instances.get(guid);
   if (!current) return;
   saveInstance(context, guid, { lastOperation: operation(current.lastOperation, type, state, description), ...extra });
 }
@@ -82,7 +82,7 @@ export function createInstance(context: ControllerContext, request: InstanceCrea
   };
   // One transaction: a crash can never leave an instance without the job that creates it.
   const job = context.store.transaction(() => {
-    context.store.insertInstance(instance);
+    context.store.instances.insert(instance);
     return context.jobs.enqueue(
       { operation: 'service_instance.create', resourceType: 'service_instances', resourceGuid: instance.guid, userId, warnings },
       (running) => provisionInstance(context, instance.guid, request.parameters, running),
@@ -92,7 +92,7 @@ export function createInstance(context: ControllerContext, request: InstanceCrea
 }
 
 async function provisionInstance(context: ControllerContext, guid: string, parameters: Record<string, unknown> | undefined, job: JobContext): Promise<void> {
-  const instance = context.store.instance(guid);
+  const instance = context.store.instances.get(guid);
   if (!instance) throw JobFailure.of(apiErrors.notFound('Service instance'));
   const scope = instanceScope(context, instance);
   const { plan, offering, space, organization } = scope;
@@ -185,11 +185,11 @@ export function updateInstance(context: ControllerContext, instance: ServiceInst
 }
 
 async function sendUpdate(context: ControllerContext, guid: string, change: InstanceChange, payload: UpdatePayload, job: JobContext): Promise<void> {
-  const instance = context.store.instance(guid);
+  const instance = context.store.instances.get(guid);
   if (!instance) throw JobFailure.of(apiErrors.notFound('Service instance'));
   const scope = instanceScope(context, instance);
   const { plan, offering, space, organization } = scope;
-  const newPlan = change.newPlanGuid !== undefined ? context.store.plan(change.newPlanGuid) : undefined;
+  const newPlan = change.newPlanGuid !== undefined ? context.store.catalog.plan(change.newPlanGuid) : undefined;
   if (change.newPlanGuid !== undefined && !newPlan) throw JobFailure.of(apiErrors.unprocessable('The new service plan no longer exists.'));
   const maintenanceVersion = change.maintenanceInfoVersion ?? newPlan?.document.maintenance_info?.version;
   const body: UpdateRequest = {
@@ -248,7 +248,7 @@ function applyUpdate(context: ControllerContext, guid: string, payload: UpdatePa
     ...(payload.tags !== undefined ? { tags: payload.tags } : {}),
     ...(payload.newPlanGuid !== undefined ? { planGuid: payload.newPlanGuid } : {}),
     ...(payload.newPlanGuid !== undefined || payload.maintenanceInfoVersion !== undefined
-      ? { maintenanceInfoVersion: payload.maintenanceInfoVersion ?? context.store.plan(payload.newPlanGuid ?? '')?.document.maintenance_info?.version ?? null }
+      ? { maintenanceInfoVersion: payload.maintenanceInfoVersion ?? context.store.catalog.plan(payload.newPlanGuid ?? '')?.document.maintenance_info?.version ?? null }
       : {}),
     ...(dashboardUrl !== undefined ? { dashboardUrl } : {}),
   });
@@ -303,7 +303,7 @@ export function deleteInstance(context: ControllerContext, instance: ServiceInst
 }
 
 async function deprovisionInstance(context: ControllerContext, guid: string, job: JobContext): Promise<void> {
-  const instance = context.store.instance(guid);
+  const instance = context.store.instances.get(guid);
   if (!instance) return;
   const scope = instanceScope(context, instance);
   const { plan, offering } = scope;
@@ -352,8 +352,8 @@ function failDelete(context: ControllerContext, scope: InstanceScope, kind: Fail
 export function forgetInstance(context: ControllerContext, guid: string): void {
   context.mitigator.supersede(guid, null);
   context.store.transaction(() => {
-    context.store.deleteInstance(guid);
-    context.store.deleteFinishedMitigations(guid, null);
+    context.store.instances.delete(guid);
+    context.store.mitigations.deleteFinished(guid, null);
   });
   context.logger.info({ instance: guid }, 'service instance deleted');
 }
@@ -361,7 +361,7 @@ export function forgetInstance(context: ControllerContext, guid: string): void {
 // --- resuming after a restart -------------------------------------------------------------
 
 export async function resumeInstanceJob(context: ControllerContext, job: JobContext): Promise<void> {
-  const instance = context.store.instance(job.job.resourceGuid);
+  const instance = context.store.instances.get(job.job.resourceGuid);
   if (!instance) {
     if (job.job.operation === 'service_instance.delete') return;
     throw JobFailure.of(apiErrors.notFound('Service instance'));

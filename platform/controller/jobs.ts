@@ -54,7 +54,7 @@ export class JobRunner {
       createdAt: now,
       updatedAt: now,
     };
-    this.store.insertJob(job);
+    this.store.jobs.insert(job);
     this.run(job, work);
     return job;
   }
@@ -96,8 +96,8 @@ export class JobRunner {
 
   private finish(job: JobRecord, state: 'COMPLETE' | 'FAILED', errors: ErrorEntry[]): void {
     if (this.abort.signal.aborted || !this.store.isOpen) return;
-    const current = this.store.job(job.guid) ?? job;
-    this.store.saveJob({ ...current, state, errors, warnings: job.warnings, updatedAt: timestamp() });
+    const current = this.store.jobs.get(job.guid) ?? job;
+    this.store.jobs.save({ ...current, state, errors, warnings: job.warnings, updatedAt: timestamp() });
     const line = { job: job.guid, operation: job.operation, resource: job.resourceGuid, state };
     if (state === 'FAILED') this.logger.warn({ ...line, errors: errors.map((e) => e.detail) }, 'job failed');
     else this.logger.info(line, 'job complete');

@@ -109,7 +109,7 @@ export class OrphanMitigator {
 
   /** Picks up the mitigations a previous controller process left pending. */
   start(): void {
-    for (const pending of this.options.store.pendingMitigations()) {
+    for (const pending of this.options.store.mitigations.pending()) {
       this.schedule(pending.guid, Math.max(0, Date.parse(pending.nextAttemptAt) - Date.now()));
     }
   }
@@ -133,7 +133,7 @@ export class OrphanMitigator {
       createdAt: timestamp(now),
       updatedAt: timestamp(now),
     };
-    this.options.store.insertMitigation(record);
+    this.options.store.mitigations.insert(record);
     this.options.logger.warn(
       { mitigation: record.guid, kind: record.kind, instance: record.instanceGuid, binding: record.bindingGuid, reason: record.reason },
       `orphan mitigation: will ask the broker to ${record.kind === 'instance' ? 'deprovision' : 'unbind'}`,
@@ -145,21 +145,21 @@ export class OrphanMitigator {
   /** The user's own delete reached the broker: pending mitigations of that resource are moot. */
   supersede(instanceGuid: string, bindingGuid: string | null): void {
     const store = this.options.store;
-    for (const pending of store.pendingMitigations()) {
+    for (const pending of store.mitigations.pending()) {
       const same = bindingGuid === null
         ? pending.kind === 'instance' && pending.instanceGuid === instanceGuid
         : pending.kind === 'binding' && pending.bindingGuid === bindingGuid;
       if (!same) continue;
       this.clearTimer(pending.guid);
-      store.saveMitigation({ ...pending, state: 'succeeded', updatedAt: timestamp() });
+      store.mitigations.save({ ...pending, state: 'succeeded', updatedAt: timestamp() });
     }
   }
 
   /** Gives up on the pending mitigations of a broker that is being removed. */
   abandonBroker(brokerGuid: string): void {
-    for (const pending of this.options.store.pendingMitigationsOfBroker(brokerGuid)) {
+    for (const pending of this.options.store.mitigations.pendingOfBroker(brokerGuid)) {
       this.clearTimer(pending.guid);
-      this.options.store.saveMitigation({ ...pending, state: 'abandoned', lastError: 'the service broker was removed', updatedAt: timestamp() });
+      this.options.store.mitigations.save({ ...pending, state: 'abandoned', lastError: 'the service broker was removed', updatedAt: timestamp() });
       this.options.logger.warn({ mitigation: pending.guid, instance: pending.instanceGuid, binding: pending.bindingGuid }, 'orphan mitigation abandoned: the service broker was removed');
     }
   }
@@ -190,10 +190,10 @@ export class OrphanMitigator {
 
   private async attempt(guid: string): Promise<void> {
     const { store, logger } = this.options;
-    const record = store.mitigation(guid);
+    const record = store.mitigations.get(guid);
     if (!record || record.state !== 'pending') return;
-    if (!store.broker(record.brokerGuid)) {
-      store.saveMitigation({ ...record, state: 'abandoned', lastError: 'the service broker was removed', updatedAt: timestamp() });
+    if (!store.brokers.get(record.brokerGuid)) {
+      store.mitigations.save({ ...record, state: 'abandoned', lastError: 'the service broker was removed', updatedAt: timestamp() });
       logger.warn({ mitigation: guid }, 'orphan mitigation abandoned: the service broker was removed');
       return;
     }
@@ -203,16 +203,16 @@ export class OrphanMitigator {
       await this.sendDelete(record);
       if (this.abort.signal.aborted || !store.isOpen) return;
       const confirmed: OrphanMitigationRecord = { ...record, attempts: attempt, state: 'succeeded', lastError: null, updatedAt: timestamp() };
-      store.saveMitigation(confirmed);
+      store.mitigations.save(confirmed);
       logger.info({ mitigation: guid, kind: record.kind, instance: record.instanceGuid, binding: record.bindingGuid, attempt }, `orphan mitigation: the broker confirmed the ${action}`);
       this.options.onConfirmed(confirmed);
     } catch (error) {
       if (this.abort.signal.aborted || !store.isOpen) return;
       const detail = error instanceof FailedOperation ? error.message : describeBrokerFailure(error, action).detail;
       const delay = Math.min(this.options.retryBaseMs * 2 ** (attempt - 1), Math.max(MAX_RETRY_MS, this.options.retryBaseMs));
-      const current = store.mitigation(guid);
+      const current = store.mitigations.get(guid);
       if (!current || current.state !== 'pending') return;
-      store.saveMitigation({
+      store.mitigations.save({
         ...current,
         attempts: attempt,
         lastError: detail,

@@ -103,8 +103,8 @@ export class OsbCalls {
 
   /** Credentials are read on every call: a broker update may have changed them. */
   client(brokerGuid: string): OsbClient {
-    const broker = this.store.broker(brokerGuid);
-    const credentials = this.store.brokerCredentials(brokerGuid);
+    const broker = this.store.brokers.get(brokerGuid);
+    const credentials = this.store.brokers.credentials(brokerGuid);
     if (!broker || !credentials) throw apiErrors.unprocessable('The service broker of this service offering no longer exists.');
     return this.clientFor(broker.url, credentials);
   }

@@ -70,7 +70,7 @@ export function newestReadyPackage(context: ControllerContext, appGuid: string):
 
 /** Keeps the newest READY package and the one the app runs; the other READY ones expire. */
 export async function expireUnusedPackages(context: ControllerContext, appGuid: string): Promise<void> {
-  const app = context.store.app(appGuid);
+  const app = context.store.apps.get(appGuid);
   const newest = newestReadyPackage(context, appGuid);
   for (const record of context.store.packages.ofApp(appGuid)) {
     if (record.state !== 'READY' || record.guid === newest?.guid || record.guid === app?.packageGuid) continue;

@@ -135,7 +135,7 @@ export class Presenter {
 
   offering(offering: ServiceOfferingRecord): Json {
     const doc = offering.document;
-    const broker = this.store.broker(offering.brokerGuid);
+    const broker = this.store.brokers.get(offering.brokerGuid);
     const metadata = (doc.metadata ?? {}) as Json;
     return {
       guid: offering.guid,
@@ -172,7 +172,7 @@ export class Presenter {
 
   plan(plan: ServicePlanRecord): Json {
     const doc = plan.document;
-    const offering = this.store.offering(plan.offeringGuid);
+    const offering = this.store.catalog.offering(plan.offeringGuid);
     const metadata = (doc.metadata ?? {}) as Json;
     return {
       guid: plan.guid,
@@ -214,8 +214,8 @@ export class Presenter {
   }
 
   instance(instance: ServiceInstanceRecord): Json {
-    const plan = this.store.plan(instance.planGuid);
-    const offering = plan && this.store.offering(plan.offeringGuid);
+    const plan = this.store.catalog.plan(instance.planGuid);
+    const offering = plan && this.store.catalog.offering(plan.offeringGuid);
     const planVersion = plan?.document.maintenance_info?.version;
     const maintenance = instance.maintenanceInfoVersion === null
       ? {}
@@ -235,7 +235,7 @@ export class Presenter {
       maintenance_info: maintenance,
       upgrade_available: planVersion !== undefined && instance.maintenanceInfoVersion !== null && planVersion !== instance.maintenanceInfoVersion,
       dashboard_url: instance.dashboardUrl,
-      last_operation: lastOperationView(instance.lastOperation, this.store.latestMitigationFor(instance.guid, null)),
+      last_operation: lastOperationView(instance.lastOperation, this.store.mitigations.latestFor(instance.guid, null)),
       usable: instance.usable, // osbkit
       service_offering_name: offering?.name ?? null, // osbkit
       service_plan_name: plan?.name ?? null, // osbkit
@@ -260,7 +260,7 @@ export class Presenter {
       updated_at: binding.updatedAt,
       name: binding.name,
       type: binding.type,
-      last_operation: lastOperationView(binding.lastOperation, this.store.latestMitigationFor(binding.instanceGuid, binding.guid)),
+      last_operation: lastOperationView(binding.lastOperation, this.store.mitigations.latestFor(binding.instanceGuid, binding.guid)),
       ...(binding.type === 'app' ? { predecessor_guid: binding.predecessorGuid } : {}), // osbkit
       relationships: {
         ...(appGuid !== null ? { app: relation(appGuid) } : {}),

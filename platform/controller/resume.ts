@@ -38,7 +38,7 @@ function workFor(context: ControllerContext, job: JobRecord): JobWork {
 }
 
 export function resumeJobs(context: ControllerContext): number {
-  const jobs = context.store.processingJobs();
+  const jobs = context.store.jobs.processing();
   for (const job of jobs) {
     context.logger.info({ job: job.guid, operation: job.operation, resource: job.resourceGuid }, 'resuming a job left unfinished by a previous controller');
     context.jobs.run(job, workFor(context, job));
@@ -51,11 +51,11 @@ export function finishMitigatedDelete(context: ControllerContext, mitigation: Or
   if (mitigation.purpose !== 'delete') return;
   const { store } = context;
   if (mitigation.kind === 'binding') {
-    if (mitigation.bindingGuid !== null && store.binding(mitigation.bindingGuid)) forgetBinding(context, mitigation.bindingGuid);
+    if (mitigation.bindingGuid !== null && store.bindings.get(mitigation.bindingGuid)) forgetBinding(context, mitigation.bindingGuid);
     return;
   }
-  if (!store.instance(mitigation.instanceGuid)) return;
-  if (store.bindingsOfInstance(mitigation.instanceGuid).length > 0) {
+  if (!store.instances.get(mitigation.instanceGuid)) return;
+  if (store.bindings.ofInstance(mitigation.instanceGuid).length > 0) {
     context.logger.warn({ instance: mitigation.instanceGuid }, 'the broker confirmed the deprovision but the instance has bindings again; keeping its record');
     return;
   }

@@ -83,7 +83,7 @@ export function appRoutes(context: ControllerContext, defaultSpaceGuid: string):
   router.get('/v3/apps', (req, res) => {
     const access = accessOf(req);
     const query = readListQuery(req.query, ['names', 'space_guids']);
-    const apps = store.listApps().filter((a) => access.seesSpace(a.spaceGuid) && matchesFilter(query, 'names', a.name) && matchesFilter(query, 'space_guids', a.spaceGuid));
+    const apps = store.apps.list().filter((a) => access.seesSpace(a.spaceGuid) && matchesFilter(query, 'names', a.name) && matchesFilter(query, 'space_guids', a.spaceGuid));
     const presenter = presenterOf(context, req);
     res.json(presenter.list(apps, query, '/v3/apps', (a) => presenter.app(a)));
   });
@@ -106,9 +106,9 @@ export function appRoutes(context: ControllerContext, defaultSpaceGuid: string):
     if (relationships) rejectUnknownFields(relationships, ['space'], problems, 'relationships.');
     const spaceGuid = readRelationship(relationships, 'space', problems, false) ?? defaultSpaceGuid;
     problems.throwIfAny();
-    if (!store.space(spaceGuid) || !access.seesSpace(spaceGuid)) throw apiErrors.unprocessable('Invalid space. Ensure that the space exists and you have access to it.');
+    if (!store.spaces.get(spaceGuid) || !access.seesSpace(spaceGuid)) throw apiErrors.unprocessable('Invalid space. Ensure that the space exists and you have access to it.');
     access.requireDeveloper(spaceGuid);
-    if (store.appByName(spaceGuid, name!)) throw apiErrors.unprocessable(`App with the name '${name!}' already exists.`);
+    if (store.apps.byName(spaceGuid, name!)) throw apiErrors.unprocessable(`App with the name '${name!}' already exists.`);
     const now = timestamp();
     const app: AppRecord = {
       guid: randomUUID(),
@@ -121,7 +121,7 @@ export function appRoutes(context: ControllerContext, defaultSpaceGuid: string):
       createdAt: now,
       updatedAt: now,
     };
-    store.insertApp(app, withoutDeleted(environment ?? {}));
+    store.apps.insert(app, withoutDeleted(environment ?? {}));
     context.logger.info({ app: app.guid, name: app.name }, 'app created');
     res.status(201).json(presenterOf(context, req).app(app));
   });
@@ -138,7 +138,7 @@ export function appRoutes(context: ControllerContext, defaultSpaceGuid: string):
     const environment = readEnvironment(body, 'env', problems, true);
     const instances = readInteger(body, 'instances', problems, { min: 1, max: MAX_INSTANCES });
     problems.throwIfAny();
-    const sameName = name !== undefined ? store.appByName(app.spaceGuid, name) : undefined;
+    const sameName = name !== undefined ? store.apps.byName(app.spaceGuid, name) : undefined;
     if (sameName && sameName.guid !== app.guid) throw apiErrors.unprocessable(`App with the name '${name!}' already exists.`);
     const updated: AppRecord = {
       ...app,
@@ -148,8 +148,8 @@ export function appRoutes(context: ControllerContext, defaultSpaceGuid: string):
       updatedAt: timestamp(),
     };
     store.transaction(() => {
-      store.saveApp(updated);
-      if (environment) store.saveAppEnvironment(app.guid, withoutDeleted({ ...store.appEnvironment(app.guid), ...environment }));
+      store.apps.save(updated);
+      if (environment) store.apps.saveEnvironment(app.guid, withoutDeleted({ ...store.apps.environment(app.guid), ...environment }));
     });
     res.json(presenterOf(context, req).app(updated));
   });
@@ -157,7 +157,7 @@ export function appRoutes(context: ControllerContext, defaultSpaceGuid: string):
   router.delete('/v3/apps/:guid', (req, res) => {
     const user = userOf(req);
     const app = changeableAppOf(req);
-    if (store.processingJobFor('apps', app.guid)) throw apiErrors.unprocessable('The app is already being deleted.');
+    if (store.jobs.processingFor('apps', app.guid)) throw apiErrors.unprocessable('The app is already being deleted.');
     acceptedWithJob(res, presenterOf(context, req), deleteApp(context, app, user));
   });
 
@@ -178,7 +178,7 @@ export function appRoutes(context: ControllerContext, defaultSpaceGuid: string):
     res.json({
       staging_env_json: {},
       running_env_json: {},
-      environment_variables: store.appEnvironment(app.guid),
+      environment_variables: store.apps.environment(app.guid),
       system_env_json: { VCAP_SERVICES: vcapServicesOf(context, app.guid) },
       application_env_json: { VCAP_APPLICATION: vcapApplicationOf(context, app) },
     });
@@ -187,7 +187,7 @@ export function appRoutes(context: ControllerContext, defaultSpaceGuid: string):
   const environmentBody = (req: Request, app: AppRecord): JsonObject => {
     const presenter = presenterOf(context, req);
     return {
-      var: store.appEnvironment(app.guid),
+      var: store.apps.environment(app.guid),
       links: { self: presenter.href(`/v3/apps/${app.guid}/environment_variables`), app: presenter.href(`/v3/apps/${app.guid}`) },
     };
   };
@@ -204,7 +204,7 @@ export function appRoutes(context: ControllerContext, defaultSpaceGuid: string):
     if (body.var === undefined) problems.add("'var' is required");
     const changes = readEnvironment(body, 'var', problems, true);
     problems.throwIfAny();
-    store.saveAppEnvironment(app.guid, withoutDeleted({ ...store.appEnvironment(app.guid), ...changes }));
+    store.apps.saveEnvironment(app.guid, withoutDeleted({ ...store.apps.environment(app.guid), ...changes }));
     res.json(environmentBody(req, app));
   });
 

@@ -9,7 +9,7 @@ export function jobRoutes(context: ControllerContext): Router {
   const router = Router();
   router.get('/v3/jobs/:guid', (req, res) => {
     const access = accessOf(req);
-    const job = context.store.job(param(req, 'guid'));
+    const job = context.store.jobs.get(param(req, 'guid'));
     if (!job || !(access.isAdmin || job.userId === access.user.guid)) throw apiErrors.notFound('Job');
     res.json(presenterOf(context, req).job(job));
   });

@@ -11,13 +11,13 @@ export function organizationRoutes(context: ControllerContext): Router {
   router.get('/v3/organizations', (req, res) => {
     const access = accessOf(req);
     const query = readListQuery(req.query, ['names', 'guids']);
-    const organizations = context.store.listOrganizations().filter((o) =>
+    const organizations = context.store.organizations.list().filter((o) =>
       access.seesOrganization(o.guid) && matchesFilter(query, 'names', o.name) && matchesFilter(query, 'guids', o.guid));
     const presenter = presenterOf(context, req);
     res.json(presenter.list(organizations, query, '/v3/organizations', (o) => presenter.organization(o)));
   });
   router.get('/v3/organizations/:guid', (req, res) => {
-    const organization = context.store.organization(param(req, 'guid'));
+    const organization = context.store.organizations.get(param(req, 'guid'));
     if (!organization || !accessOf(req).seesOrganization(organization.guid)) throw apiErrors.notFound('Organization');
     res.json(presenterOf(context, req).organization(organization));
   });

@@ -24,7 +24,7 @@ interface VisiblePackage {
 
 function visiblePackage(context: ControllerContext, access: Access, guid: string): VisiblePackage {
   const record = context.store.packages.get(guid);
-  const app = record && context.store.app(record.appGuid);
+  const app = record && context.store.apps.get(record.appGuid);
   if (!record || !app || !access.seesSpace(app.spaceGuid)) throw apiErrors.notFound('Package');
   return { record, app };
 }
@@ -80,7 +80,7 @@ export function packageRoutes(context: ControllerContext): Router {
   const visibleList = (req: Request, records: PackageRecord[], path: string) => {
     const access = accessOf(req);
     const query = readListQuery(req.query, FILTERS);
-    const appsByGuid = new Map(store.listApps().map((app) => [app.guid, app]));
+    const appsByGuid = new Map(store.apps.list().map((app) => [app.guid, app]));
     const shown = records.filter((record) => {
       const app = appsByGuid.get(record.appGuid);
       return app !== undefined && access.seesSpace(app.spaceGuid)
@@ -103,7 +103,7 @@ export function packageRoutes(context: ControllerContext): Router {
     if (relationships) rejectUnknownFields(relationships, ['app'], problems, 'relationships.');
     const appGuid = readRelationship(relationships, 'app', problems, true);
     problems.throwIfAny();
-    const app = store.app(appGuid!);
+    const app = store.apps.get(appGuid!);
     if (!app || !access.seesSpace(app.spaceGuid)) throw apiErrors.unprocessable('App is invalid. Ensure it exists and you have access to it.');
     access.requireDeveloper(app.spaceGuid);
     res.status(201).json(presenterOf(context, req).package(createPackage(context, app)));

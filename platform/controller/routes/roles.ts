@@ -91,12 +91,12 @@ export function roleRoutes(context: ControllerContext): Router {
     let organizationGuid: string;
     let targetName: string;
     if (target === 'space') {
-      const space = store.space(targetGuid!);
+      const space = store.spaces.get(targetGuid!);
       if (!space || !access.seesSpace(space.guid)) throw apiErrors.unprocessable(INVALID_SPACE);
       organizationGuid = space.organizationGuid;
       targetName = space.name;
     } else {
-      const organization = store.organization(targetGuid!);
+      const organization = store.organizations.get(targetGuid!);
       if (!organization || !access.seesOrganization(organization.guid)) throw apiErrors.unprocessable(INVALID_ORGANIZATION);
       organizationGuid = organization.guid;
       targetName = organization.name;
@@ -133,7 +133,7 @@ export function roleRoutes(context: ControllerContext): Router {
     const role = requireRole(req);
     access.requireAdmin();
     if (role.type === 'organization_user') {
-      const spacesOfOrganization = new Set(store.listSpaces().filter((s) => s.organizationGuid === role.organizationGuid).map((s) => s.guid));
+      const spacesOfOrganization = new Set(store.spaces.list().filter((s) => s.organizationGuid === role.organizationGuid).map((s) => s.guid));
       if (identities.rolesOfUser(role.userGuid).some((r) => r.spaceGuid !== null && spacesOfOrganization.has(r.spaceGuid))) {
         throw apiErrors.unprocessable('Cannot remove the organization_user role while the user has roles in spaces of the organization; remove those first.');
       }

@@ -81,7 +81,7 @@ export function serviceBrokerRoutes(context: ControllerContext): Router {
   const { store } = context;
 
   const requireBroker = (req: Request): ServiceBrokerRecord => {
-    const broker = store.broker(param(req, 'guid'));
+    const broker = store.brokers.get(param(req, 'guid'));
     if (!broker || !accessOf(req).isAdmin) throw apiErrors.notFound('Service broker');
     return broker;
   };
@@ -89,7 +89,7 @@ export function serviceBrokerRoutes(context: ControllerContext): Router {
   router.get('/v3/service_brokers', (req, res) => {
     const access = accessOf(req);
     const query = readListQuery(req.query, ['names']);
-    const brokers = store.listBrokers().filter((b) => access.isAdmin && matchesFilter(query, 'names', b.name));
+    const brokers = store.brokers.list().filter((b) => access.isAdmin && matchesFilter(query, 'names', b.name));
     const presenter = presenterOf(context, req);
     res.json(presenter.list(brokers, query, '/v3/service_brokers', (b) => presenter.broker(b)));
   });
@@ -102,7 +102,7 @@ export function serviceBrokerRoutes(context: ControllerContext): Router {
     accessOf(req).requireAdmin();
     const user = userOf(req);
     const body = readBrokerBody(req.body, true);
-    if (store.brokerByName(body.name!)) throw apiErrors.unprocessable('Name must be unique');
+    if (store.brokers.byName(body.name!)) throw apiErrors.unprocessable('Name must be unique');
     const job = registerBroker(context, { name: body.name!, url: body.url!, credentials: body.credentials! }, user);
     acceptedWithJob(res, presenterOf(context, req), job);
   });
@@ -111,10 +111,10 @@ export function serviceBrokerRoutes(context: ControllerContext): Router {
     const user = userOf(req);
     const broker = requireBroker(req);
     const body = readBrokerBody(req.body, false);
-    if (store.processingJobFor('service_brokers', broker.guid)) {
+    if (store.jobs.processingFor('service_brokers', broker.guid)) {
       throw apiErrors.unprocessable('Cannot update a broker when other operation is already in progress');
     }
-    const sameName = body.name !== undefined ? store.brokerByName(body.name) : undefined;
+    const sameName = body.name !== undefined ? store.brokers.byName(body.name) : undefined;
     if (sameName && sameName.guid !== broker.guid) throw apiErrors.unprocessable('Name must be unique');
     acceptedWithJob(res, presenterOf(context, req), updateBroker(context, broker, body, user));
   });
@@ -122,10 +122,10 @@ export function serviceBrokerRoutes(context: ControllerContext): Router {
   router.delete('/v3/service_brokers/:guid', (req, res) => {
     const user = userOf(req);
     const broker = requireBroker(req);
-    if (store.processingJobFor('service_brokers', broker.guid)) {
+    if (store.jobs.processingFor('service_brokers', broker.guid)) {
       throw apiErrors.unprocessable('Cannot delete a broker when other operation is already in progress');
     }
-    const instances = store.instancesOfBroker(broker.guid);
+    const instances = store.instances.ofBroker(broker.guid);
     if (instances.length > 0) {
       throw apiErrors.unprocessable(`Can not remove brokers that have associated service instances: ${instances.map((i) => i.name).join(', ')}`);
     }

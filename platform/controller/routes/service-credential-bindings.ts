@@ -24,7 +24,7 @@ import {
 function ensureBindable(context: ControllerContext, instance: ServiceInstanceRecord): { plan: ServicePlanRecord; offering: ServiceOfferingRecord } {
   const { plan, offering } = instanceScope(context, instance);
   if (!effectiveBindable(plan, offering)) throw apiErrors.unprocessable('Service plan does not allow bindings.');
-  if (isBusy(instance.lastOperation) || context.store.processingJobFor('service_instances', instance.guid)) {
+  if (isBusy(instance.lastOperation) || context.store.jobs.processingFor('service_instances', instance.guid)) {
     throw apiErrors.instanceOperationInProgress(instance.name);
   }
   if (instance.lastOperation.type === 'create' && instance.lastOperation.state === 'failed') {
@@ -43,23 +43,23 @@ function ensureBindable(context: ControllerContext, instance: ServiceInstanceRec
  */
 function createKey(context: ControllerContext, instance: ServiceInstanceRecord, name: string, parameters: Record<string, unknown> | undefined, userId: string): { job: JobRecord } {
   const { store } = context;
-  const same = store.keyByName(instance.guid, name);
+  const same = store.bindings.keyByName(instance.guid, name);
   if (same) {
     const { type, state } = same.lastOperation;
-    const replaceable = type === 'create' && state === 'failed' && !store.processingJobFor('service_credential_bindings', same.guid);
+    const replaceable = type === 'create' && state === 'failed' && !store.jobs.processingFor('service_credential_bindings', same.guid);
     if (type === 'delete') {
       throw apiErrors.unprocessable(`The binding name is invalid. Key binding names must be unique. The service instance already has a key binding with the name '${name}' that is getting deleted or its deletion failed.`);
     }
     if (!replaceable) {
       throw apiErrors.unprocessable(`The binding name is invalid. Key binding names must be unique. The service instance already has a key binding with name '${name}'.`);
     }
-    store.deleteBinding(same.guid);
+    store.bindings.delete(same.guid);
   }
   return createBinding(context, { type: 'key', name, instanceGuid: instance.guid, appGuid: null, predecessorGuid: null, ...(parameters ? { parameters } : {}) }, userId);
 }
 
 function ensureIdle(context: ControllerContext, binding: ServiceBindingRecord): void {
-  if (isBusy(binding.lastOperation) || context.store.processingJobFor('service_credential_bindings', binding.guid)) {
+  if (isBusy(binding.lastOperation) || context.store.jobs.processingFor('service_credential_bindings', binding.guid)) {
     throw apiErrors.bindingOperationInProgress();
   }
 }
@@ -71,8 +71,8 @@ export function serviceCredentialBindingRoutes(context: ControllerContext): Rout
   router.get('/v3/service_credential_bindings', (req, res) => {
     const access = accessOf(req);
     const query = readListQuery(req.query, ['app_guids', 'service_instance_guids', 'names', 'type']);
-    const spaceOf = new Map(store.listInstances().map((i) => [i.guid, i.spaceGuid]));
-    const bindings = store.listBindings().filter((b) =>
+    const spaceOf = new Map(store.instances.list().map((i) => [i.guid, i.spaceGuid]));
+    const bindings = store.bindings.list().filter((b) =>
       access.seesSpace(spaceOf.get(b.instanceGuid) ?? '')
       && matchesFilter(query, 'app_guids', b.appGuid ?? undefined)
       && matchesFilter(query, 'service_instance_guids', b.instanceGuid)
@@ -90,7 +90,7 @@ export function serviceCredentialBindingRoutes(context: ControllerContext): Rout
     const access = accessOf(req);
     const binding = requireBinding(context, access, param(req, 'guid'));
     if (!access.seesSecretsOf(bindingScope(context, binding).space.guid)) throw apiErrors.notAuthorized();
-    const details = binding.established ? store.bindingDetails(binding.guid) : undefined;
+    const details = binding.established ? store.bindings.details(binding.guid) : undefined;
     if (!details) throw apiErrors.unprocessable('The service credential binding has no details: its creation has not succeeded.');
     res.json({ credentials: details.credentials, syslog_drain_url: details.syslogDrainUrl, volume_mounts: details.volumeMounts });
   });
@@ -134,7 +134,7 @@ export function serviceCredentialBindingRoutes(context: ControllerContext): Rout
     problems.throwIfAny();
 
     const access = accessOf(req);
-    const instance = store.instance(instanceGuid!);
+    const instance = store.instances.get(instanceGuid!);
     if (!instance || !access.seesSpace(instance.spaceGuid)) throw apiErrors.unprocessable(`The service instance could not be found: ${instanceGuid!}`);
     if (type === 'key') {
       access.requireDeveloper(instance.spaceGuid);
@@ -146,7 +146,7 @@ export function serviceCredentialBindingRoutes(context: ControllerContext): Rout
       acceptedWithJob(res, presenterOf(context, req), job);
       return;
     }
-    const app = store.app(appGuid!);
+    const app = store.apps.get(appGuid!);
     if (!app || !access.seesSpace(app.spaceGuid)) throw apiErrors.unprocessable(`The app could not be found: ${appGuid!}`);
     access.requireDeveloper(app.spaceGuid);
     access.requireDeveloper(instance.spaceGuid);
@@ -156,13 +156,13 @@ export function serviceCredentialBindingRoutes(context: ControllerContext): Rout
 
     const createFailed = (b: ServiceBindingRecord): boolean => b.lastOperation.type === 'create' && b.lastOperation.state === 'failed';
     // A binding of this pair whose creation failed is replaced, as Cloud Controller does; its mitigation carries on.
-    const replaced = store.bindingsOfApp(app.guid).filter((b) =>
-      b.instanceGuid === instance.guid && createFailed(b) && !store.processingJobFor('service_credential_bindings', b.guid));
+    const replaced = store.bindings.ofApp(app.guid).filter((b) =>
+      b.instanceGuid === instance.guid && createFailed(b) && !store.jobs.processingFor('service_credential_bindings', b.guid));
     const replacedGuids = new Set(replaced.map((b) => b.guid));
-    const existing = store.bindingsOfApp(app.guid).filter((b) => !replacedGuids.has(b.guid));
+    const existing = store.bindings.ofApp(app.guid).filter((b) => !replacedGuids.has(b.guid));
     let predecessor: ServiceBindingRecord | undefined;
     if (predecessorGuid !== undefined) {
-      predecessor = store.binding(predecessorGuid);
+      predecessor = store.bindings.get(predecessorGuid);
       if (!predecessor || predecessor.instanceGuid !== instance.guid || predecessor.type !== 'app') {
         throw apiErrors.unprocessable(`The predecessor binding could not be found among the bindings of service instance ${instance.name}: ${predecessorGuid}`);
       }
@@ -180,7 +180,7 @@ export function serviceCredentialBindingRoutes(context: ControllerContext): Rout
       throw apiErrors.unprocessable(`The binding name is invalid. Binding names must be unique. The app already has a binding with name '${name}'.`);
     }
 
-    for (const failed of replaced) store.deleteBinding(failed.guid);
+    for (const failed of replaced) store.bindings.delete(failed.guid);
     const { job } = createBinding(context, {
       type: 'app',
       name: name ?? null,

@@ -24,22 +24,22 @@ const VOLUME_SERVICES_DISABLED_WARNING = 'Support for volume services is disable
 /** Why a plan cannot be used for a new instance or a plan change, or undefined. */
 function planRefusal(context: ControllerContext, plan: ServicePlanRecord | undefined): string | undefined {
   if (!plan || !plan.available) return INVALID_PLAN;
-  const offering = context.store.offering(plan.offeringGuid);
-  const broker = offering && context.store.broker(offering.brokerGuid);
+  const offering = context.store.catalog.offering(plan.offeringGuid);
+  const broker = offering && context.store.brokers.get(offering.brokerGuid);
   if (!offering || !offering.available || broker?.state !== 'available') return INVALID_PLAN;
   if (plan.visibility !== 'public') return `${INVALID_PLAN} Service plan '${plan.name}' is not enabled: its visibility is 'admin'.`;
   return undefined;
 }
 
 function ensureIdle(context: ControllerContext, instance: ServiceInstanceRecord): void {
-  if (isBusy(instance.lastOperation) || context.store.processingJobFor('service_instances', instance.guid)) {
+  if (isBusy(instance.lastOperation) || context.store.jobs.processingFor('service_instances', instance.guid)) {
     throw apiErrors.instanceOperationInProgress(instance.name);
   }
 }
 
 /** Cloud Controller's refusal, without its shares (osbkit has none), naming what is in the way. */
 function deletionBlockedBy(context: ControllerContext, bindings: ServiceBindingRecord[]): string {
-  const apps = bindings.filter((b) => b.appGuid !== null).map((b) => context.store.app(b.appGuid ?? '')?.name ?? b.appGuid);
+  const apps = bindings.filter((b) => b.appGuid !== null).map((b) => context.store.apps.get(b.appGuid ?? '')?.name ?? b.appGuid);
   const keys = bindings.filter((b) => b.type === 'key').map((b) => b.name);
   const blockers = [
     ...(apps.length > 0 ? [`bound to app(s) ${apps.join(', ')}`] : []),
@@ -59,7 +59,7 @@ export function serviceInstanceRoutes(context: ControllerContext): Router {
   router.get('/v3/service_instances', (req, res) => {
     const access = accessOf(req);
     const query = readListQuery(req.query, ['names', 'space_guids', 'service_plan_guids', 'type']);
-    const instances = store.listInstances().filter((i) =>
+    const instances = store.instances.list().filter((i) =>
       access.seesSpace(i.spaceGuid)
       && matchesFilter(query, 'names', i.name)
       && matchesFilter(query, 'space_guids', i.spaceGuid)
@@ -107,13 +107,13 @@ export function serviceInstanceRoutes(context: ControllerContext): Router {
     problems.throwIfAny();
 
     const access = accessOf(req);
-    if (!store.space(spaceGuid!) || !access.seesSpace(spaceGuid!)) throw apiErrors.unprocessable('Invalid space. Ensure that the space exists and you have access to it.');
+    if (!store.spaces.get(spaceGuid!) || !access.seesSpace(spaceGuid!)) throw apiErrors.unprocessable('Invalid space. Ensure that the space exists and you have access to it.');
     access.requireDeveloper(spaceGuid!);
-    const plan = store.plan(planGuid!);
+    const plan = store.catalog.plan(planGuid!);
     const refusal = planRefusal(context, plan);
     if (refusal) throw apiErrors.unprocessable(refusal);
-    if (store.instanceByName(spaceGuid!, name!)) throw apiErrors.unprocessable(`The service instance name is taken: ${name!}.`);
-    const offering = store.offering(plan!.offeringGuid)!;
+    if (store.instances.byName(spaceGuid!, name!)) throw apiErrors.unprocessable(`The service instance name is taken: ${name!}.`);
+    const offering = store.catalog.offering(plan!.offeringGuid)!;
     const warnings = requiresVolumeMount(offering) && !context.volumeServicesEnabled ? [VOLUME_SERVICES_DISABLED_WARNING] : [];
 
     const { job } = createInstance(context, { name: name!, spaceGuid: spaceGuid!, plan: plan!, tags: tags ?? [], ...(parameters ? { parameters } : {}) }, user, warnings);
@@ -147,7 +147,7 @@ export function serviceInstanceRoutes(context: ControllerContext): Router {
       throw apiErrors.unprocessable('The service instance cannot be updated because its creation failed; delete it and create it again.');
     }
     const scope = instanceScope(context, instance);
-    if (name !== undefined && name !== instance.name && store.instanceByName(instance.spaceGuid, name)) {
+    if (name !== undefined && name !== instance.name && store.instances.byName(instance.spaceGuid, name)) {
       throw apiErrors.unprocessable(`The service instance name is taken: ${name}.`);
     }
 
@@ -158,7 +158,7 @@ export function serviceInstanceRoutes(context: ControllerContext): Router {
     };
     let targetPlan = scope.plan;
     if (planGuid !== undefined && planGuid !== instance.planGuid) {
-      const newPlan = store.plan(planGuid);
+      const newPlan = store.catalog.plan(planGuid);
       const refusal = planRefusal(context, newPlan);
       if (refusal) throw apiErrors.unprocessable(refusal);
       if (newPlan!.offeringGuid !== scope.offering.guid) throw apiErrors.unprocessable('The service plan relates to a different service offering.');
@@ -195,7 +195,7 @@ export function serviceInstanceRoutes(context: ControllerContext): Router {
     const instance = requireInstance(context, access, param(req, 'guid'));
     access.requireDeveloper(instance.spaceGuid);
     ensureIdle(context, instance);
-    const bindings = store.bindingsOfInstance(instance.guid);
+    const bindings = store.bindings.ofInstance(instance.guid);
     if (bindings.length > 0) throw apiErrors.unprocessable(deletionBlockedBy(context, bindings));
     acceptedWithJob(res, presenterOf(context, req), deleteInstance(context, instance, user));
   });

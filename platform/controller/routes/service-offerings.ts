@@ -15,14 +15,14 @@ export function serviceOfferingRoutes(context: ControllerContext): Router {
   const router = Router();
   const { store } = context;
   const sees = (access: Access, offering: ServiceOfferingRecord): boolean =>
-    access.isAdmin || store.plansOfOffering(offering.guid).some((plan) => access.seesPlan(plan));
+    access.isAdmin || store.catalog.plansOfOffering(offering.guid).some((plan) => access.seesPlan(plan));
 
   router.get('/v3/service_offerings', (req, res) => {
     const query = readListQuery(req.query, ['names', 'service_broker_names', 'service_broker_guids', 'available']);
     const access = accessOf(req);
-    const offerings = store.listOfferings().filter((offering) => {
+    const offerings = store.catalog.listOfferings().filter((offering) => {
       if (!sees(access, offering)) return false;
-      const broker = store.broker(offering.brokerGuid);
+      const broker = store.brokers.get(offering.brokerGuid);
       return matchesFilter(query, 'names', offering.name)
         && matchesFilter(query, 'service_broker_names', broker?.name)
         && matchesFilter(query, 'service_broker_guids', offering.brokerGuid)
@@ -33,7 +33,7 @@ export function serviceOfferingRoutes(context: ControllerContext): Router {
   });
 
   router.get('/v3/service_offerings/:guid', (req, res) => {
-    const offering = store.offering(param(req, 'guid'));
+    const offering = store.catalog.offering(param(req, 'guid'));
     if (!offering || !sees(accessOf(req), offering)) throw apiErrors.notFound('Service offering');
     res.json(presenterOf(context, req).offering(offering));
   });

@@ -16,7 +16,7 @@ export function servicePlanRoutes(context: ControllerContext): Router {
   const { store } = context;
 
   const requirePlan = (req: Request): ServicePlanRecord => {
-    const plan = store.plan(param(req, 'guid'));
+    const plan = store.catalog.plan(param(req, 'guid'));
     if (!plan || !accessOf(req).seesPlan(plan)) throw apiErrors.notFound('Service plan');
     return plan;
   };
@@ -26,10 +26,10 @@ export function servicePlanRoutes(context: ControllerContext): Router {
       'names', 'service_offering_names', 'service_offering_guids', 'service_broker_names', 'service_broker_guids', 'available',
     ]);
     const access = accessOf(req);
-    const plans = store.listPlans().filter((plan) => {
+    const plans = store.catalog.listPlans().filter((plan) => {
       if (!access.seesPlan(plan)) return false;
-      const offering = store.offering(plan.offeringGuid);
-      const broker = offering && store.broker(offering.brokerGuid);
+      const offering = store.catalog.offering(plan.offeringGuid);
+      const broker = offering && store.brokers.get(offering.brokerGuid);
       return matchesFilter(query, 'names', plan.name)
         && matchesFilter(query, 'service_offering_names', offering?.name)
         && matchesFilter(query, 'service_offering_guids', plan.offeringGuid)
@@ -63,7 +63,7 @@ export function servicePlanRoutes(context: ControllerContext): Router {
         : "'type' must be 'public' or 'admin'");
     }
     problems.throwIfAny();
-    store.setPlanVisibility(plan.guid, type as PlanVisibility);
+    store.catalog.setPlanVisibility(plan.guid, type as PlanVisibility);
     context.logger.info({ plan: plan.guid, visibility: type }, 'service plan visibility changed');
     res.json({ type });
   };

@@ -16,7 +16,7 @@ export function spaceRoutes(context: ControllerContext): Router {
   router.get('/v3/spaces', (req, res) => {
     const access = accessOf(req);
     const query = readListQuery(req.query, ['names', 'guids', 'organization_guids']);
-    const spaces = store.listSpaces().filter((s) =>
+    const spaces = store.spaces.list().filter((s) =>
       access.seesSpace(s.guid)
       && matchesFilter(query, 'names', s.name) && matchesFilter(query, 'guids', s.guid) && matchesFilter(query, 'organization_guids', s.organizationGuid));
     const presenter = presenterOf(context, req);
@@ -24,7 +24,7 @@ export function spaceRoutes(context: ControllerContext): Router {
   });
 
   router.get('/v3/spaces/:guid', (req, res) => {
-    const space = store.space(param(req, 'guid'));
+    const space = store.spaces.get(param(req, 'guid'));
     if (!space || !accessOf(req).seesSpace(space.guid)) throw apiErrors.notFound('Space');
     res.json(presenterOf(context, req).space(space));
   });
@@ -40,15 +40,15 @@ export function spaceRoutes(context: ControllerContext): Router {
     if (relationships) rejectUnknownFields(relationships, ['organization'], problems, 'relationships.');
     const organizationGuid = readRelationship(relationships, 'organization', problems, true);
     problems.throwIfAny();
-    const organization = store.organization(organizationGuid!);
+    const organization = store.organizations.get(organizationGuid!);
     if (!organization || !access.seesOrganization(organization.guid)) {
       throw apiErrors.unprocessable('Invalid organization. Ensure that the organization exists and you have access to it.');
     }
     access.requireAdmin();
-    if (store.spaceByName(organization.guid, name!)) throw apiErrors.unprocessable('Name must be unique per organization');
+    if (store.spaces.byName(organization.guid, name!)) throw apiErrors.unprocessable('Name must be unique per organization');
     const now = timestamp();
     const space: SpaceRecord = { guid: randomUUID(), name: name!, organizationGuid: organization.guid, createdAt: now, updatedAt: now };
-    store.insertSpace(space);
+    store.spaces.insert(space);
     context.logger.info({ space: space.guid, by: access.user.guid }, 'space created');
     res.status(201).json(presenterOf(context, req).space(space));
   });

@@ -1,34 +1,13 @@
 import type Database from 'better-sqlite3';
-import type { RoleRecord, RoleType, UserRecord } from './records';
+import type { RoleRecord, RoleType, UserRecord } from '../records';
+import type { ControllerDatabase } from './database';
+import type { Row } from './rows';
 
 /**
  * Users, their roles and their access tokens, in the controller's database. Passwords are
  * kept only as scrypt hashes and tokens only as SHA-256 digests: the database never holds
  * anything a caller could present.
  */
-
-/** The tables this store adds; `ControllerStore` runs it as a schema migration. */
-export const IDENTITY_SCHEMA = `
-CREATE TABLE users (
-  guid TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE COLLATE NOCASE, password_hash TEXT NOT NULL, admin INTEGER NOT NULL,
-  created_at TEXT NOT NULL, updated_at TEXT NOT NULL
-);
-CREATE TABLE roles (
-  guid TEXT PRIMARY KEY, type TEXT NOT NULL, user_guid TEXT NOT NULL REFERENCES users(guid) ON DELETE CASCADE,
-  organization_guid TEXT REFERENCES organizations(guid) ON DELETE CASCADE,
-  space_guid TEXT REFERENCES spaces(guid) ON DELETE CASCADE,
-  created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
-  CHECK ((organization_guid IS NULL) <> (space_guid IS NULL))
-);
-CREATE UNIQUE INDEX roles_once ON roles (type, user_guid, IFNULL(organization_guid, ''), IFNULL(space_guid, ''));
-CREATE TABLE access_tokens (
-  digest TEXT PRIMARY KEY, user_guid TEXT NOT NULL REFERENCES users(guid) ON DELETE CASCADE,
-  expires_at INTEGER NOT NULL, created_at TEXT NOT NULL
-);
-CREATE INDEX access_tokens_by_expiry ON access_tokens (expires_at);
-`;
-
-type Row = Record<string, unknown>;
 
 function userOf(row: Row): UserRecord {
   return {
@@ -59,7 +38,11 @@ export interface StoredToken {
 }
 
 export class IdentityStore {
-  constructor(private readonly db: Database.Database) {}
+  private readonly db: Database.Database;
+
+  constructor(database: ControllerDatabase) {
+    this.db = database.handle;
+  }
 
   // --- users ----------------------------------------------------------------------------
 

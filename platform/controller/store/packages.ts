@@ -1,27 +1,12 @@
 import type Database from 'better-sqlite3';
-import type { PackageRecord, PackageState } from './records';
+import type { PackageRecord, PackageState } from '../records';
+import type { ControllerDatabase } from './database';
+import type { Row } from './rows';
 
 /**
  * Packages (uploads of app bits) in the controller's database. The bits themselves are
  * files (package-bits.ts); a row says which upload they came from and whether they are usable.
  */
-
-/**
- * The table this store adds, and the app's column naming the package it runs; `ControllerStore`
- * runs it as a schema migration. An app's `path` (a host directory its creator named) is gone:
- * an app runs only what was uploaded.
- */
-export const PACKAGE_SCHEMA = `
-CREATE TABLE packages (
-  guid TEXT PRIMARY KEY, app_guid TEXT NOT NULL REFERENCES apps(guid) ON DELETE CASCADE, state TEXT NOT NULL,
-  checksum TEXT, error TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL
-);
-CREATE INDEX packages_by_app ON packages (app_guid);
-ALTER TABLE apps ADD COLUMN package_guid TEXT;
-ALTER TABLE apps DROP COLUMN path;
-`;
-
-type Row = Record<string, unknown>;
 
 function packageOf(row: Row): PackageRecord {
   return {
@@ -36,7 +21,11 @@ function packageOf(row: Row): PackageRecord {
 }
 
 export class PackageStore {
-  constructor(private readonly db: Database.Database) {}
+  private readonly db: Database.Database;
+
+  constructor(database: ControllerDatabase) {
+    this.db = database.handle;
+  }
 
   insert(record: PackageRecord): void {
     this.db.prepare('INSERT INTO packages (guid, app_guid, state, checksum, error, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
