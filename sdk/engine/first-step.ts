@@ -58,7 +58,10 @@ export async function runFirstStep<R extends AnyRecord>(
       return { kind: 'finished', record: outcome.record, gone: outcome.gone === true };
     case 'failed':
       if (outcome.error && outcome.error.status >= 400 && outcome.error.status < 500) {
-        if (onRefusal !== 'keep') await restore(engine, target, op.id, onRefusal);
+        if (onRefusal !== 'keep') {
+          const known = outcome.version !== undefined ? { record: outcome.record, version: outcome.version } : undefined;
+          await restore(engine, target, op.id, onRefusal, known);
+        }
         throw outcome.error;
       }
       // The 500 hides the broker's message from the client; the request's log line keeps it.
@@ -123,11 +126,17 @@ async function driveInline<R extends AnyRecord>(
   return outcome;
 }
 
-async function restore<R extends AnyRecord>(engine: EngineContext, target: Target<R>, opId: string, onRefusal: { restore: R } | 'none'): Promise<void> {
+async function restore<R extends AnyRecord>(
+  engine: EngineContext,
+  target: Target<R>,
+  opId: string,
+  onRefusal: { restore: R } | 'none',
+  known: Versioned<R> | undefined,
+): Promise<void> {
   await engine.runner.mutate(target, (record) => {
     if (findOperation(record, opId) === undefined) return undefined;
     if (onRefusal !== 'none') return onRefusal.restore;
     // It did not exist before this request: leave a record that reads as "never existed".
     return { ...record, state: 'deleted', operation: undefined, history: [] };
-  });
+  }, known);
 }

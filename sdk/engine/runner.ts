@@ -32,7 +32,7 @@ export type StepOutcome<R extends AnyRecord> =
   | { kind: 'succeeded'; record: R; gone?: boolean }
   | { kind: 'in progress'; record: R; retryAfterMs: number }
   /** `cause`: what the broker threw when it was not an OsbError, for the request's error log. */
-  | { kind: 'failed'; record: R; error: OsbError | undefined; description: string; cause?: unknown }
+  | { kind: 'failed'; record: R; error: OsbError | undefined; description: string; cause?: unknown; version?: number }
   /** A delete took this create over while the step ran. */
   | { kind: 'halted' }
   /** Another runner owns the operation now. */
@@ -88,7 +88,8 @@ export class Runner {
    * happened. `instance`: a binding's instance as the request just read it (see binding-instance.ts).
    */
   async runStep<R extends AnyRecord>(target: Target<R>, opId: string, known?: Versioned<R>, instance?: InstanceRecord): Promise<StepOutcome<R>> {
-    const current = known ?? (await target.load());
+    let current = known;
+    if (!current) ({ found: current, instance } = await target.loadForStep());
     const op = current?.record.operation;
     if (!current || !op || op.id !== opId || op.state !== 'in progress' || op.owner !== this.owner) return LOST;
 
@@ -137,6 +138,8 @@ export class Runner {
       return settled.record;
     }, current);
     if (!saved || !outcome) return LOST;
+    // A refused first step restores the record from here without reading it again.
+    if (outcome.kind === 'failed') outcome.version = saved.version;
 
     if (outcome.kind === 'succeeded' && outcome.gone) run.logger.info('the broker found the resource already gone');
     else if (answer.kind === 'threw') logRefusal(run.logger, answer.thrown);
@@ -253,7 +256,7 @@ export class Runner {
    */
   async settleHaltedCreate<R extends AnyRecord>(target: Target<R>, record: R): Promise<boolean> {
     const halted = record.history[0];
-    if (!halted || !halted.haltRequested || halted.state !== 'in progress') return false;
+    if (!halted || !haltsCreate(record)) return false;
     if (halted.owner === this.owner && this.stepsInFlight.has(halted.id)) return true;
     if (halted.leaseUntil !== undefined && halted.leaseUntil > Date.now() && halted.owner !== this.owner) return true;
     // Its runner is gone: the last recorded checkpoint is all there is to clean up.
@@ -267,18 +270,21 @@ export class Runner {
 
   /** One turn of the background loop: 'done', or how long to wait before the next turn. */
   private async driveOnce<R extends AnyRecord>(target: Target<R>, opId: string): Promise<'done' | number> {
-    const current = await target.load();
+    const { found: current, instance } = await target.loadForStep();
     const op = current?.record.operation;
     if (!current || !op || op.id !== opId || op.state !== 'in progress' || op.owner !== this.owner) return 'done';
     if (op.deadline !== undefined && Date.now() > op.deadline) {
       await this.failOperation(target, opId, 'The operation did not finish within the maximum polling duration.');
       return 'done';
     }
-    if (target.steps(current.record).deletes && (await this.settleHaltedCreate(target, current.record))) {
-      return Math.min(250, this.options.stepIntervalMs);
+    if (target.steps(current.record).deletes && haltsCreate(current.record)) {
+      if (await this.settleHaltedCreate(target, current.record)) return Math.min(250, this.options.stepIntervalMs);
+      // Read afresh: settling the halted create may just have handed this delete its checkpoint.
+      const settled = await this.runStep(target, opId);
+      return settled.kind === 'in progress' ? settled.retryAfterMs : 'done';
     }
-    // Read afresh: settling a halted create may just have handed this delete its checkpoint.
-    const outcome = await this.runStep(target, opId);
+    // The step works on what this turn just read: one read of the store per step.
+    const outcome = await this.runStep(target, opId, current, instance);
     return outcome.kind === 'in progress' ? outcome.retryAfterMs : 'done';
   }
 
@@ -385,6 +391,12 @@ export class Runner {
     while (this.stepsInFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const step of this.stepsInFlight.values()) clearInterval(step.leaseTimer);
   }
+}
+
+/** The record's delete halted a create whose end is not recorded yet. */
+function haltsCreate(record: AnyRecord): boolean {
+  const halted = record.history[0];
+  return halted !== undefined && halted.haltRequested === true && halted.state === 'in progress';
 }
 
 function logRefusal(logger: Logger, thrown: unknown): void {

@@ -1,4 +1,5 @@
 import type { BindingRecord, InstanceRecord, ReadIntent, StateStore, Versioned } from '../store/types';
+import { readBindingWithInstance } from './reads';
 import type { AnyRecord, TargetRef } from './records';
 import { bindingSteps, instanceSteps, type BoundSteps, type StepDeps, type StepTable } from './step';
 
@@ -9,8 +10,16 @@ import { bindingSteps, instanceSteps, type BoundSteps, type StepDeps, type StepT
 export interface Target<R extends AnyRecord> {
   readonly ref: TargetRef;
   load(intent?: ReadIntent): Promise<Versioned<R> | undefined>;
+  /** What a step works on, in one read: the record, and a binding's instance with it. */
+  loadForStep(): Promise<StepInput<R>>;
   save(record: R, expectedVersion: number | null): Promise<number | undefined>;
   steps(record: R): BoundSteps<R>;
+}
+
+export interface StepInput<R extends AnyRecord> {
+  found: Versioned<R> | undefined;
+  /** A binding's instance; absent for an instance's own steps. */
+  instance?: InstanceRecord;
 }
 
 export type AnyTarget = Target<InstanceRecord> | Target<BindingRecord>;
@@ -28,6 +37,7 @@ export class Targets {
     return {
       ref: { type: 'instance', instanceId },
       load: (intent) => store.getInstance(instanceId, intent),
+      loadForStep: async () => ({ found: await store.getInstance(instanceId) }),
       save: (record, expectedVersion) => store.putInstance(record, expectedVersion),
       steps: (record) => instanceSteps(table, deps, record),
     };
@@ -38,6 +48,10 @@ export class Targets {
     return {
       ref: { type: 'binding', instanceId, bindingId },
       load: () => store.getBinding(instanceId, bindingId),
+      loadForStep: async () => {
+        const { binding, instance } = await readBindingWithInstance(store, instanceId, bindingId);
+        return { found: binding, instance: instance?.record };
+      },
       save: (record, expectedVersion) => store.putBinding(record, expectedVersion),
       steps: (record) => bindingSteps(table, deps, record),
     };

@@ -1,4 +1,4 @@
-import type { BindingRecord, InstanceRecord, PendingTarget, StateStore, Versioned } from './types';
+import type { BindingRecord, BindingWithInstance, InstanceRecord, InstanceWithBindings, PendingTarget, StateStore, Versioned } from './types';
 
 /** For tests and throwaway brokers: the same semantics as the durable stores, nothing kept. */
 export class MemoryStore implements StateStore {
@@ -31,6 +31,18 @@ export class MemoryStore implements StateStore {
       if (found.record.instanceId === instanceId) out.push(found);
     }
     return out;
+  }
+
+  async getBindingWithInstance(instanceId: string, bindingId: string): Promise<BindingWithInstance> {
+    return {
+      instance: read<InstanceRecord>(this.instances.get(instanceId)),
+      binding: read<BindingRecord>(this.bindings.get(bindingKey(instanceId, bindingId))),
+    };
+  }
+
+  async getInstanceWithBindings(instanceId: string): Promise<InstanceWithBindings> {
+    const instance = read<InstanceRecord>(this.instances.get(instanceId));
+    return { instance, bindings: instance ? await this.listBindings(instanceId) : [] };
   }
 
   async listPending(): Promise<PendingTarget[]> {

@@ -1,7 +1,9 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { BindingRecord, InstanceRecord, PendingTarget, ReadIntent, StateStore, Versioned } from './types';
+import type {
+  BindingRecord, BindingWithInstance, InstanceRecord, InstanceWithBindings, PendingTarget, ReadIntent, StateStore, Versioned,
+} from './types';
 import { WalCheckpointer } from './sqlite-checkpointer';
 import { InstanceCache } from './sqlite-instance-cache';
 
@@ -276,6 +278,21 @@ export class SqliteStore implements StateStore {
 
   async listBindings(instanceId: string): Promise<Array<Versioned<BindingRecord>>> {
     return this.statements.listBindings.all(instanceId).map((row) => decode<BindingRecord>(row)!);
+  }
+
+  /** Both statements run in the same turn, with no other write of this process between them. */
+  async getBindingWithInstance(instanceId: string, bindingId: string, intent?: ReadIntent): Promise<BindingWithInstance> {
+    if (intent?.forWrite && !this.db.inTransaction) this.beginWriting();
+    return {
+      instance: this.instances.read(instanceId, this.db.inTransaction),
+      binding: decode<BindingRecord>(this.statements.getBinding.get(instanceId, bindingId)),
+    };
+  }
+
+  async getInstanceWithBindings(instanceId: string, intent?: ReadIntent): Promise<InstanceWithBindings> {
+    if (intent?.forWrite && !this.db.inTransaction) this.beginWriting();
+    const instance = this.instances.read(instanceId, this.db.inTransaction);
+    return { instance, bindings: instance ? this.statements.listBindings.all(instanceId).map((row) => decode<BindingRecord>(row)!) : [] };
   }
 
   async listPending(): Promise<PendingTarget[]> {

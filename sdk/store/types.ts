@@ -163,6 +163,18 @@ export interface ReadIntent {
   forWrite?: boolean;
 }
 
+/** A binding and its instance, as one read found them; either may be missing. */
+export interface BindingWithInstance {
+  binding: Versioned<BindingRecord> | undefined;
+  instance: Versioned<InstanceRecord> | undefined;
+}
+
+/** An instance and every binding of it, as one read found them. */
+export interface InstanceWithBindings {
+  instance: Versioned<InstanceRecord> | undefined;
+  bindings: Array<Versioned<BindingRecord>>;
+}
+
 export interface StateStore {
   /** Creates or migrates the schema. Safe to call from several replicas at once. */
   init(): Promise<void>;
@@ -176,6 +188,16 @@ export interface StateStore {
   getBinding(instanceId: string, bindingId: string): Promise<Versioned<BindingRecord> | undefined>;
   putBinding(record: BindingRecord, expectedVersion: number | null): Promise<number | undefined>;
   listBindings(instanceId: string): Promise<Array<Versioned<BindingRecord>>>;
+  /**
+   * A binding and its instance in one read: a bind, an unbind and every step of either need
+   * both. Optional: without it the SDK calls getBinding and getInstance.
+   */
+  getBindingWithInstance?(instanceId: string, bindingId: string, intent?: ReadIntent): Promise<BindingWithInstance>;
+  /**
+   * An instance and its bindings in one read, for a deprovision. Optional: without it the SDK
+   * calls getInstance and listBindings.
+   */
+  getInstanceWithBindings?(instanceId: string, intent?: ReadIntent): Promise<InstanceWithBindings>;
   /** Records whose latest operation is still in progress: the work to resume after a restart. */
   listPending(): Promise<PendingTarget[]>;
   /** Drops deleted records last changed before `before`; returns how many went. */

@@ -135,6 +135,25 @@ export function describeStateStoreContract(name: string, make: () => Promise<Sta
       ]);
     });
 
+    it('the combined reads, when a store has them, return what the separate reads do', async () => {
+      if (!store.getBindingWithInstance || !store.getInstanceWithBindings) return;
+      await store.putInstance(instance('i-1'), null);
+      await store.putBinding(binding('i-1', 'b-1'), null);
+      await store.putBinding(binding('i-1', 'b-2'), null);
+      await store.putBinding(binding('i-2', 'b-1'), null);
+      expect(await store.getBindingWithInstance('i-1', 'b-1', { forWrite: true })).toEqual({
+        instance: await store.getInstance('i-1'),
+        binding: await store.getBinding('i-1', 'b-1'),
+      });
+      // A binding whose instance is gone, and an instance without that binding.
+      expect(await store.getBindingWithInstance('i-2', 'b-1')).toEqual({ instance: undefined, binding: await store.getBinding('i-2', 'b-1') });
+      expect(await store.getBindingWithInstance('i-1', 'b-none')).toEqual({ instance: await store.getInstance('i-1'), binding: undefined });
+      const both = await store.getInstanceWithBindings('i-1', { forWrite: true });
+      expect(both.instance).toEqual(await store.getInstance('i-1'));
+      expect(both.bindings.map((b) => [b.record.bindingId, b.version]).sort()).toEqual([['b-1', 1], ['b-2', 1]]);
+      expect(await store.getInstanceWithBindings('i-none')).toEqual({ instance: undefined, bindings: [] });
+    });
+
     it('listPending names the records whose operation is in progress, and only those', async () => {
       await store.putInstance(instance('i-run', { state: 'provisioning', operation: operation('in progress') }), null);
       await store.putInstance(instance('i-done', { operation: operation('succeeded') }), null);

@@ -7,6 +7,7 @@ import { callerFrom } from '../caller';
 import type { EngineContext } from '../context';
 import { instanceOfBinding } from '../binding-instance';
 import { runFirstStep } from '../first-step';
+import { readBindingWithInstance } from '../reads';
 import { checkParameters } from '../plan-checks';
 import { copyBindingRecord, finishedOperation, startOperation, type Whole } from '../record-shapes';
 import { bindingView, instanceView, isLive, isoTime } from '../records';
@@ -36,7 +37,9 @@ export type BindOutcome =
 export async function bind(engine: EngineContext, input: BindInput): Promise<BindOutcome> {
   const { catalog, store, runner, targets, options } = engine;
   const { instanceId, bindingId, body } = input;
-  const found = await store.getInstance(instanceId, { forWrite: true });
+  // One read for the instance and the binding; a retry after a lost race reads the binding alone.
+  const first = await readBindingWithInstance(store, instanceId, bindingId, { forWrite: true });
+  const found = first.instance;
   if (!found || !isLive(found.record)) throw errors.notFound(`Service instance ${instanceId} does not exist; it cannot be bound.`);
   const instance = found.record;
   if (instance.serviceId !== body.service_id) {
@@ -73,7 +76,7 @@ export async function bind(engine: EngineContext, input: BindInput): Promise<Bin
   const target = targets.binding(instanceId, bindingId);
   const busy = instance.operation?.state === 'in progress' ? instance.operation : undefined;
   for (let attempt = 0; attempt < 5; attempt++) {
-    const existing = await store.getBinding(instanceId, bindingId);
+    const existing = attempt === 0 ? first.binding : await store.getBinding(instanceId, bindingId);
     const state = existing?.record.state;
     const repeat = existing && (state === 'binding' || state === 'bound') ? existing.record : undefined;
     // While the instance is busy nothing new may start, but a repeat still gets its usual answer.

@@ -2,6 +2,7 @@ import { errors } from '../../errors';
 import type { DeprovisionOperation, InstanceRecord, OperationRecord, StoredCaller } from '../../store/types';
 import { callerFrom } from '../caller';
 import type { EngineContext } from '../context';
+import { readInstanceWithBindings } from '../reads';
 import { deleteOutcome, runAfterHalt, runFirstStep, type DeleteOutcome } from '../first-step';
 import { copyInstanceRecord, finishedOperation, startOperation } from '../record-shapes';
 import { instanceView, isLive, isoTime, withOperation } from '../records';
@@ -25,7 +26,7 @@ export async function deprovision(engine: EngineContext, input: DeprovisionInput
   const { instanceId } = input;
   const target = targets.instance(instanceId);
   for (let attempt = 0; attempt < 5; attempt++) {
-    const existing = await store.getInstance(instanceId, { forWrite: true });
+    const { instance: existing, bindings: allBindings } = await readInstanceWithBindings(store, instanceId, { forWrite: true });
     if (!existing || !isLive(existing.record)) throw errors.gone();
     const record = existing.record;
     if (record.serviceId !== input.serviceId) {
@@ -43,7 +44,7 @@ export async function deprovision(engine: EngineContext, input: DeprovisionInput
       }
       halting = { ...running, haltRequested: true };
     }
-    const bindings = (await store.listBindings(instanceId)).filter((b) => isLive(b.record));
+    const bindings = allBindings.filter((b) => isLive(b.record));
     if (bindings.some((b) => b.record.operation?.state === 'in progress')) {
       throw errors.concurrency(`A binding of service instance ${instanceId} is being changed.`);
     }

@@ -1,6 +1,7 @@
 import { errors } from '../../errors';
 import type { FetchBindingBody, FetchInstanceBody } from '../../openapi/wire';
 import type { EngineContext } from '../context';
+import { readBindingWithInstance } from '../reads';
 import { bindingView, instanceView } from '../records';
 
 /**
@@ -32,12 +33,11 @@ export async function fetchInstance(engine: EngineContext, instanceId: string): 
 }
 
 export async function fetchBinding(engine: EngineContext, instanceId: string, bindingId: string): Promise<FetchBindingBody> {
-  const found = await engine.store.getBinding(instanceId, bindingId);
+  const { binding: found, instance } = await readBindingWithInstance(engine.store, instanceId, bindingId);
   const record = found?.record;
   if (!record || record.state !== 'bound') {
     throw errors.notFound(`Service binding ${bindingId} does not exist${record?.state === 'binding' ? ' yet: it is still being created' : ''}.`);
   }
-  const instance = await engine.store.getInstance(instanceId);
   if (!instance) throw errors.notFound(`Service instance ${instanceId} does not exist.`);
   const view = instanceView(instance.record, engine.catalog);
   if (!view.offering.bindings_retrievable || !engine.broker.getBinding) {

@@ -3,6 +3,7 @@ import type { BindingRecord, OperationRecord, StoredCaller, UnbindOperation } fr
 import { callerFrom } from '../caller';
 import type { EngineContext } from '../context';
 import { instanceOfBinding } from '../binding-instance';
+import { readBindingWithInstance } from '../reads';
 import { deleteOutcome, runAfterHalt, runFirstStep, type DeleteOutcome } from '../first-step';
 import { copyBindingRecord, finishedOperation, startOperation } from '../record-shapes';
 import { bindingView, instanceView, isLive, isoTime, withOperation } from '../records';
@@ -26,7 +27,7 @@ export async function unbind(engine: EngineContext, input: UnbindInput): Promise
   const { instanceId, bindingId } = input;
   const target = targets.binding(instanceId, bindingId);
   for (let attempt = 0; attempt < 5; attempt++) {
-    const existing = await store.getBinding(instanceId, bindingId);
+    const { binding: existing, instance: instanceFound } = await readBindingWithInstance(store, instanceId, bindingId, { forWrite: true });
     if (!existing || !isLive(existing.record)) throw errors.gone();
     const record = existing.record;
     if (record.serviceId !== input.serviceId) {
@@ -41,7 +42,7 @@ export async function unbind(engine: EngineContext, input: UnbindInput): Promise
       }
       halting = { ...running, haltRequested: true };
     }
-    const instance = (await store.getInstance(instanceId))?.record;
+    const instance = instanceFound?.record;
     const maxDurationSeconds = instance ? catalog.plan(instance.planId)?.plan.maximum_polling_duration : undefined;
     const now = Date.now();
     const op = startOperation('unbind', { caller: input.caller }, { async: input.acceptsIncomplete, owner: runner.owner, leaseMs: options.leaseMs, now, maxDurationSeconds });

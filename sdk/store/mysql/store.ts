@@ -1,6 +1,6 @@
 import type { ResultSetHeader } from 'mysql2/promise';
 import { errors } from '../../errors';
-import type { BindingRecord, InstanceRecord, PendingTarget, StateStore, Versioned } from '../types';
+import type { BindingRecord, BindingWithInstance, InstanceRecord, InstanceWithBindings, PendingTarget, StateStore, Versioned } from '../types';
 import { BoundedPool, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUERY_TIMEOUT_MS } from './bounded-pool';
 import { createMysqlPool, numberColumn, quoteIdentifier, textColumn, type MysqlServerAddress, type Row, type SqlValue } from './connection';
 import { MysqlFailure, noAnswerDescription, toMysqlFailure } from './failure';
@@ -204,6 +204,36 @@ export class MysqlStore implements StateStore {
     await this.settled();
     const rows = await this.rows('list bindings', `SELECT doc, version FROM ${this.bindings} WHERE instance_id = ?`, [instanceId]);
     return rows.map((row) => decode<BindingRecord>(row)).filter((found): found is Versioned<BindingRecord> => found !== undefined);
+  }
+
+  /** One round trip for both: the instance's row first, then the binding's. */
+  async getBindingWithInstance(instanceId: string, bindingId: string): Promise<BindingWithInstance> {
+    await this.settled();
+    const rows = await this.rows(
+      'read binding and instance',
+      `SELECT 'i' AS kind, doc, version FROM ${this.instances} WHERE instance_id = ?
+        UNION ALL SELECT 'b' AS kind, doc, version FROM ${this.bindings} WHERE instance_id = ? AND binding_id = ?`,
+      [instanceId, instanceId, bindingId],
+    );
+    const of = (kind: string): Row | undefined => rows.find((row) => textColumn(row, 'kind') === kind);
+    return { instance: decode<InstanceRecord>(of('i')), binding: decode<BindingRecord>(of('b')) };
+  }
+
+  /** One round trip for the instance and its bindings. */
+  async getInstanceWithBindings(instanceId: string): Promise<InstanceWithBindings> {
+    await this.settled();
+    const rows = await this.rows(
+      'read instance and bindings',
+      `SELECT 'i' AS kind, doc, version FROM ${this.instances} WHERE instance_id = ?
+        UNION ALL SELECT 'b' AS kind, doc, version FROM ${this.bindings} WHERE instance_id = ?`,
+      [instanceId, instanceId],
+    );
+    const instance = decode<InstanceRecord>(rows.find((row) => textColumn(row, 'kind') === 'i'));
+    const bindings = rows
+      .filter((row) => textColumn(row, 'kind') === 'b')
+      .map((row) => decode<BindingRecord>(row))
+      .filter((found): found is Versioned<BindingRecord> => found !== undefined);
+    return { instance, bindings: instance ? bindings : [] };
   }
 
   async listPending(): Promise<PendingTarget[]> {
