@@ -1,23 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import { OsbResponseError, type LastOperationAnswer } from '../../sdk/client';
-import type { BindRequest } from '../../sdk/openapi';
+import { OsbResponseError, type AsyncAnswer, type LastOperationAnswer } from '../../sdk/client';
+import type { BindRequest, BindResponse } from '../../sdk/openapi';
 import { validateVolumeMounts, type VolumeMount } from '../../sdk/volume/mounts';
-import { finalDescription, pollRequest, progressRecorder } from './broker-polling';
+import { resumeBrokerOperation, runBrokerOperation, type BrokerOperation } from './broker-operation';
+import { pollRequest } from './broker-polling';
 import { bindingScope, operation, type BindingScope, type ControllerContext } from './context';
 import { ApiError, JobFailure, apiErrors } from './errors';
 import type { JobContext } from './jobs';
-import { afterFailedCreate, classifyBrokerFailure, needsOrphanMitigation, type FailureKind } from './orphan-mitigation';
-import { bindingContext, describeBrokerFailure, describeFailedOperation, userIdentity } from './osb-calls';
+import { afterFailedCreate, needsOrphanMitigation, type FailureKind } from './orphan-mitigation';
+import { bindingContext, describeBrokerFailure, userIdentity } from './osb-calls';
 import type {
   BindingDetails, BindingType, JobRecord, LastOperation, MitigationPurpose, ServiceBindingRecord, ServiceOfferingRecord,
 } from './records';
 import { timestamp } from './store';
-import { UNKNOWN_OUTCOME } from './unknown-outcome';
 
 /**
- * Creating and deleting credential bindings: the bind call, polling and fetching for async
- * bindings, Cloud Controller's checks on what the broker returned (volume_mounts, syslog
- * drains), and orphan mitigation when the outcome cannot be trusted.
+ * Creating and deleting credential bindings: the bind request, fetching an async binding's
+ * credentials, Cloud Controller's checks on what the broker returned (volume_mounts, syslog
+ * drains), and orphan mitigation when the outcome cannot be trusted. Sending, polling and
+ * resuming after a restart are the shared skeleton's (broker-operation.ts).
  */
 
 function saveBinding(context: ControllerContext, guid: string, changes: Partial<ServiceBindingRecord>): void {
@@ -32,9 +33,22 @@ function setOperation(context: ControllerContext, guid: string, type: LastOperat
   saveBinding(context, guid, { lastOperation: operation(current.lastOperation, type, state, description), ...extra });
 }
 
-/** Keeps the broker's progress text on the binding while polling. */
-function showProgress(context: ControllerContext, guid: string, type: LastOperation['type']): (answer: LastOperationAnswer) => void {
-  return progressRecorder((said) => setOperation(context, guid, type, 'in progress', said));
+/** What every operation on a binding records the same way. */
+function bindingOperation(
+  context: ControllerContext,
+  scope: BindingScope,
+  type: LastOperation['type'],
+  job: JobContext,
+): Pick<BrokerOperation<AsyncAnswer<unknown>>, 'recordPhase' | 'recordProgress' | 'waitForLastOperation'> {
+  const { binding, offering } = scope;
+  return {
+    recordPhase: (phase, brokerOperation) => setOperation(context, binding.guid, type, 'in progress', '', { phase, brokerOperation }),
+    recordProgress: (description) => setOperation(context, binding.guid, type, 'in progress', description),
+    waitForLastOperation: (brokerOperation: string | undefined, onPoll: (answer: LastOperationAnswer) => void) =>
+      context.osb.waitForBinding(offering.brokerGuid, binding.instanceGuid, binding.guid, {
+        ...pollRequest(scope, brokerOperation, job), ...(type === 'delete' ? { isDelete: true } : {}), onPoll,
+      }),
+  };
 }
 
 /** Asks for the delete that orphan mitigation sends until the broker confirms the binding is gone. */
@@ -133,31 +147,38 @@ export function createBinding(context: ControllerContext, request: BindingCreate
 async function bindInstance(context: ControllerContext, guid: string, parameters: Record<string, unknown> | undefined, job: JobContext): Promise<void> {
   const binding = context.store.bindings.get(guid);
   if (!binding) throw JobFailure.of(apiErrors.notFound('Service credential binding'));
-  const scope = bindingScope(context, binding);
-  const { plan, offering, space, organization } = scope;
-  // A service key is a credential binding without an app (OSB: no app_guid, no bind_resource.app_guid).
-  const appResource = binding.appGuid === null ? {} : { app_guid: binding.appGuid, bind_resource: { app_guid: binding.appGuid, space_guid: space.guid } };
-  const body: BindRequest = {
-    service_id: offering.catalogId,
-    plan_id: plan.catalogId,
-    ...appResource,
-    context: bindingContext(organization, space),
-    ...(parameters !== undefined ? { parameters } : {}),
-    ...(binding.predecessorGuid !== null ? { predecessor_binding_id: binding.predecessorGuid } : {}),
+  await runBrokerOperation(bind(context, bindingScope(context, binding), parameters, job), job);
+}
+
+function bind(context: ControllerContext, scope: BindingScope, parameters: Record<string, unknown> | undefined, job: JobContext): BrokerOperation<AsyncAnswer<BindResponse>> {
+  const { binding, plan, offering, space, organization } = scope;
+  return {
+    ...bindingOperation(context, scope, 'create', job),
+    action: 'bind',
+    resendable: false,
+    send: () => {
+      // A service key is a credential binding without an app (OSB: no app_guid, no bind_resource.app_guid).
+      const appResource = binding.appGuid === null ? {} : { app_guid: binding.appGuid, bind_resource: { app_guid: binding.appGuid, space_guid: space.guid } };
+      const body: BindRequest = {
+        service_id: offering.catalogId,
+        plan_id: plan.catalogId,
+        ...appResource,
+        context: bindingContext(organization, space),
+        ...(parameters !== undefined ? { parameters } : {}),
+        ...(binding.predecessorGuid !== null ? { predecessor_binding_id: binding.predecessorGuid } : {}),
+      };
+      return context.osb.bind(offering.brokerGuid, binding.instanceGuid, binding.guid, body, userIdentity(job.job.userId));
+    },
+    succeed: async (description, answer) => {
+      if (answer) {
+        establish(context, scope, answer.body as Record<string, unknown>, description);
+        return;
+      }
+      establish(context, scope, await fetchAsyncBinding(context, scope, job), description);
+    },
+    fail: ({ kind, error }) => failCreate(context, scope, kind, error),
+    describeFailure: (error) => describeBindFailure(error, binding),
   };
-  setOperation(context, guid, 'create', 'in progress', '', { phase: 'requesting', brokerOperation: null });
-  try {
-    const answer = await context.osb.bind(offering.brokerGuid, binding.instanceGuid, guid, body, userIdentity(job.job.userId));
-    if (!answer.async) {
-      establish(context, scope, answer.body as Record<string, unknown>, '');
-      return;
-    }
-    setOperation(context, guid, 'create', 'in progress', '', { phase: 'polling', brokerOperation: answer.operation ?? null });
-    await pollCreate(context, scope, answer.operation, job);
-  } catch (error) {
-    if (job.signal.aborted || error instanceof JobFailure) throw error;
-    failCreate(context, scope, classifyBrokerFailure(error), describeBindFailure(error, binding));
-  }
 }
 
 /** Why a bind failed; a broker that wants an app for every binding says so about service keys. */
@@ -168,25 +189,18 @@ function describeBindFailure(error: unknown, binding: ServiceBindingRecord): Api
   return describeBrokerFailure(error, 'bind');
 }
 
-async function pollCreate(context: ControllerContext, scope: BindingScope, brokerOperation: string | undefined, job: JobContext): Promise<void> {
+/** An async binding's credentials arrive only through a fetch, which the broker must offer. */
+async function fetchAsyncBinding(context: ControllerContext, scope: BindingScope, job: JobContext): Promise<Record<string, unknown>> {
   const { binding, plan, offering } = scope;
-  const last = await context.osb.waitForBinding(offering.brokerGuid, binding.instanceGuid, binding.guid, {
-    ...pollRequest(scope, brokerOperation, job),
-    onPoll: showProgress(context, binding.guid, 'create'),
-  });
-  if (last.body.state === 'failed') failCreate(context, scope, 'last-operation-failed', describeFailedOperation(last, 'bind'));
-  // An async binding's credentials arrive only through a fetch, which the broker must offer.
   if (offering.document.bindings_retrievable !== true) {
     failCreate(context, scope, 'invalid-response', apiErrors.brokerBadResponse('The service broker responded asynchronously to the bind request but does not support fetching binding data (bindings_retrievable is false).'));
   }
-  let fetched: Record<string, unknown>;
   try {
-    fetched = await context.osb.fetchBinding(offering.brokerGuid, binding.instanceGuid, binding.guid, { service_id: offering.catalogId, plan_id: plan.catalogId }, undefined);
+    return await context.osb.fetchBinding(offering.brokerGuid, binding.instanceGuid, binding.guid, { service_id: offering.catalogId, plan_id: plan.catalogId }, undefined);
   } catch (error) {
     if (job.signal.aborted) throw error;
     failCreate(context, scope, 'invalid-response', describeBrokerFailure(error, 'fetch binding'));
   }
-  establish(context, scope, fetched, finalDescription(last));
 }
 
 function establish(context: ControllerContext, scope: BindingScope, body: Record<string, unknown>, description: string): void {
@@ -228,40 +242,24 @@ export function deleteBinding(context: ControllerContext, binding: ServiceBindin
 export async function unbind(context: ControllerContext, guid: string, job: JobContext): Promise<void> {
   const binding = context.store.bindings.get(guid);
   if (!binding) return;
-  const scope = bindingScope(context, binding);
-  const { plan, offering } = scope;
-  setOperation(context, guid, 'delete', 'in progress', '', { phase: 'requesting', brokerOperation: null });
-  try {
-    const answer = await context.osb.unbind(offering.brokerGuid, binding.instanceGuid, guid, { service_id: offering.catalogId, plan_id: plan.catalogId }, userIdentity(job.job.userId));
-    if (!answer.async) {
-      forgetBinding(context, guid);
-      return;
-    }
-    setOperation(context, guid, 'delete', 'in progress', '', { phase: 'polling', brokerOperation: answer.operation ?? null });
-    await pollDelete(context, scope, answer.operation, job);
-  } catch (error) {
-    if (job.signal.aborted || error instanceof JobFailure) throw error;
-    failDelete(context, scope, classifyBrokerFailure(error), describeBrokerFailure(error, 'unbind'));
-  }
+  await runBrokerOperation(unbindOperation(context, bindingScope(context, binding), job), job);
 }
 
-async function pollDelete(context: ControllerContext, scope: BindingScope, brokerOperation: string | undefined, job: JobContext): Promise<void> {
-  const { binding, offering } = scope;
-  const last = await context.osb.waitForBinding(offering.brokerGuid, binding.instanceGuid, binding.guid, {
-    ...pollRequest(scope, brokerOperation, job),
-    isDelete: true,
-    onPoll: showProgress(context, binding.guid, 'delete'),
-  });
-  if (last.body.state === 'failed') failDelete(context, scope, 'last-operation-failed', describeFailedOperation(last, 'unbind'));
-  forgetBinding(context, binding.guid);
-}
-
-function failDelete(context: ControllerContext, scope: BindingScope, kind: FailureKind, error: ApiError): never {
-  const { binding } = scope;
-  setOperation(context, binding.guid, 'delete', 'failed', error.detail, { phase: null, brokerOperation: null });
-  context.logger.warn({ binding: binding.guid, failure: kind, error: error.detail }, 'service binding delete failed');
-  if (needsOrphanMitigation('unbind', kind)) requestMitigation(context, scope, 'delete', error.detail);
-  throw JobFailure.of(error);
+function unbindOperation(context: ControllerContext, scope: BindingScope, job: JobContext): BrokerOperation<AsyncAnswer<Record<string, unknown>>> {
+  const { binding, plan, offering } = scope;
+  return {
+    ...bindingOperation(context, scope, 'delete', job),
+    action: 'unbind',
+    resendable: true,
+    send: () => context.osb.unbind(offering.brokerGuid, binding.instanceGuid, binding.guid, { service_id: offering.catalogId, plan_id: plan.catalogId }, userIdentity(job.job.userId)),
+    succeed: () => forgetBinding(context, binding.guid),
+    fail: ({ kind, error }) => {
+      setOperation(context, binding.guid, 'delete', 'failed', error.detail, { phase: null, brokerOperation: null });
+      context.logger.warn({ binding: binding.guid, failure: kind, error: error.detail }, 'service binding delete failed');
+      if (needsOrphanMitigation('unbind', kind)) requestMitigation(context, scope, 'delete', error.detail);
+      throw JobFailure.of(error);
+    },
+  };
 }
 
 export function forgetBinding(context: ControllerContext, guid: string): void {
@@ -283,25 +281,6 @@ export async function resumeBindingJob(context: ControllerContext, job: JobConte
     throw JobFailure.of(apiErrors.notFound('Service credential binding'));
   }
   const scope = bindingScope(context, binding);
-  const brokerOperation = binding.brokerOperation ?? undefined;
-  if (job.job.operation === 'service_bindings.create') {
-    if (binding.phase !== 'polling') failCreate(context, scope, 'internal-error', apiErrors.brokerOperationFailed(UNKNOWN_OUTCOME));
-    try {
-      await pollCreate(context, scope, brokerOperation, job);
-    } catch (error) {
-      if (job.signal.aborted || error instanceof JobFailure) throw error;
-      failCreate(context, scope, classifyBrokerFailure(error), describeBrokerFailure(error, 'bind'));
-    }
-    return;
-  }
-  if (binding.phase !== 'polling') {
-    await unbind(context, binding.guid, job);
-    return;
-  }
-  try {
-    await pollDelete(context, scope, brokerOperation, job);
-  } catch (error) {
-    if (job.signal.aborted || error instanceof JobFailure) throw error;
-    failDelete(context, scope, classifyBrokerFailure(error), describeBrokerFailure(error, 'unbind'));
-  }
+  const resumed = job.job.operation === 'service_bindings.create' ? bind(context, scope, undefined, job) : unbindOperation(context, scope, job);
+  await resumeBrokerOperation(resumed, binding, job);
 }

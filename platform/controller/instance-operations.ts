@@ -1,21 +1,21 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { LastOperationAnswer } from '../../sdk/client';
-import type { ProvisionRequest, UpdateRequest } from '../../sdk/openapi';
+import type { AsyncAnswer, LastOperationAnswer } from '../../sdk/client';
+import type { ProvisionRequest, ProvisionResponse, UpdateRequest, UpdateResponse } from '../../sdk/openapi';
 import { canonicalJson } from '../../sdk/json';
-import { finalDescription, pollRequest, progressRecorder } from './broker-polling';
+import { resumeBrokerOperation, runBrokerOperation, type BrokerOperation, type OperationFailure } from './broker-operation';
+import { pollRequest } from './broker-polling';
 import { instanceScope, operation, type ControllerContext, type InstanceScope } from './context';
 import { ApiError, JobFailure, apiErrors } from './errors';
 import type { JobContext } from './jobs';
-import { afterFailedCreate, classifyBrokerFailure, needsOrphanMitigation, type FailureKind } from './orphan-mitigation';
-import { describeBrokerFailure, describeFailedOperation, instanceContext, userIdentity } from './osb-calls';
+import { afterFailedCreate, needsOrphanMitigation } from './orphan-mitigation';
+import { instanceContext, userIdentity } from './osb-calls';
 import type { JobRecord, LastOperation, MitigationPurpose, ServiceInstanceRecord, ServicePlanRecord } from './records';
 import { timestamp } from './store';
-import { UNKNOWN_OUTCOME } from './unknown-outcome';
 
 /**
- * Creating, updating and deleting service instances: the broker calls, the polling, and
- * what each outcome means for the instance record and for orphan mitigation. Every
- * operation records its phase, so a restarted controller can resume it (see resumeJob).
+ * Creating, updating and deleting service instances: each operation's request, and what its
+ * outcome means for the instance record and for orphan mitigation. Sending, polling and
+ * resuming after a restart are the shared skeleton's (broker-operation.ts).
  */
 
 function saveInstance(context: ControllerContext, guid: string, changes: Partial<ServiceInstanceRecord>): ServiceInstanceRecord | undefined {
@@ -32,9 +32,19 @@ function setOperation(context: ControllerContext, guid: string, type: LastOperat
   saveInstance(context, guid, { lastOperation: operation(current.lastOperation, type, state, description), ...extra });
 }
 
-/** Keeps the broker's progress text on the instance while polling. */
-function showProgress(context: ControllerContext, guid: string, type: LastOperation['type']): (answer: LastOperationAnswer) => void {
-  return progressRecorder((said) => setOperation(context, guid, type, 'in progress', said));
+/** What every operation on an instance records the same way. */
+function instanceOperation(
+  context: ControllerContext,
+  scope: InstanceScope,
+  type: LastOperation['type'],
+  job: JobContext,
+): Pick<BrokerOperation<AsyncAnswer<unknown>>, 'recordProgress' | 'waitForLastOperation'> {
+  const { instance, offering } = scope;
+  return {
+    recordProgress: (description) => setOperation(context, instance.guid, type, 'in progress', description),
+    waitForLastOperation: (brokerOperation: string | undefined, onPoll: (answer: LastOperationAnswer) => void) =>
+      context.osb.waitForInstance(offering.brokerGuid, instance.guid, { ...pollRequest(scope, brokerOperation, job), ...(type === 'delete' ? { isDelete: true } : {}), onPoll }),
+  };
 }
 
 /** Asks for the delete that orphan mitigation sends until the broker confirms the instance is gone. */
@@ -94,56 +104,44 @@ export function createInstance(context: ControllerContext, request: InstanceCrea
 async function provisionInstance(context: ControllerContext, guid: string, parameters: Record<string, unknown> | undefined, job: JobContext): Promise<void> {
   const instance = context.store.instances.get(guid);
   if (!instance) throw JobFailure.of(apiErrors.notFound('Service instance'));
-  const scope = instanceScope(context, instance);
-  const { plan, offering, space, organization } = scope;
-  const maintenanceInfo = plan.document.maintenance_info;
-  const body: ProvisionRequest = {
-    service_id: offering.catalogId,
-    plan_id: plan.catalogId,
-    organization_guid: organization.guid,
-    space_guid: space.guid,
-    context: instanceContext(organization, space, instance.name),
-    ...(parameters !== undefined ? { parameters } : {}),
-    ...(maintenanceInfo ? { maintenance_info: maintenanceInfo } : {}),
+  await runBrokerOperation(provision(context, instanceScope(context, instance), parameters, job), job);
+}
+
+function provision(context: ControllerContext, scope: InstanceScope, parameters: Record<string, unknown> | undefined, job: JobContext): BrokerOperation<AsyncAnswer<ProvisionResponse>> {
+  const { instance, plan, offering, space, organization } = scope;
+  const dashboardUrlOf = (answer: AsyncAnswer<ProvisionResponse>): string | null => (typeof answer.body.dashboard_url === 'string' ? answer.body.dashboard_url : null);
+  return {
+    ...instanceOperation(context, scope, 'create', job),
+    action: 'provision',
+    resendable: false,
+    recordPhase: (phase, brokerOperation, accepted) =>
+      setOperation(context, instance.guid, 'create', 'in progress', '', { phase, brokerOperation, ...(accepted ? { dashboardUrl: dashboardUrlOf(accepted) } : {}) }),
+    send: () => {
+      const maintenanceInfo = plan.document.maintenance_info;
+      const body: ProvisionRequest = {
+        service_id: offering.catalogId,
+        plan_id: plan.catalogId,
+        organization_guid: organization.guid,
+        space_guid: space.guid,
+        context: instanceContext(organization, space, instance.name),
+        ...(parameters !== undefined ? { parameters } : {}),
+        ...(maintenanceInfo ? { maintenance_info: maintenanceInfo } : {}),
+      };
+      return context.osb.provision(offering.brokerGuid, instance.guid, body, userIdentity(job.job.userId));
+    },
+    succeed: (description, answer) => {
+      setOperation(context, instance.guid, 'create', 'succeeded', description, { phase: null, brokerOperation: null, ...(answer ? { dashboardUrl: dashboardUrlOf(answer) } : {}) });
+      context.logger.info({ instance: instance.guid, plan: plan.name }, 'service instance created');
+    },
+    fail: ({ kind, error }) => {
+      setOperation(context, instance.guid, 'create', 'failed', error.detail, { phase: null, brokerOperation: null });
+      context.logger.warn({ instance: instance.guid, failure: kind, error: error.detail }, 'service instance create failed');
+      const mitigated = needsOrphanMitigation('provision', kind);
+      if (mitigated) requestMitigation(context, scope, 'create', error.detail);
+      const next = afterFailedCreate('service instance', mitigated, 'Delete the service instance to remove it and free its name.');
+      throw JobFailure.of(new ApiError(error.status, error.title, error.code, `${error.detail} ${next}`));
+    },
   };
-  setOperation(context, guid, 'create', 'in progress', '', { phase: 'requesting', brokerOperation: null });
-  try {
-    const answer = await context.osb.provision(offering.brokerGuid, guid, body, userIdentity(job.job.userId));
-    const dashboardUrl = typeof answer.body.dashboard_url === 'string' ? answer.body.dashboard_url : null;
-    if (!answer.async) {
-      setOperation(context, guid, 'create', 'succeeded', '', { phase: null, brokerOperation: null, dashboardUrl });
-      context.logger.info({ instance: guid, plan: plan.name }, 'service instance created');
-      return;
-    }
-    setOperation(context, guid, 'create', 'in progress', '', { phase: 'polling', brokerOperation: answer.operation ?? null, dashboardUrl });
-    await pollCreate(context, scope, answer.operation, job);
-  } catch (error) {
-    if (job.signal.aborted || error instanceof JobFailure) throw error;
-    failCreate(context, scope, classifyBrokerFailure(error), describeBrokerFailure(error, 'provision'));
-  }
-}
-
-async function pollCreate(context: ControllerContext, scope: InstanceScope, brokerOperation: string | undefined, job: JobContext): Promise<void> {
-  const { instance, plan, offering } = scope;
-  const last = await context.osb.waitForInstance(offering.brokerGuid, instance.guid, {
-    ...pollRequest(scope, brokerOperation, job),
-    onPoll: showProgress(context, instance.guid, 'create'),
-  });
-  if (last.body.state === 'failed') {
-    failCreate(context, scope, 'last-operation-failed', describeFailedOperation(last, 'provision'));
-  }
-  setOperation(context, instance.guid, 'create', 'succeeded', finalDescription(last), { phase: null, brokerOperation: null });
-  context.logger.info({ instance: instance.guid, plan: plan.name }, 'service instance created');
-}
-
-function failCreate(context: ControllerContext, scope: InstanceScope, kind: FailureKind, error: ApiError): never {
-  const { instance } = scope;
-  setOperation(context, instance.guid, 'create', 'failed', error.detail, { phase: null, brokerOperation: null });
-  context.logger.warn({ instance: instance.guid, failure: kind, error: error.detail }, 'service instance create failed');
-  const mitigated = needsOrphanMitigation('provision', kind);
-  if (mitigated) requestMitigation(context, scope, 'create', error.detail);
-  const next = afterFailedCreate('service instance', mitigated, 'Delete the service instance to remove it and free its name.');
-  throw JobFailure.of(new ApiError(error.status, error.title, error.code, `${error.detail} ${next}`));
 }
 
 // --- update -------------------------------------------------------------------------------
@@ -187,55 +185,56 @@ export function updateInstance(context: ControllerContext, instance: ServiceInst
 async function sendUpdate(context: ControllerContext, guid: string, change: InstanceChange, payload: UpdatePayload, job: JobContext): Promise<void> {
   const instance = context.store.instances.get(guid);
   if (!instance) throw JobFailure.of(apiErrors.notFound('Service instance'));
-  const scope = instanceScope(context, instance);
-  const { plan, offering, space, organization } = scope;
   const newPlan = change.newPlanGuid !== undefined ? context.store.catalog.plan(change.newPlanGuid) : undefined;
   if (change.newPlanGuid !== undefined && !newPlan) throw JobFailure.of(apiErrors.unprocessable('The new service plan no longer exists.'));
-  const maintenanceVersion = change.maintenanceInfoVersion ?? newPlan?.document.maintenance_info?.version;
-  const body: UpdateRequest = {
-    service_id: offering.catalogId,
-    ...(newPlan ? { plan_id: newPlan.catalogId } : {}),
-    ...(change.parameters !== undefined ? { parameters: change.parameters } : {}),
-    context: instanceContext(organization, space, change.name ?? instance.name),
-    previous_values: {
-      plan_id: plan.catalogId,
-      service_id: offering.catalogId,
-      organization_id: organization.guid,
-      space_id: space.guid,
-      ...(instance.maintenanceInfoVersion !== null ? { maintenance_info: { version: instance.maintenanceInfoVersion } } : {}),
-    },
-    ...(maintenanceVersion !== undefined ? { maintenance_info: { version: maintenanceVersion } } : {}),
-  };
-  setOperation(context, guid, 'update', 'in progress', '', { phase: 'requesting', brokerOperation: null });
-  try {
-    const answer = await context.osb.update(offering.brokerGuid, guid, body, userIdentity(job.job.userId));
-    const dashboardUrl = typeof answer.body.dashboard_url === 'string' && answer.body.dashboard_url !== '' ? answer.body.dashboard_url : undefined;
-    if (!answer.async) {
-      applyUpdate(context, guid, payload, dashboardUrl, '');
-      return;
-    }
-    setOperation(context, guid, 'update', 'in progress', '', { phase: 'polling', brokerOperation: answer.operation ?? null, ...(dashboardUrl ? { dashboardUrl } : {}) });
-    await pollUpdate(context, scope, answer.operation, payload, job);
-  } catch (error) {
-    if (job.signal.aborted || error instanceof JobFailure) throw error;
-    failUpdate(context, guid, payload, describeBrokerFailure(error, 'update'), brokerFlags(error));
-  }
+  await runBrokerOperation(update(context, instanceScope(context, instance), payload, job, { change, newPlan }), job);
 }
 
-/** Polls with the plan the instance had before the update (the scope's), as the spec asks. */
-async function pollUpdate(context: ControllerContext, scope: InstanceScope, brokerOperation: string | undefined, payload: UpdatePayload, job: JobContext): Promise<void> {
-  const { instance, offering } = scope;
-  const last = await context.osb.waitForInstance(offering.brokerGuid, instance.guid, {
-    ...pollRequest(scope, brokerOperation, job),
-    onPoll: showProgress(context, instance.guid, 'update'),
-  });
-  if (last.body.state === 'failed') {
-    failUpdate(context, instance.guid, payload, describeFailedOperation(last, 'update'), {
-      instanceUsable: typeof last.body.instance_usable === 'boolean' ? last.body.instance_usable : undefined,
-      updateRepeatable: typeof last.body.update_repeatable === 'boolean' ? last.body.update_repeatable : undefined,
-    });
-  }
-  applyUpdate(context, instance.guid, payload, undefined, finalDescription(last));
+/**
+ * An update, polled with the plan the instance had before it (the scope's), as the spec asks.
+ * `request` is there only while the request can still be sent: a resumed update only polls.
+ */
+function update(
+  context: ControllerContext,
+  scope: InstanceScope,
+  payload: UpdatePayload,
+  job: JobContext,
+  request?: { change: InstanceChange; newPlan: ServicePlanRecord | undefined },
+): BrokerOperation<AsyncAnswer<UpdateResponse>> {
+  const { instance, plan, offering, space, organization } = scope;
+  const dashboardUrlOf = (answer: AsyncAnswer<UpdateResponse>): string | undefined =>
+    (typeof answer.body.dashboard_url === 'string' && answer.body.dashboard_url !== '' ? answer.body.dashboard_url : undefined);
+  return {
+    ...instanceOperation(context, scope, 'update', job),
+    action: 'update',
+    resendable: false,
+    recordPhase: (phase, brokerOperation, accepted) => {
+      const dashboardUrl = accepted && dashboardUrlOf(accepted);
+      setOperation(context, instance.guid, 'update', 'in progress', '', { phase, brokerOperation, ...(dashboardUrl ? { dashboardUrl } : {}) });
+    },
+    send: () => {
+      if (!request) throw new Error('a resumed update cannot be sent again: its parameters were never stored');
+      const { change, newPlan } = request;
+      const maintenanceVersion = change.maintenanceInfoVersion ?? newPlan?.document.maintenance_info?.version;
+      const body: UpdateRequest = {
+        service_id: offering.catalogId,
+        ...(newPlan ? { plan_id: newPlan.catalogId } : {}),
+        ...(change.parameters !== undefined ? { parameters: change.parameters } : {}),
+        context: instanceContext(organization, space, change.name ?? instance.name),
+        previous_values: {
+          plan_id: plan.catalogId,
+          service_id: offering.catalogId,
+          organization_id: organization.guid,
+          space_id: space.guid,
+          ...(instance.maintenanceInfoVersion !== null ? { maintenance_info: { version: instance.maintenanceInfoVersion } } : {}),
+        },
+        ...(maintenanceVersion !== undefined ? { maintenance_info: { version: maintenanceVersion } } : {}),
+      };
+      return context.osb.update(offering.brokerGuid, instance.guid, body, userIdentity(job.job.userId));
+    },
+    succeed: (description, answer) => applyUpdate(context, instance.guid, payload, answer && dashboardUrlOf(answer), description),
+    fail: (failure) => failUpdate(context, instance.guid, payload, failure),
+  };
 }
 
 function applyUpdate(context: ControllerContext, guid: string, payload: UpdatePayload, dashboardUrl: string | undefined, description: string): void {
@@ -255,23 +254,8 @@ function applyUpdate(context: ControllerContext, guid: string, payload: UpdatePa
   context.logger.info({ instance: guid, planChanged: payload.newPlanGuid !== undefined }, 'service instance updated');
 }
 
-interface BrokerFlags {
-  instanceUsable: boolean | undefined;
-  updateRepeatable: boolean | undefined;
-}
-
-function brokerFlags(error: unknown): BrokerFlags {
-  const body = (error as { body?: unknown }).body;
-  if (typeof body !== 'object' || body === null) return { instanceUsable: undefined, updateRepeatable: undefined };
-  const record = body as Record<string, unknown>;
-  return {
-    instanceUsable: typeof record.instance_usable === 'boolean' ? record.instance_usable : undefined,
-    updateRepeatable: typeof record.update_repeatable === 'boolean' ? record.update_repeatable : undefined,
-  };
-}
-
 /** Updates are never orphan-mitigated; the broker's flags decide what the user may do next. */
-function failUpdate(context: ControllerContext, guid: string, payload: UpdatePayload, error: ApiError, flags: BrokerFlags): never {
+function failUpdate(context: ControllerContext, guid: string, payload: UpdatePayload, { error, flags }: OperationFailure): never {
   setOperation(context, guid, 'update', 'failed', error.detail, {
     phase: null,
     brokerOperation: null,
@@ -305,47 +289,29 @@ export function deleteInstance(context: ControllerContext, instance: ServiceInst
 async function deprovisionInstance(context: ControllerContext, guid: string, job: JobContext): Promise<void> {
   const instance = context.store.instances.get(guid);
   if (!instance) return;
-  const scope = instanceScope(context, instance);
-  const { plan, offering } = scope;
-  setOperation(context, guid, 'delete', 'in progress', '', { phase: 'requesting', brokerOperation: null });
-  try {
-    const answer = await context.osb.deprovision(offering.brokerGuid, guid, { service_id: offering.catalogId, plan_id: plan.catalogId }, userIdentity(job.job.userId));
-    if (!answer.async) {
-      forgetInstance(context, guid);
-      return;
-    }
-    setOperation(context, guid, 'delete', 'in progress', '', { phase: 'polling', brokerOperation: answer.operation ?? null });
-    await pollDelete(context, scope, answer.operation, job);
-  } catch (error) {
-    if (job.signal.aborted || error instanceof JobFailure) throw error;
-    failDelete(context, scope, classifyBrokerFailure(error), describeBrokerFailure(error, 'deprovision'), brokerFlags(error).instanceUsable);
-  }
+  await runBrokerOperation(deprovision(context, instanceScope(context, instance), job), job);
 }
 
-async function pollDelete(context: ControllerContext, scope: InstanceScope, brokerOperation: string | undefined, job: JobContext): Promise<void> {
-  const { instance, offering } = scope;
-  const last = await context.osb.waitForInstance(offering.brokerGuid, instance.guid, {
-    ...pollRequest(scope, brokerOperation, job),
-    isDelete: true,
-    onPoll: showProgress(context, instance.guid, 'delete'),
-  });
-  if (last.body.state === 'failed') {
-    const usable = typeof last.body.instance_usable === 'boolean' ? last.body.instance_usable : undefined;
-    failDelete(context, scope, 'last-operation-failed', describeFailedOperation(last, 'deprovision'), usable);
-  }
-  forgetInstance(context, instance.guid);
-}
-
-function failDelete(context: ControllerContext, scope: InstanceScope, kind: FailureKind, error: ApiError, instanceUsable: boolean | undefined): never {
-  const { instance } = scope;
-  setOperation(context, instance.guid, 'delete', 'failed', error.detail, {
-    phase: null,
-    brokerOperation: null,
-    ...(instanceUsable === false ? { usable: false } : {}),
-  });
-  context.logger.warn({ instance: instance.guid, failure: kind, error: error.detail }, 'service instance delete failed');
-  if (needsOrphanMitigation('deprovision', kind)) requestMitigation(context, scope, 'delete', error.detail);
-  throw JobFailure.of(error);
+function deprovision(context: ControllerContext, scope: InstanceScope, job: JobContext): BrokerOperation<AsyncAnswer<Record<string, unknown>>> {
+  const { instance, plan, offering } = scope;
+  return {
+    ...instanceOperation(context, scope, 'delete', job),
+    action: 'deprovision',
+    resendable: true,
+    recordPhase: (phase, brokerOperation) => setOperation(context, instance.guid, 'delete', 'in progress', '', { phase, brokerOperation }),
+    send: () => context.osb.deprovision(offering.brokerGuid, instance.guid, { service_id: offering.catalogId, plan_id: plan.catalogId }, userIdentity(job.job.userId)),
+    succeed: () => forgetInstance(context, instance.guid),
+    fail: ({ kind, error, flags }) => {
+      setOperation(context, instance.guid, 'delete', 'failed', error.detail, {
+        phase: null,
+        brokerOperation: null,
+        ...(flags.instanceUsable === false ? { usable: false } : {}),
+      });
+      context.logger.warn({ instance: instance.guid, failure: kind, error: error.detail }, 'service instance delete failed');
+      if (needsOrphanMitigation('deprovision', kind)) requestMitigation(context, scope, 'delete', error.detail);
+      throw JobFailure.of(error);
+    },
+  };
 }
 
 /** The broker confirmed the instance is gone: so is our record of it. */
@@ -367,42 +333,13 @@ export async function resumeInstanceJob(context: ControllerContext, job: JobCont
     throw JobFailure.of(apiErrors.notFound('Service instance'));
   }
   const scope = instanceScope(context, instance);
-  const polling = instance.phase === 'polling';
-  const brokerOperation = instance.brokerOperation ?? undefined;
   switch (job.job.operation) {
     case 'service_instance.create':
-      if (!polling) failCreate(context, scope, 'internal-error', apiErrors.brokerOperationFailed(UNKNOWN_OUTCOME));
-      try {
-        await pollCreate(context, scope, brokerOperation, job);
-      } catch (error) {
-        if (job.signal.aborted || error instanceof JobFailure) throw error;
-        failCreate(context, scope, classifyBrokerFailure(error), describeBrokerFailure(error, 'provision'));
-      }
-      return;
-    case 'service_instance.update': {
-      const payload = job.job.payload as unknown as UpdatePayload;
-      if (!polling) failUpdate(context, instance.guid, payload, apiErrors.brokerOperationFailed(UNKNOWN_OUTCOME), { instanceUsable: undefined, updateRepeatable: undefined });
-      try {
-        await pollUpdate(context, scope, brokerOperation, payload, job);
-      } catch (error) {
-        if (job.signal.aborted || error instanceof JobFailure) throw error;
-        failUpdate(context, instance.guid, payload, describeBrokerFailure(error, 'update'), brokerFlags(error));
-      }
-      return;
-    }
+      return resumeBrokerOperation(provision(context, scope, undefined, job), instance, job);
+    case 'service_instance.update':
+      return resumeBrokerOperation(update(context, scope, job.job.payload as unknown as UpdatePayload, job), instance, job);
     case 'service_instance.delete':
-      if (!polling) {
-        // A delete can safely be sent again: a broker that already did it answers 410.
-        await deprovisionInstance(context, instance.guid, job);
-        return;
-      }
-      try {
-        await pollDelete(context, scope, brokerOperation, job);
-      } catch (error) {
-        if (job.signal.aborted || error instanceof JobFailure) throw error;
-        failDelete(context, scope, classifyBrokerFailure(error), describeBrokerFailure(error, 'deprovision'), undefined);
-      }
-      return;
+      return resumeBrokerOperation(deprovision(context, scope, job), instance, job);
     default:
       throw new Error(`not an instance job: ${job.job.operation}`);
   }
