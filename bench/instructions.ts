@@ -1,9 +1,10 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { HEADERS, provisionBindTarget, requestsFor, SCENARIOS, type Scenario } from './load';
+import { prefillSdkStore } from './prefill';
 
 /**
  * npm run bench:instructions -- <catalog|provision|bind> [requests] [sdk|sdk-router|node-http|express|durable-floor]
@@ -13,33 +14,54 @@ import { HEADERS, provisionBindTarget, requestsFor, SCENARIOS, type Scenario } f
  * machine moves by tens of per cent, so this is how a change of some per cent is told from
  * noise. Only the server's user-space work counts (all its threads; system calls' kernel
  * time does not), and valgrind runs it about fifty times slower, so this measures work, not
- * speed: bench:sdk remains the speed figure. The server first answers BENCH_WARMUP requests (10,000) uncounted, so that V8 has
- * compiled the hot path; then counting starts and it answers the measured ones.
+ * speed: bench:sdk remains the speed figure. The server first answers BENCH_WARMUP requests
+ * (10,000) uncounted, so that V8 has compiled the hot path; then counting starts and it
+ * answers the measured ones.
+ *
+ * The SQLite servers run with SQLite's own WAL checkpoints (`--checkpoints auto`): the
+ * store's checkpoint thread wakes on wall time, so under valgrind on a busy host its share of
+ * a request grew with the load (a catalog request counted 78,673 to 89,869 in runs minutes
+ * apart); SQLite's own checkpoints do the same copying every 1,000 pages, alike in every run.
+ *
+ * BENCH_PREFILL=N first fills the SDK's state file with N instances and a binding of each
+ * (bench/prefill.ts); BENCH_CALLGRIND_OUT=FILE keeps callgrind's output for callgrind_annotate.
  */
 
-const scenario = process.argv[2] as Scenario;
-const measured = Number(process.argv[3] ?? 4000);
-const warmup = Number(process.env.BENCH_WARMUP ?? 10000);
-const serverName = process.argv[4] ?? 'sdk';
-const SERVERS = ['sdk', 'sdk-router', 'node-http', 'express', 'durable-floor'];
+export interface CountOptions {
+  scenario: Scenario;
+  measured: number;
+  warmup: number;
+  serverName: string;
+  /** Instances (each with a binding) in the SDK's store before the server starts. */
+  prefill?: number;
+  /** Where to keep callgrind's output. */
+  keepAs?: string;
+}
 
-async function fire(port: number, amount: number): Promise<void> {
+export const SERVERS = ['sdk', 'sdk-router', 'node-http', 'express', 'durable-floor'];
+
+async function fire(scenario: Scenario, port: number, amount: number): Promise<void> {
   const result = await autocannon({ url: `http://127.0.0.1:${port}`, connections: 16, amount, timeout: 120, requests: requestsFor(scenario) });
   if (result.errors + result.non2xx > 0) throw new Error(`${result.errors + result.non2xx} requests failed`);
 }
 
-async function main(): Promise<void> {
-  if (!SCENARIOS.includes(scenario) || !(measured > 0) || !SERVERS.includes(serverName)) {
-    throw new Error(`usage: npm run bench:instructions -- <catalog|provision|bind> [requests] [${SERVERS.join('|')}]`);
-  }
+/** Instructions per counted request. */
+export async function countInstructions(options: CountOptions): Promise<number> {
+  const { scenario, measured, warmup, serverName } = options;
   // sdk-router is the SDK's bench broker mounted with app.router() in an express app.
   const script = serverName === 'sdk-router' ? 'sdk' : serverName;
   const work = mkdtempSync(join(tmpdir(), 'osbkit-instructions-'));
   const port = 20000 + Math.floor(Math.random() * 20000);
   const counts = join(work, 'callgrind.out');
+  const db = join(work, 'state.db');
+  if (options.prefill) {
+    if (script !== 'sdk') throw new Error('BENCH_PREFILL fills the SDK store only');
+    await prefillSdkStore(db, options.prefill);
+  }
   const server = spawn('valgrind', [
     '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${counts}`,
-    process.execPath, join(__dirname, 'servers', `${script}.js`), '--port', String(port), '--db', join(work, 'state.db'), '--log', join(work, 'broker.log'),
+    process.execPath, join(__dirname, 'servers', `${script}.js`), '--port', String(port), '--db', db, '--log', join(work, 'broker.log'),
+    '--checkpoints', 'auto',
     ...(serverName === 'sdk-router' ? ['--mode', 'router'] : []),
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -56,22 +78,38 @@ async function main(): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
     await provisionBindTarget(port);
-    await fire(port, warmup);
+    await fire(scenario, port, warmup);
     execFileSync('callgrind_control', ['--instr=on', String(server.pid)], { stdio: 'ignore' });
-    await fire(port, measured);
+    await fire(scenario, port, measured);
     server.kill('SIGINT');
     await exited;
     const summary = /^summary:\s+(\d+)/m.exec(readFileSync(counts, 'utf8'));
     if (!summary) throw new Error('callgrind wrote no summary');
-    const perRequest = Number(summary[1]) / measured;
-    console.log(`${scenario} on ${serverName}: ${Math.round(perRequest).toLocaleString('en')} instructions per request (${measured} requests counted after ${warmup} uncounted, node ${process.version})`);
+    if (options.keepAs) copyFileSync(counts, options.keepAs);
+    return Number(summary[1]) / measured;
   } finally {
     if (server.exitCode === null) server.kill('SIGKILL');
     rmSync(work, { recursive: true, force: true });
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exitCode = 1;
-});
+async function main(): Promise<void> {
+  const scenario = process.argv[2] as Scenario;
+  const measured = Number(process.argv[3] ?? 4000);
+  const warmup = Number(process.env.BENCH_WARMUP ?? 10000);
+  const serverName = process.argv[4] ?? 'sdk';
+  const prefill = Number(process.env.BENCH_PREFILL ?? 0);
+  if (!SCENARIOS.includes(scenario) || !(measured > 0) || !SERVERS.includes(serverName)) {
+    throw new Error(`usage: npm run bench:instructions -- <catalog|provision|bind> [requests] [${SERVERS.join('|')}]`);
+  }
+  const perRequest = await countInstructions({ scenario, measured, warmup, serverName, prefill, keepAs: process.env.BENCH_CALLGRIND_OUT });
+  const filled = prefill ? `, ${prefill.toLocaleString('en')} instances in the store first` : '';
+  console.log(`${scenario} on ${serverName}: ${Math.round(perRequest).toLocaleString('en')} instructions per request (${measured} requests counted after ${warmup} uncounted${filled}, node ${process.version})`);
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exitCode = 1;
+  });
+}

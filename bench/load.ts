@@ -9,8 +9,8 @@ import type autocannon from 'autocannon';
 export type Scenario = 'catalog' | 'provision' | 'bind';
 export const SCENARIOS: Scenario[] = ['catalog', 'provision', 'bind'];
 
-const SERVICE = '3f6b2a8e-bench-4c1d-9e5f-000000000001';
-const PLAN = '3f6b2a8e-bench-4c1d-9e5f-000000000002';
+export const SERVICE = '3f6b2a8e-bench-4c1d-9e5f-000000000001';
+export const PLAN = '3f6b2a8e-bench-4c1d-9e5f-000000000002';
 export const HEADERS = {
   'x-broker-api-version': '2.17',
   authorization: `Basic ${Buffer.from('bench:bench-secret').toString('base64')}`,

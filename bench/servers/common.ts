@@ -37,3 +37,14 @@ export function answerCreated(res: ServerResponse, url: string): void {
   res.writeHead(201, { 'content-type': 'application/json' });
   res.end(url.includes('/service_bindings/') ? BIND_BODY : PROVISION_BODY);
 }
+
+/**
+ * Who copies the WAL back into the database file: the store's background thread (`thread`,
+ * the SDK's default) or SQLite inside the commit that crosses its threshold (`auto`).
+ * bench:instructions uses `auto`: the thread wakes on wall time, so under callgrind its share
+ * of a request grows with the host's load, while SQLite's own checkpoints do the same work
+ * every so many pages, counted alike in every run.
+ */
+export function checkpointMode(): 'thread' | 'auto' {
+  return arg('checkpoints') === 'auto' ? 'auto' : 'thread';
+}

@@ -1,22 +1,24 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import Database from 'better-sqlite3';
 import { WalCheckpointer } from '../../sdk/store/sqlite-checkpointer';
-import { answerCreated, arg, portArg, readBody, ready } from './common';
+import { answerCreated, arg, checkpointMode, portArg, readBody, ready } from './common';
 
 /**
  * The floor for a create that must survive a crash: bare node:http plus the two writes any
  * such server makes, and nothing else (no auth, validation, idempotency reads or logging).
  * The claim is committed before the work would start and the outcome before the answer,
  * both in the same SQLite mode, with the same per-turn group commit and background WAL
- * checkpoints as the SDK's store.
+ * checkpoints as the SDK's store (or, with `--checkpoints auto`, SQLite's own, as the SDK's store then).
  * Its distance from bare node:http is the price of durability alone.
  */
 const db = new Database(arg('db')!);
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
-// Checkpoints off the serving thread, as the SDK's store does them.
-db.pragma('wal_autocheckpoint = 0');
-new WalCheckpointer({ file: arg('db')!, intervalMs: 200, onFailure: () => db.pragma('wal_autocheckpoint = 1000') });
+if (checkpointMode() === 'thread') {
+  // Checkpoints off the serving thread, as the SDK's store does them by default.
+  db.pragma('wal_autocheckpoint = 0');
+  new WalCheckpointer({ file: arg('db')!, intervalMs: 200, onFailure: () => db.pragma('wal_autocheckpoint = 1000') });
+}
 db.exec(`
   CREATE TABLE IF NOT EXISTS records (
     id TEXT PRIMARY KEY,

@@ -1,12 +1,14 @@
 import { createServer } from 'node:http';
 import express from 'express';
 import { createBroker, createLogDestination, createLogger, SqliteStore, type ServiceBroker } from '../../sdk';
-import { BENCH_CATALOG, arg, portArg, ready } from './common';
+import { BENCH_CATALOG, arg, checkpointMode, portArg, ready } from './common';
 
 /**
  * A trivial broker on the SDK with the durable SQLite store, logging one line per request
  * (to a file, as a production broker would to its log) with the SDK's default logger. `--mode router` mounts the SDK's
  * express Router in an express app instead of serving the node:http handler directly.
+ * `--checkpoints auto` leaves WAL checkpoints to SQLite inside commits instead of the store's
+ * thread (see checkpointMode in common.ts).
  */
 const broker: ServiceBroker = {
   async provision() {
@@ -32,7 +34,7 @@ async function main(): Promise<void> {
   const app = createBroker({
     catalog: BENCH_CATALOG,
     broker,
-    store: new SqliteStore({ path: arg('db')! }),
+    store: new SqliteStore({ path: arg('db')!, ...(checkpointMode() === 'auto' ? { checkpointIntervalMs: 0 } : {}) }),
     auth: { username: 'bench', password: 'bench-secret' },
     logger,
   });
