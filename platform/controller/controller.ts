@@ -199,6 +199,7 @@ export function createController(options: ControllerOptions): Controller {
         if (syncTimer) clearInterval(syncTimer);
         await jobs.close();
         await mitigator.close();
+        osb.close();
         store.close();
       })();
       return closed;

@@ -2,6 +2,7 @@ import {
   OsbClient, OsbMalformedResponseError, OsbPollingTimeoutError, OsbRequestError, OsbResponseError, OsbTimeoutError, OsbTransportError,
   brokerText, type AsyncAnswer, type Identity, type LastOperationAnswer, type PlanRef,
 } from '../../sdk/client';
+import { closeOsbAgents, createOsbAgents, type OsbAgents } from '../../sdk/client/agent';
 import type { BindRequest, BindResponse, FetchBindingResponse, ProvisionRequest, ProvisionResponse, UpdateRequest, UpdateResponse } from '../../sdk/openapi';
 import type { ServicePlan } from '../../sdk/catalog/catalog';
 import type { BrokerUrlAllowList } from './broker-url-allow-list';
@@ -83,10 +84,18 @@ export function bindingContext(organization: OrganizationRecord, space: SpaceRec
 }
 
 export class OsbCalls {
+  /** Keep-alive connections every client of this controller shares; closed with the controller. */
+  private readonly agents: OsbAgents = createOsbAgents();
+
   constructor(
     private readonly store: ControllerStore,
     private readonly settings: OsbCallSettings,
   ) {}
+
+  /** Ends the connections to brokers; calls still running fail as transport errors. */
+  close(): void {
+    closeOsbAgents(this.agents);
+  }
 
   /** Throws BrokerUrlNotAllowed for a URL outside the allow-list. */
   checkUrl(url: string): void {
@@ -98,7 +107,7 @@ export class OsbCalls {
     // Checked on every call too: a broker registered before the list was set is not called.
     this.checkUrl(url);
     const { timeoutMs, catalogLimitBytes, answerLimitBytes, jsonDepthLimit } = this.settings;
-    return new OsbClient({ url, username: credentials.username, password: credentials.password, timeoutMs, catalogLimitBytes, answerLimitBytes, jsonDepthLimit });
+    return new OsbClient({ url, username: credentials.username, password: credentials.password, timeoutMs, catalogLimitBytes, answerLimitBytes, jsonDepthLimit, agent: this.agents });
   }
 
   /** Credentials are read on every call: a broker update may have changed them. */

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import type {
   BindRequest, BindResponse, Catalog, FetchBindingResponse, FetchInstanceResponse, LastOperationResponse,
   ProvisionRequest, ProvisionResponse, UpdateRequest, UpdateResponse,
@@ -7,7 +8,8 @@ import { formatOriginatingIdentity } from '../identity';
 import { DEFAULT_JSON_DEPTH_LIMIT, exceedsJsonDepth, isPlainObject } from '../json';
 import { quoteBrokerValue } from './broker-text';
 import { bindingPathOf, enc, instancePath, query, queryPrefixed, sep } from './paths';
-import { readLimited } from './read-limited';
+import { sharedOsbAgents, type OsbAgents } from './agent';
+import { exchange, parseBrokerTarget, type BrokerTarget } from './transport';
 import {
   OsbMalformedResponseError, OsbPollingTimeoutError, OsbRequestError, OsbResponseError, OsbTimeoutError, OsbTransportError,
 } from './errors';
@@ -17,6 +19,8 @@ import {
  * answers may be anything a URL points at, so it follows no redirects, reads no more of an
  * answer than its limit, refuses JSON nested deeper than its depth limit, and keeps nothing
  * of an error body but the JSON object (whose `description` errors quote, cleaned and short).
+ * Requests go over node:http with keep-alive agents (sdk/client/agent.ts): about a third of
+ * the CPU per call that fetch took (docs/benchmarks.md, OSB client).
  */
 
 export interface OsbClientOptions {
@@ -32,7 +36,12 @@ export interface OsbClientOptions {
   answerLimitBytes?: number;
   /** The deepest nesting of objects and arrays accepted in an answer (default 64). */
   jsonDepthLimit?: number;
-  fetch?: typeof fetch;
+  /**
+   * The keep-alive connections to send over (node:http and node:https agents); their owner
+   * closes them. Without it, the client shares a process-wide pair whose idle connections
+   * close by themselves and never hold the process open.
+   */
+  agent?: OsbAgents;
 }
 
 export const DEFAULT_CATALOG_LIMIT_BYTES = 10 * 1024 * 1024;
@@ -98,7 +107,8 @@ export class OsbClient {
   private readonly catalogLimitBytes: number;
   private readonly answerLimitBytes: number;
   private readonly jsonDepthLimit: number;
-  private readonly doFetch: typeof fetch;
+  private readonly target: BrokerTarget | { problem: string };
+  private readonly agents: OsbAgents;
 
   constructor(options: OsbClientOptions) {
     this.base = options.url.replace(/\/+$/, '');
@@ -110,7 +120,8 @@ export class OsbClient {
     this.catalogLimitBytes = options.catalogLimitBytes ?? DEFAULT_CATALOG_LIMIT_BYTES;
     this.answerLimitBytes = options.answerLimitBytes ?? DEFAULT_ANSWER_LIMIT_BYTES;
     this.jsonDepthLimit = options.jsonDepthLimit ?? DEFAULT_JSON_DEPTH_LIMIT;
-    this.doFetch = options.fetch ?? fetch;
+    this.target = parseBrokerTarget(this.base);
+    this.agents = options.agent ?? sharedOsbAgents();
   }
 
   async getCatalog(options: CallOptions = {}): Promise<Answer<Catalog>> {
@@ -223,7 +234,7 @@ export class OsbClient {
     if (state !== 'in progress' && state !== 'succeeded' && state !== 'failed') {
       throw new OsbMalformedResponseError(answer.status, endpoint, `state must be "in progress", "succeeded" or "failed", not ${quoteBrokerValue(state)}`);
     }
-    const retryAfter = parseRetryAfter(headers.get('retry-after'));
+    const retryAfter = parseRetryAfter(headers['retry-after']);
     return { ...(answer as Answer<LastOperationResponse>), gone: false, ...(retryAfter !== undefined ? { retryAfterSeconds: retryAfter } : {}) };
   }
 
@@ -239,7 +250,7 @@ export class OsbClient {
     options: CallOptions,
     ok: number[],
     limitBytes = this.answerLimitBytes,
-  ): Promise<{ answer: Answer<unknown>; headers: Headers }> {
+  ): Promise<{ answer: Answer<unknown>; headers: IncomingHttpHeaders }> {
     const requestId = options.requestId ?? randomUUID();
     const headers: Record<string, string> = {
       'x-broker-api-version': this.apiVersion,
@@ -250,57 +261,29 @@ export class OsbClient {
     if (options.identity) headers['x-broker-api-originating-identity'] = formatOriginatingIdentity(options.identity.platform, options.identity.value);
     let payload: string | undefined;
     if (body !== undefined) {
-      headers['content-type'] = 'application/json';
-      // Outside the fetch's try: a body that cannot be serialised was never sent, which is
+      // Before anything is sent: a body that cannot be serialised was never sent, which is
       // not a transport failure (that could call for orphan mitigation).
       try {
         payload = JSON.stringify(body);
       } catch (error) {
         throw new OsbRequestError(endpoint, `its body cannot be serialised as JSON (${(error as Error).message})`);
       }
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(Buffer.byteLength(payload));
     }
-    // One controller for the timeout and for stopping a body that passes its limit: aborting
-    // the fetch closes the connection, so the broker cannot make us read or buffer the rest.
-    const abort = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      abort.abort();
-    }, this.timeoutMs);
-    try {
-      let response: Response;
-      try {
-        response = await this.doFetch(`${this.base}${path}`, {
-          method,
-          headers,
-          ...(payload !== undefined ? { body: payload } : {}),
-          // A redirect could send the platform (and its Basic credentials) anywhere.
-          redirect: 'manual',
-          signal: abort.signal,
-        });
-      } catch (error) {
-        if (timedOut) throw new OsbTimeoutError(endpoint, this.timeoutMs);
-        const err = error as Error & { cause?: { code?: string; message?: string } };
-        throw new OsbTransportError(endpoint, err.cause?.code ?? err.cause?.message ?? err.message);
-      }
-      const accepted = ok.includes(response.status);
-      let text: string | undefined;
-      try {
-        text = await readLimited(response, limitBytes, () => abort.abort());
-      } catch (error) {
-        if (timedOut) throw new OsbTimeoutError(endpoint, this.timeoutMs);
-        throw new OsbTransportError(endpoint, (error as Error).message);
-      }
-      if (text === undefined) {
-        if (accepted) throw new OsbMalformedResponseError(response.status, endpoint, `the body is larger than the limit of ${limitBytes} bytes; the rest was not read`);
-        throw new OsbResponseError(response.status, {}, endpoint);
-      }
-      const parsed = this.parseAnswer(text, response.status, endpoint, accepted);
-      if (!accepted) throw new OsbResponseError(response.status, parsed, endpoint);
-      return { answer: { status: response.status, body: parsed, requestId }, headers: response.headers };
-    } finally {
-      clearTimeout(timer);
+    if ('problem' in this.target) throw new OsbTransportError(endpoint, this.target.problem);
+    const result = await exchange(this.target, this.agents, { method, path, headers, payload, limitBytes, timeoutMs: this.timeoutMs });
+    if (result.kind === 'timeout') throw new OsbTimeoutError(endpoint, this.timeoutMs);
+    if (result.kind === 'transport') throw new OsbTransportError(endpoint, result.cause);
+    const { status, text } = result;
+    const accepted = ok.includes(status);
+    if (text === undefined) {
+      if (accepted) throw new OsbMalformedResponseError(status, endpoint, `the body is larger than the limit of ${limitBytes} bytes; the rest was not read`);
+      throw new OsbResponseError(status, {}, endpoint);
     }
+    const parsed = this.parseAnswer(text, status, endpoint, accepted);
+    if (!accepted) throw new OsbResponseError(status, parsed, endpoint);
+    return { answer: { status, body: parsed, requestId }, headers: result.headers };
   }
 
   /**
@@ -347,8 +330,8 @@ function checkBindBody(status: number, body: Record<string, unknown>): void {
   }
 }
 
-function parseRetryAfter(value: string | null): number | undefined {
-  if (value === null) return undefined;
+function parseRetryAfter(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
   if (/^\d+$/.test(value.trim())) return Number(value.trim());
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
