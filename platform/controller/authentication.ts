@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { Access } from './access';
-import type { ControllerContext } from './context';
+import type { ControllerDeps } from './deps';
 import { apiErrors } from './errors';
 
 /**
@@ -12,7 +12,7 @@ import { apiErrors } from './errors';
 const accesses = new WeakMap<Request, Access>();
 const BEARER = /^Bearer +([^\s]+) *$/i;
 
-export function authenticate(context: ControllerContext) {
+export function authenticate(deps: ControllerDeps) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const header = req.headers.authorization;
     if (header === undefined || header.trim() === '') {
@@ -20,15 +20,15 @@ export function authenticate(context: ControllerContext) {
       throw apiErrors.notAuthenticated();
     }
     const token = BEARER.exec(header)?.[1];
-    const check = token === undefined ? undefined : context.tokens.check(token);
-    const user = check?.valid ? context.store.identities.user(check.userGuid) : undefined;
+    const check = token === undefined ? undefined : deps.tokens.check(token);
+    const user = check?.valid ? deps.store.identities.user(check.userGuid) : undefined;
     if (!user) {
       res.set('WWW-Authenticate', 'Bearer realm="osbkit", error="invalid_token"');
       if (token === undefined) throw apiErrors.invalidAuthToken('the Authorization header must be "Bearer <token>"');
       if (check?.valid === false && check.reason === 'expired') throw apiErrors.invalidAuthToken('the token has expired; log in again');
       throw apiErrors.invalidAuthToken('the token is not valid; log in again');
     }
-    accesses.set(req, Access.of(context.store.identities, user));
+    accesses.set(req, Access.of(deps.store.identities, user));
     next();
   };
 }

@@ -4,11 +4,12 @@ import type { BindRequest, BindResponse } from '../../sdk/openapi';
 import { validateVolumeMounts, type VolumeMount } from '../../sdk/volume/mounts';
 import { resumeBrokerOperation, runBrokerOperation, type BrokerOperation } from './broker-operation';
 import { pollRequest } from './broker-polling';
-import { bindingScope, operation, type BindingScope, type ControllerContext } from './context';
+import type { ControllerDeps } from './deps';
+import { bindingScope, operation, type BindingScope } from './resources';
 import { ApiError, JobFailure, apiErrors } from './errors';
-import type { JobContext } from './jobs';
+import type { RunningJob } from './jobs';
 import { afterFailedCreate, needsOrphanMitigation, type FailureKind } from './orphan-mitigation';
-import { bindingContext, describeBrokerFailure, userIdentity } from './osb-calls';
+import { osbBindingContext, describeBrokerFailure, originatingIdentity } from './osb-calls';
 import type {
   BindingDetails, BindingType, JobRecord, LastOperation, MitigationPurpose, ServiceBindingRecord, ServiceOfferingRecord,
 } from './records';
@@ -21,40 +22,40 @@ import { timestamp } from './store';
  * resuming after a restart are the shared skeleton's (broker-operation.ts).
  */
 
-function saveBinding(context: ControllerContext, guid: string, changes: Partial<ServiceBindingRecord>): void {
-  const current = context.store.bindings.get(guid);
+function saveBinding(deps: ControllerDeps, guid: string, changes: Partial<ServiceBindingRecord>): void {
+  const current = deps.store.bindings.get(guid);
   if (!current) return;
-  context.store.bindings.save({ ...current, ...changes, updatedAt: timestamp() });
+  deps.store.bindings.save({ ...current, ...changes, updatedAt: timestamp() });
 }
 
-function setOperation(context: ControllerContext, guid: string, type: LastOperation['type'], state: LastOperation['state'], description: string, extra: Partial<ServiceBindingRecord> = {}): void {
-  const current = context.store.bindings.get(guid);
+function setOperation(deps: ControllerDeps, guid: string, type: LastOperation['type'], state: LastOperation['state'], description: string, extra: Partial<ServiceBindingRecord> = {}): void {
+  const current = deps.store.bindings.get(guid);
   if (!current) return;
-  saveBinding(context, guid, { lastOperation: operation(current.lastOperation, type, state, description), ...extra });
+  saveBinding(deps, guid, { lastOperation: operation(current.lastOperation, type, state, description), ...extra });
 }
 
 /** What every operation on a binding records the same way. */
 function bindingOperation(
-  context: ControllerContext,
+  deps: ControllerDeps,
   scope: BindingScope,
   type: LastOperation['type'],
-  job: JobContext,
+  job: RunningJob,
 ): Pick<BrokerOperation<AsyncAnswer<unknown>>, 'recordPhase' | 'recordProgress' | 'waitForLastOperation'> {
   const { binding, offering } = scope;
   return {
-    recordPhase: (phase, brokerOperation) => setOperation(context, binding.guid, type, 'in progress', '', { phase, brokerOperation }),
-    recordProgress: (description) => setOperation(context, binding.guid, type, 'in progress', description),
+    recordPhase: (phase, brokerOperation) => setOperation(deps, binding.guid, type, 'in progress', '', { phase, brokerOperation }),
+    recordProgress: (description) => setOperation(deps, binding.guid, type, 'in progress', description),
     waitForLastOperation: (brokerOperation: string | undefined, onPoll: (answer: LastOperationAnswer) => void) =>
-      context.osb.waitForBinding(offering.brokerGuid, binding.instanceGuid, binding.guid, {
+      deps.osb.waitForBinding(offering.brokerGuid, binding.instanceGuid, binding.guid, {
         ...pollRequest(scope, brokerOperation, job), ...(type === 'delete' ? { isDelete: true } : {}), onPoll,
       }),
   };
 }
 
 /** Asks for the delete that orphan mitigation sends until the broker confirms the binding is gone. */
-function requestMitigation(context: ControllerContext, scope: BindingScope, purpose: MitigationPurpose, reason: string): void {
+function requestMitigation(deps: ControllerDeps, scope: BindingScope, purpose: MitigationPurpose, reason: string): void {
   const { binding, plan, offering } = scope;
-  context.mitigator.request({
+  deps.mitigator.request({
     kind: 'binding',
     purpose,
     brokerGuid: offering.brokerGuid,
@@ -116,7 +117,7 @@ export type BindingCreateRequest = {
   parameters?: Record<string, unknown>;
 } & ({ type: 'app'; appGuid: string; name: string | null } | { type: 'key'; appGuid: null; name: string });
 
-export function createBinding(context: ControllerContext, request: BindingCreateRequest, userId: string): { binding: ServiceBindingRecord; job: JobRecord } {
+export function createBinding(deps: ControllerDeps, request: BindingCreateRequest, userId: string): { binding: ServiceBindingRecord; job: JobRecord } {
   const now = timestamp();
   const binding: ServiceBindingRecord = {
     guid: randomUUID(),
@@ -134,26 +135,26 @@ export function createBinding(context: ControllerContext, request: BindingCreate
     updatedAt: now,
   };
   // One transaction: a crash can never leave a binding without the job that creates it.
-  const job = context.store.transaction(() => {
-    context.store.bindings.insert(binding);
-    return context.jobs.enqueue(
+  const job = deps.store.transaction(() => {
+    deps.store.bindings.insert(binding);
+    return deps.jobs.enqueue(
       { operation: 'service_bindings.create', resourceType: 'service_credential_bindings', resourceGuid: binding.guid, userId },
-      (running) => bindInstance(context, binding.guid, request.parameters, running),
+      (running) => bindInstance(deps, binding.guid, request.parameters, running),
     );
   });
   return { binding, job };
 }
 
-async function bindInstance(context: ControllerContext, guid: string, parameters: Record<string, unknown> | undefined, job: JobContext): Promise<void> {
-  const binding = context.store.bindings.get(guid);
+async function bindInstance(deps: ControllerDeps, guid: string, parameters: Record<string, unknown> | undefined, job: RunningJob): Promise<void> {
+  const binding = deps.store.bindings.get(guid);
   if (!binding) throw JobFailure.of(apiErrors.notFound('Service credential binding'));
-  await runBrokerOperation(bind(context, bindingScope(context, binding), parameters, job), job);
+  await runBrokerOperation(bind(deps, bindingScope(deps, binding), parameters, job), job);
 }
 
-function bind(context: ControllerContext, scope: BindingScope, parameters: Record<string, unknown> | undefined, job: JobContext): BrokerOperation<AsyncAnswer<BindResponse>> {
+function bind(deps: ControllerDeps, scope: BindingScope, parameters: Record<string, unknown> | undefined, job: RunningJob): BrokerOperation<AsyncAnswer<BindResponse>> {
   const { binding, plan, offering, space, organization } = scope;
   return {
-    ...bindingOperation(context, scope, 'create', job),
+    ...bindingOperation(deps, scope, 'create', job),
     action: 'bind',
     resendable: false,
     send: () => {
@@ -163,20 +164,20 @@ function bind(context: ControllerContext, scope: BindingScope, parameters: Recor
         service_id: offering.catalogId,
         plan_id: plan.catalogId,
         ...appResource,
-        context: bindingContext(organization, space),
+        context: osbBindingContext(organization, space),
         ...(parameters !== undefined ? { parameters } : {}),
         ...(binding.predecessorGuid !== null ? { predecessor_binding_id: binding.predecessorGuid } : {}),
       };
-      return context.osb.bind(offering.brokerGuid, binding.instanceGuid, binding.guid, body, userIdentity(job.job.userId));
+      return deps.osb.bind(offering.brokerGuid, binding.instanceGuid, binding.guid, body, originatingIdentity(job.record.userId));
     },
     succeed: async (description, answer) => {
       if (answer) {
-        establish(context, scope, answer.body as Record<string, unknown>, description);
+        establish(deps, scope, answer.body as Record<string, unknown>, description);
         return;
       }
-      establish(context, scope, await fetchAsyncBinding(context, scope, job), description);
+      establish(deps, scope, await fetchAsyncBinding(deps, scope, job), description);
     },
-    fail: ({ kind, error }) => failCreate(context, scope, kind, error),
+    fail: ({ kind, error }) => failCreate(deps, scope, kind, error),
     describeFailure: (error) => describeBindFailure(error, binding),
   };
 }
@@ -190,36 +191,36 @@ function describeBindFailure(error: unknown, binding: ServiceBindingRecord): Api
 }
 
 /** An async binding's credentials arrive only through a fetch, which the broker must offer. */
-async function fetchAsyncBinding(context: ControllerContext, scope: BindingScope, job: JobContext): Promise<Record<string, unknown>> {
+async function fetchAsyncBinding(deps: ControllerDeps, scope: BindingScope, job: RunningJob): Promise<Record<string, unknown>> {
   const { binding, plan, offering } = scope;
   if (offering.document.bindings_retrievable !== true) {
-    failCreate(context, scope, 'invalid-response', apiErrors.brokerBadResponse('The service broker responded asynchronously to the bind request but does not support fetching binding data (bindings_retrievable is false).'));
+    failCreate(deps, scope, 'invalid-response', apiErrors.brokerBadResponse('The service broker responded asynchronously to the bind request but does not support fetching binding data (bindings_retrievable is false).'));
   }
   try {
-    return await context.osb.fetchBinding(offering.brokerGuid, binding.instanceGuid, binding.guid, { service_id: offering.catalogId, plan_id: plan.catalogId }, undefined);
+    return await deps.osb.fetchBinding(offering.brokerGuid, binding.instanceGuid, binding.guid, { service_id: offering.catalogId, plan_id: plan.catalogId }, undefined);
   } catch (error) {
     if (job.signal.aborted) throw error;
-    failCreate(context, scope, 'invalid-response', describeBrokerFailure(error, 'fetch binding'));
+    failCreate(deps, scope, 'invalid-response', describeBrokerFailure(error, 'fetch binding'));
   }
 }
 
-function establish(context: ControllerContext, scope: BindingScope, body: Record<string, unknown>, description: string): void {
+function establish(deps: ControllerDeps, scope: BindingScope, body: Record<string, unknown>, description: string): void {
   const { binding, offering } = scope;
   const accepted = acceptBindingResponse(offering, body, binding.type);
-  if ('error' in accepted) failCreate(context, scope, 'invalid-response', accepted.error);
-  context.store.transaction(() => {
-    context.store.bindings.saveDetails(binding.guid, accepted.details);
-    setOperation(context, binding.guid, 'create', 'succeeded', description, { phase: null, brokerOperation: null, established: true, expiresAt: accepted.expiresAt });
+  if ('error' in accepted) failCreate(deps, scope, 'invalid-response', accepted.error);
+  deps.store.transaction(() => {
+    deps.store.bindings.saveDetails(binding.guid, accepted.details);
+    setOperation(deps, binding.guid, 'create', 'succeeded', description, { phase: null, brokerOperation: null, established: true, expiresAt: accepted.expiresAt });
   });
-  context.logger.info({ binding: binding.guid, type: binding.type, instance: binding.instanceGuid, app: binding.appGuid, volumeMounts: accepted.details.volumeMounts.length }, 'service binding created');
+  deps.logger.info({ binding: binding.guid, type: binding.type, instance: binding.instanceGuid, app: binding.appGuid, volumeMounts: accepted.details.volumeMounts.length }, 'service binding created');
 }
 
-function failCreate(context: ControllerContext, scope: BindingScope, kind: FailureKind, error: ApiError): never {
+function failCreate(deps: ControllerDeps, scope: BindingScope, kind: FailureKind, error: ApiError): never {
   const { binding } = scope;
-  setOperation(context, binding.guid, 'create', 'failed', error.detail, { phase: null, brokerOperation: null, established: false });
-  context.logger.warn({ binding: binding.guid, instance: binding.instanceGuid, failure: kind, error: error.detail }, 'service binding create failed');
+  setOperation(deps, binding.guid, 'create', 'failed', error.detail, { phase: null, brokerOperation: null, established: false });
+  deps.logger.warn({ binding: binding.guid, instance: binding.instanceGuid, failure: kind, error: error.detail }, 'service binding create failed');
   const mitigated = needsOrphanMitigation('bind', kind);
-  if (mitigated) requestMitigation(context, scope, 'create', error.detail);
+  if (mitigated) requestMitigation(deps, scope, 'create', error.detail);
   const next = binding.type === 'key'
     ? afterFailedCreate('service key', mitigated, 'Creating a key with the same name replaces it; deleting it removes it.')
     : afterFailedCreate('service binding', mitigated, 'Binding the app to the service instance again replaces it.');
@@ -228,59 +229,59 @@ function failCreate(context: ControllerContext, scope: BindingScope, kind: Failu
 
 // --- delete -------------------------------------------------------------------------------
 
-export function deleteBinding(context: ControllerContext, binding: ServiceBindingRecord, userId: string): JobRecord {
-  return context.store.transaction(() => {
-    setOperation(context, binding.guid, 'delete', 'initial', '', { phase: null, brokerOperation: null });
-    return context.jobs.enqueue(
+export function deleteBinding(deps: ControllerDeps, binding: ServiceBindingRecord, userId: string): JobRecord {
+  return deps.store.transaction(() => {
+    setOperation(deps, binding.guid, 'delete', 'initial', '', { phase: null, brokerOperation: null });
+    return deps.jobs.enqueue(
       { operation: 'service_bindings.delete', resourceType: 'service_credential_bindings', resourceGuid: binding.guid, userId },
-      (job) => unbind(context, binding.guid, job),
+      (job) => unbind(deps, binding.guid, job),
     );
   });
 }
 
 /** Sends the unbind and waits for it; throws a JobFailure when the binding could not be deleted. */
-export async function unbind(context: ControllerContext, guid: string, job: JobContext): Promise<void> {
-  const binding = context.store.bindings.get(guid);
+export async function unbind(deps: ControllerDeps, guid: string, job: RunningJob): Promise<void> {
+  const binding = deps.store.bindings.get(guid);
   if (!binding) return;
-  await runBrokerOperation(unbindOperation(context, bindingScope(context, binding), job), job);
+  await runBrokerOperation(unbindOperation(deps, bindingScope(deps, binding), job), job);
 }
 
-function unbindOperation(context: ControllerContext, scope: BindingScope, job: JobContext): BrokerOperation<AsyncAnswer<Record<string, unknown>>> {
+function unbindOperation(deps: ControllerDeps, scope: BindingScope, job: RunningJob): BrokerOperation<AsyncAnswer<Record<string, unknown>>> {
   const { binding, plan, offering } = scope;
   return {
-    ...bindingOperation(context, scope, 'delete', job),
+    ...bindingOperation(deps, scope, 'delete', job),
     action: 'unbind',
     resendable: true,
-    send: () => context.osb.unbind(offering.brokerGuid, binding.instanceGuid, binding.guid, { service_id: offering.catalogId, plan_id: plan.catalogId }, userIdentity(job.job.userId)),
-    succeed: () => forgetBinding(context, binding.guid),
+    send: () => deps.osb.unbind(offering.brokerGuid, binding.instanceGuid, binding.guid, { service_id: offering.catalogId, plan_id: plan.catalogId }, originatingIdentity(job.record.userId)),
+    succeed: () => forgetBinding(deps, binding.guid),
     fail: ({ kind, error }) => {
-      setOperation(context, binding.guid, 'delete', 'failed', error.detail, { phase: null, brokerOperation: null });
-      context.logger.warn({ binding: binding.guid, failure: kind, error: error.detail }, 'service binding delete failed');
-      if (needsOrphanMitigation('unbind', kind)) requestMitigation(context, scope, 'delete', error.detail);
+      setOperation(deps, binding.guid, 'delete', 'failed', error.detail, { phase: null, brokerOperation: null });
+      deps.logger.warn({ binding: binding.guid, failure: kind, error: error.detail }, 'service binding delete failed');
+      if (needsOrphanMitigation('unbind', kind)) requestMitigation(deps, scope, 'delete', error.detail);
       throw JobFailure.of(error);
     },
   };
 }
 
-export function forgetBinding(context: ControllerContext, guid: string): void {
-  const binding = context.store.bindings.get(guid);
-  context.mitigator.supersede(binding?.instanceGuid ?? '', guid);
-  context.store.transaction(() => {
-    context.store.bindings.delete(guid);
-    context.store.mitigations.deleteFinished(binding?.instanceGuid ?? '', guid);
+export function forgetBinding(deps: ControllerDeps, guid: string): void {
+  const binding = deps.store.bindings.get(guid);
+  deps.mitigator.supersede(binding?.instanceGuid ?? '', guid);
+  deps.store.transaction(() => {
+    deps.store.bindings.delete(guid);
+    deps.store.mitigations.deleteFinished(binding?.instanceGuid ?? '', guid);
   });
-  context.logger.info({ binding: guid }, 'service binding deleted');
+  deps.logger.info({ binding: guid }, 'service binding deleted');
 }
 
 // --- resuming after a restart -------------------------------------------------------------
 
-export async function resumeBindingJob(context: ControllerContext, job: JobContext): Promise<void> {
-  const binding = context.store.bindings.get(job.job.resourceGuid);
+export async function resumeBindingJob(deps: ControllerDeps, job: RunningJob): Promise<void> {
+  const binding = deps.store.bindings.get(job.record.resourceGuid);
   if (!binding) {
-    if (job.job.operation === 'service_bindings.delete') return;
+    if (job.record.operation === 'service_bindings.delete') return;
     throw JobFailure.of(apiErrors.notFound('Service credential binding'));
   }
-  const scope = bindingScope(context, binding);
-  const resumed = job.job.operation === 'service_bindings.create' ? bind(context, scope, undefined, job) : unbindOperation(context, scope, job);
+  const scope = bindingScope(deps, binding);
+  const resumed = job.record.operation === 'service_bindings.create' ? bind(deps, scope, undefined, job) : unbindOperation(deps, scope, job);
   await resumeBrokerOperation(resumed, binding, job);
 }

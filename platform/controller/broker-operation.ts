@@ -1,7 +1,7 @@
 import type { AsyncAnswer, LastOperationAnswer } from '../../sdk/client';
 import { finalDescription, progressRecorder } from './broker-polling';
 import { ApiError, JobFailure, apiErrors } from './errors';
-import type { JobContext } from './jobs';
+import type { RunningJob } from './jobs';
 import { classifyBrokerFailure, type FailureKind } from './orphan-mitigation';
 import { describeBrokerFailure, describeFailedOperation } from './osb-calls';
 import type { OperationPhase } from './records';
@@ -57,7 +57,7 @@ export function brokerFlags(body: unknown): BrokerFlags {
 }
 
 /** Sends the request and sees it through. */
-export async function runBrokerOperation<Answer extends AsyncAnswer<unknown>>(operation: BrokerOperation<Answer>, job: JobContext): Promise<void> {
+export async function runBrokerOperation<Answer extends AsyncAnswer<unknown>>(operation: BrokerOperation<Answer>, job: RunningJob): Promise<void> {
   operation.recordPhase('requesting', null);
   await failingAs(operation, job, async () => {
     const answer = await operation.send();
@@ -77,7 +77,7 @@ export async function runBrokerOperation<Answer extends AsyncAnswer<unknown>>(op
 export async function resumeBrokerOperation<Answer extends AsyncAnswer<unknown>>(
   operation: BrokerOperation<Answer>,
   recorded: { phase: OperationPhase | null; brokerOperation: string | null },
-  job: JobContext,
+  job: RunningJob,
 ): Promise<void> {
   if (recorded.phase !== 'polling') {
     if (operation.resendable) {
@@ -98,7 +98,7 @@ async function poll<Answer extends AsyncAnswer<unknown>>(operation: BrokerOperat
 }
 
 /** A broker failure becomes the operation's failure; an abort or a JobFailure already decided passes through. */
-async function failingAs<Answer extends AsyncAnswer<unknown>>(operation: BrokerOperation<Answer>, job: JobContext, work: () => Promise<void>): Promise<void> {
+async function failingAs<Answer extends AsyncAnswer<unknown>>(operation: BrokerOperation<Answer>, job: RunningJob, work: () => Promise<void>): Promise<void> {
   try {
     await work();
   } catch (error) {

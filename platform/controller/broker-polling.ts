@@ -1,6 +1,6 @@
 import { brokerText, type LastOperationAnswer } from '../../sdk/client';
-import type { InstanceScope } from './context';
-import type { JobContext } from './jobs';
+import type { InstanceScope } from './resources';
+import type { RunningJob } from './jobs';
 import type { PollRequest } from './osb-calls';
 
 /**
@@ -13,7 +13,7 @@ import type { PollRequest } from './osb-calls';
  * Polls about the plan the scope has on record (for an update, the plan before it, as the
  * spec asks), and stops when the job is aborted. Deletes add `isDelete`; callers add `onPoll`.
  */
-export function pollRequest(scope: InstanceScope, brokerOperation: string | undefined, job: JobContext): PollRequest {
+export function pollRequest(scope: InstanceScope, brokerOperation: string | undefined, job: RunningJob): PollRequest {
   const { plan, offering } = scope;
   return {
     ...(brokerOperation !== undefined ? { operation: brokerOperation } : {}),

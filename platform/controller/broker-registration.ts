@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Catalog, CatalogError, type ServicePlan } from '../../sdk/catalog/catalog';
 import { brokerText } from '../../sdk/client';
-import type { ControllerContext } from './context';
+import type { ControllerDeps } from './deps';
 import { JobFailure, apiErrors } from './errors';
-import type { JobContext } from './jobs';
+import type { RunningJob } from './jobs';
 import { describeBrokerFailure } from './osb-calls';
 import type { BrokerCredentials, JobRecord, OfferingDocument, ServiceBrokerRecord } from './records';
 import { timestamp } from './store';
@@ -25,10 +25,10 @@ export interface CheckedOffering {
 }
 
 /** Fetches and checks a catalog; throws a JobFailure naming every problem. */
-export async function fetchCheckedCatalog(context: ControllerContext, brokerGuid: string | null, connection: BrokerConnection): Promise<CheckedOffering[]> {
+export async function fetchCheckedCatalog(deps: ControllerDeps, brokerGuid: string | null, connection: BrokerConnection): Promise<CheckedOffering[]> {
   let document: unknown;
   try {
-    document = await context.osb.catalog(context.osb.clientFor(connection.url, connection.credentials));
+    document = await deps.osb.catalog(deps.osb.clientFor(connection.url, connection.credentials));
   } catch (error) {
     throw JobFailure.of(describeBrokerFailure(error, 'catalog'));
   }
@@ -41,9 +41,9 @@ export async function fetchCheckedCatalog(context: ControllerContext, brokerGuid
   }
 
   const conflicts: string[] = [];
-  const ownerName = (guid: string): string => context.store.brokers.get(guid)?.name ?? guid;
-  const otherOfferings = context.store.catalog.listOfferings().filter((o) => o.brokerGuid !== brokerGuid);
-  const otherPlans = context.store.catalog.listPlans().flatMap((plan) => {
+  const ownerName = (guid: string): string => deps.store.brokers.get(guid)?.name ?? guid;
+  const otherOfferings = deps.store.catalog.listOfferings().filter((o) => o.brokerGuid !== brokerGuid);
+  const otherPlans = deps.store.catalog.listPlans().flatMap((plan) => {
     const offering = otherOfferings.find((o) => o.guid === plan.offeringGuid);
     return offering ? [{ plan, brokerGuid: offering.brokerGuid }] : [];
   });
@@ -58,7 +58,7 @@ export async function fetchCheckedCatalog(context: ControllerContext, brokerGuid
       if (takenPlan) conflicts.push(`Plan ID '${plan.id}' is already in use by service broker '${ownerName(takenPlan.brokerGuid)}'`);
     }
     const requires = offering.requires ?? [];
-    if (requires.includes('volume_mount') && !context.volumeServicesEnabled) {
+    if (requires.includes('volume_mount') && !deps.volumeServicesEnabled) {
       incompatible.push(`Service ${offering.name} is declared to be a volume mount service but support for volume mount services is disabled.`);
     }
     // The platform has no routes, so nothing could ever be bound to a route service.
@@ -89,8 +89,8 @@ function quotable(problems: string[]): string[] {
   return shown;
 }
 
-export function registerBroker(context: ControllerContext, input: { name: string; url: string; credentials: BrokerCredentials }, userId: string): JobRecord {
-  context.osb.checkUrl(input.url);
+export function registerBroker(deps: ControllerDeps, input: { name: string; url: string; credentials: BrokerCredentials }, userId: string): JobRecord {
+  deps.osb.checkUrl(input.url);
   const now = timestamp();
   const broker: ServiceBrokerRecord = {
     guid: randomUUID(),
@@ -101,29 +101,29 @@ export function registerBroker(context: ControllerContext, input: { name: string
     createdAt: now,
     updatedAt: now,
   };
-  context.logger.info({ broker: broker.guid, name: broker.name, url: broker.url }, 'registering service broker');
-  return context.store.transaction(() => {
-    context.store.brokers.insert(broker, input.credentials.password);
-    return context.jobs.enqueue(
+  deps.logger.info({ broker: broker.guid, name: broker.name, url: broker.url }, 'registering service broker');
+  return deps.store.transaction(() => {
+    deps.store.brokers.insert(broker, input.credentials.password);
+    return deps.jobs.enqueue(
       { operation: 'service_broker.catalog.synchronize', resourceType: 'service_brokers', resourceGuid: broker.guid, userId },
-      (job) => synchronizeNewBroker(context, broker.guid, job),
+      (job) => synchronizeNewBroker(deps, broker.guid, job),
     );
   });
 }
 
 /** The first catalog fetch; a broker whose catalog cannot be used is not kept. */
-export async function synchronizeNewBroker(context: ControllerContext, brokerGuid: string, job: JobContext): Promise<void> {
-  const { store } = context;
+export async function synchronizeNewBroker(deps: ControllerDeps, brokerGuid: string, job: RunningJob): Promise<void> {
+  const { store } = deps;
   const broker = store.brokers.get(brokerGuid);
   const credentials = store.brokers.credentials(brokerGuid);
   if (!broker || !credentials) throw JobFailure.of(apiErrors.notFound('Service broker'));
   try {
-    const offerings = await fetchCheckedCatalog(context, brokerGuid, { url: broker.url, credentials });
+    const offerings = await fetchCheckedCatalog(deps, brokerGuid, { url: broker.url, credentials });
     store.transaction(() => {
-      store.catalog.synchronize(brokerGuid, offerings, context.autoEnableAccess ? 'public' : 'admin');
+      store.catalog.synchronize(brokerGuid, offerings, deps.autoEnableAccess ? 'public' : 'admin');
       store.brokers.update(brokerGuid, { state: 'available' });
     });
-    context.logger.info({ broker: brokerGuid, offerings: offerings.length }, 'service broker registered');
+    deps.logger.info({ broker: brokerGuid, offerings: offerings.length }, 'service broker registered');
   } catch (error) {
     if (job.signal.aborted) throw error;
     store.brokers.delete(brokerGuid);
@@ -132,14 +132,14 @@ export async function synchronizeNewBroker(context: ControllerContext, brokerGui
 }
 
 export function updateBroker(
-  context: ControllerContext,
+  deps: ControllerDeps,
   broker: ServiceBrokerRecord,
   changes: { name?: string; url?: string; credentials?: BrokerCredentials },
   userId: string,
 ): JobRecord {
-  if (changes.url !== undefined) context.osb.checkUrl(changes.url);
+  if (changes.url !== undefined) deps.osb.checkUrl(changes.url);
   const { credentials, ...visible } = changes;
-  return context.jobs.enqueue(
+  return deps.jobs.enqueue(
     {
       operation: 'service_broker.update',
       resourceType: 'service_brokers',
@@ -148,35 +148,35 @@ export function updateBroker(
       payload: { ...visible, credentialsChanged: credentials !== undefined },
     },
     async () => {
-      const stored = context.store.brokers.credentials(broker.guid);
-      const current = context.store.brokers.get(broker.guid);
+      const stored = deps.store.brokers.credentials(broker.guid);
+      const current = deps.store.brokers.get(broker.guid);
       if (!stored || !current) throw JobFailure.of(apiErrors.notFound('Service broker'));
       const connection = { url: changes.url ?? current.url, credentials: credentials ?? stored };
-      const offerings = await fetchCheckedCatalog(context, broker.guid, connection);
-      context.store.transaction(() => {
-        context.store.catalog.synchronize(broker.guid, offerings, context.autoEnableAccess ? 'public' : 'admin');
-        context.store.brokers.update(broker.guid, { ...visible, ...(credentials ? { credentials } : {}), state: 'available' });
+      const offerings = await fetchCheckedCatalog(deps, broker.guid, connection);
+      deps.store.transaction(() => {
+        deps.store.catalog.synchronize(broker.guid, offerings, deps.autoEnableAccess ? 'public' : 'admin');
+        deps.store.brokers.update(broker.guid, { ...visible, ...(credentials ? { credentials } : {}), state: 'available' });
       });
-      context.logger.info({ broker: broker.guid, offerings: offerings.length }, 'service broker updated');
+      deps.logger.info({ broker: broker.guid, offerings: offerings.length }, 'service broker updated');
     },
   );
 }
 
-export function deleteBroker(context: ControllerContext, broker: ServiceBrokerRecord, userId: string): JobRecord {
-  return context.jobs.enqueue(
+export function deleteBroker(deps: ControllerDeps, broker: ServiceBrokerRecord, userId: string): JobRecord {
+  return deps.jobs.enqueue(
     { operation: 'service_broker.delete', resourceType: 'service_brokers', resourceGuid: broker.guid, userId },
-    async () => removeBroker(context, broker.guid),
+    async () => removeBroker(deps, broker.guid),
   );
 }
 
-export async function removeBroker(context: ControllerContext, brokerGuid: string): Promise<void> {
-  const { store } = context;
+export async function removeBroker(deps: ControllerDeps, brokerGuid: string): Promise<void> {
+  const { store } = deps;
   if (!store.brokers.get(brokerGuid)) return;
   const instances = store.instances.ofBroker(brokerGuid);
   if (instances.length > 0) {
     throw JobFailure.of(apiErrors.unprocessable(`Can not remove brokers that have associated service instances: ${instances.map((i) => i.name).join(', ')}`));
   }
-  context.mitigator.abandonBroker(brokerGuid);
+  deps.mitigator.abandonBroker(brokerGuid);
   store.brokers.delete(brokerGuid);
-  context.logger.info({ broker: brokerGuid }, 'service broker removed');
+  deps.logger.info({ broker: brokerGuid }, 'service broker removed');
 }

@@ -11,7 +11,7 @@ import { syncStartedApps } from './app-lifecycle';
 import { BrokerUrlAllowList } from './broker-url-allow-list';
 import { authenticate } from './authentication';
 import type { CellApi } from './cell-api';
-import type { ControllerContext } from './context';
+import type { ControllerDeps } from './deps';
 import { apiErrors } from './errors';
 import { errorHandler, requestLogger } from './http';
 import { JobRunner } from './jobs';
@@ -129,9 +129,9 @@ export function createController(options: ControllerOptions): Controller {
     osb,
     logger,
     retryBaseMs: options.orphanMitigationRetryMs ?? 5000,
-    onConfirmed: (mitigation) => finishMitigatedDelete(context, mitigation),
+    onConfirmed: (mitigation) => finishMitigatedDelete(deps, mitigation),
   });
-  const context: ControllerContext = {
+  const deps: ControllerDeps = {
     store,
     osb,
     jobs,
@@ -153,24 +153,24 @@ export function createController(options: ControllerOptions): Controller {
   app.disable('etag');
   app.use(requestLogger(logger));
   // Only these answer without a token; authentication comes before any other body is read.
-  app.use(rootRoutes(context));
-  app.use(oauthRoutes(context));
-  app.use(authenticate(context));
-  app.use(packageUploadRoutes(context));
+  app.use(rootRoutes(deps));
+  app.use(oauthRoutes(deps));
+  app.use(authenticate(deps));
+  app.use(packageUploadRoutes(deps));
   app.use(express.json({ limit: BODY_LIMIT }));
   app.use(jsonDepthGuard(jsonDepthLimit));
-  app.use(serviceBrokerRoutes(context));
-  app.use(serviceOfferingRoutes(context));
-  app.use(servicePlanRoutes(context));
-  app.use(serviceInstanceRoutes(context));
-  app.use(serviceCredentialBindingRoutes(context));
-  app.use(appRoutes(context, space.guid));
-  app.use(packageRoutes(context));
-  app.use(jobRoutes(context));
-  app.use(organizationRoutes(context));
-  app.use(spaceRoutes(context));
-  app.use(userRoutes(context));
-  app.use(roleRoutes(context));
+  app.use(serviceBrokerRoutes(deps));
+  app.use(serviceOfferingRoutes(deps));
+  app.use(servicePlanRoutes(deps));
+  app.use(serviceInstanceRoutes(deps));
+  app.use(serviceCredentialBindingRoutes(deps));
+  app.use(appRoutes(deps, space.guid));
+  app.use(packageRoutes(deps));
+  app.use(jobRoutes(deps));
+  app.use(organizationRoutes(deps));
+  app.use(spaceRoutes(deps));
+  app.use(userRoutes(deps));
+  app.use(roleRoutes(deps));
   app.use(() => {
     throw apiErrors.unknownRoute();
   });
@@ -185,10 +185,10 @@ export function createController(options: ControllerOptions): Controller {
       if (started) return;
       started = true;
       if (options.bootstrapAdmin) await ensureBootstrapAdmin(store, options.bootstrapAdmin.username, options.bootstrapAdmin.password, logger);
-      await recoverPackages(context);
-      const resumed = resumeJobs(context);
+      await recoverPackages(deps);
+      const resumed = resumeJobs(deps);
       mitigator.start();
-      const sync = (): void => void syncStartedApps(context).catch((error: unknown) => logger.warn({ err: error }, 'app sync failed'));
+      const sync = (): void => void syncStartedApps(deps).catch((error: unknown) => logger.warn({ err: error }, 'app sync failed'));
       syncTimer = setInterval(sync, options.appSyncIntervalMs ?? 10_000);
       syncTimer.unref();
       sync();

@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { accessOf } from './authentication';
-import type { ControllerContext } from './context';
+import type { ControllerDeps } from './deps';
 import { ApiError, apiErrors } from './errors';
 import { Presenter } from './presenters';
 import type { JobRecord } from './records';
@@ -13,8 +13,8 @@ export function userOf(req: Request): string {
   return accessOf(req).user.guid;
 }
 
-export function presenterOf(context: ControllerContext, req: Request): Presenter {
-  return new Presenter(context.store, `${req.protocol}://${req.get('host') ?? 'localhost'}`);
+export function presenterOf(deps: ControllerDeps, req: Request): Presenter {
+  return new Presenter(deps.store, `${req.protocol}://${req.get('host') ?? 'localhost'}`);
 }
 
 /** A route parameter; express 5 types them loosely. */

@@ -4,11 +4,12 @@ import type { ProvisionRequest, ProvisionResponse, UpdateRequest, UpdateResponse
 import { canonicalJson } from '../../sdk/json';
 import { resumeBrokerOperation, runBrokerOperation, type BrokerOperation, type OperationFailure } from './broker-operation';
 import { pollRequest } from './broker-polling';
-import { instanceScope, operation, type ControllerContext, type InstanceScope } from './context';
+import type { ControllerDeps } from './deps';
+import { instanceScope, operation, type InstanceScope } from './resources';
 import { ApiError, JobFailure, apiErrors } from './errors';
-import type { JobContext } from './jobs';
+import type { RunningJob } from './jobs';
 import { afterFailedCreate, needsOrphanMitigation } from './orphan-mitigation';
-import { instanceContext, userIdentity } from './osb-calls';
+import { osbInstanceContext, originatingIdentity } from './osb-calls';
 import type { JobRecord, LastOperation, MitigationPurpose, ServiceInstanceRecord, ServicePlanRecord } from './records';
 import { timestamp } from './store';
 
@@ -18,39 +19,39 @@ import { timestamp } from './store';
  * resuming after a restart are the shared skeleton's (broker-operation.ts).
  */
 
-function saveInstance(context: ControllerContext, guid: string, changes: Partial<ServiceInstanceRecord>): ServiceInstanceRecord | undefined {
-  const current = context.store.instances.get(guid);
+function saveInstance(deps: ControllerDeps, guid: string, changes: Partial<ServiceInstanceRecord>): ServiceInstanceRecord | undefined {
+  const current = deps.store.instances.get(guid);
   if (!current) return undefined;
   const next: ServiceInstanceRecord = { ...current, ...changes, updatedAt: timestamp() };
-  context.store.instances.save(next);
+  deps.store.instances.save(next);
   return next;
 }
 
-function setOperation(context: ControllerContext, guid: string, type: LastOperation['type'], state: LastOperation['state'], description: string, extra: Partial<ServiceInstanceRecord> = {}): void {
-  const current = context.store.instances.get(guid);
+function setOperation(deps: ControllerDeps, guid: string, type: LastOperation['type'], state: LastOperation['state'], description: string, extra: Partial<ServiceInstanceRecord> = {}): void {
+  const current = deps.store.instances.get(guid);
   if (!current) return;
-  saveInstance(context, guid, { lastOperation: operation(current.lastOperation, type, state, description), ...extra });
+  saveInstance(deps, guid, { lastOperation: operation(current.lastOperation, type, state, description), ...extra });
 }
 
 /** What every operation on an instance records the same way. */
 function instanceOperation(
-  context: ControllerContext,
+  deps: ControllerDeps,
   scope: InstanceScope,
   type: LastOperation['type'],
-  job: JobContext,
+  job: RunningJob,
 ): Pick<BrokerOperation<AsyncAnswer<unknown>>, 'recordProgress' | 'waitForLastOperation'> {
   const { instance, offering } = scope;
   return {
-    recordProgress: (description) => setOperation(context, instance.guid, type, 'in progress', description),
+    recordProgress: (description) => setOperation(deps, instance.guid, type, 'in progress', description),
     waitForLastOperation: (brokerOperation: string | undefined, onPoll: (answer: LastOperationAnswer) => void) =>
-      context.osb.waitForInstance(offering.brokerGuid, instance.guid, { ...pollRequest(scope, brokerOperation, job), ...(type === 'delete' ? { isDelete: true } : {}), onPoll }),
+      deps.osb.waitForInstance(offering.brokerGuid, instance.guid, { ...pollRequest(scope, brokerOperation, job), ...(type === 'delete' ? { isDelete: true } : {}), onPoll }),
   };
 }
 
 /** Asks for the delete that orphan mitigation sends until the broker confirms the instance is gone. */
-function requestMitigation(context: ControllerContext, scope: InstanceScope, purpose: MitigationPurpose, reason: string): void {
+function requestMitigation(deps: ControllerDeps, scope: InstanceScope, purpose: MitigationPurpose, reason: string): void {
   const { instance, plan, offering } = scope;
-  context.mitigator.request({
+  deps.mitigator.request({
     kind: 'instance',
     purpose,
     brokerGuid: offering.brokerGuid,
@@ -72,7 +73,7 @@ export interface InstanceCreateRequest {
   parameters?: Record<string, unknown>;
 }
 
-export function createInstance(context: ControllerContext, request: InstanceCreateRequest, userId: string, warnings: string[]): { instance: ServiceInstanceRecord; job: JobRecord } {
+export function createInstance(deps: ControllerDeps, request: InstanceCreateRequest, userId: string, warnings: string[]): { instance: ServiceInstanceRecord; job: JobRecord } {
   const now = timestamp();
   const instance: ServiceInstanceRecord = {
     guid: randomUUID(),
@@ -91,31 +92,31 @@ export function createInstance(context: ControllerContext, request: InstanceCrea
     updatedAt: now,
   };
   // One transaction: a crash can never leave an instance without the job that creates it.
-  const job = context.store.transaction(() => {
-    context.store.instances.insert(instance);
-    return context.jobs.enqueue(
+  const job = deps.store.transaction(() => {
+    deps.store.instances.insert(instance);
+    return deps.jobs.enqueue(
       { operation: 'service_instance.create', resourceType: 'service_instances', resourceGuid: instance.guid, userId, warnings },
-      (running) => provisionInstance(context, instance.guid, request.parameters, running),
+      (running) => provisionInstance(deps, instance.guid, request.parameters, running),
     );
   });
   return { instance, job };
 }
 
-async function provisionInstance(context: ControllerContext, guid: string, parameters: Record<string, unknown> | undefined, job: JobContext): Promise<void> {
-  const instance = context.store.instances.get(guid);
+async function provisionInstance(deps: ControllerDeps, guid: string, parameters: Record<string, unknown> | undefined, job: RunningJob): Promise<void> {
+  const instance = deps.store.instances.get(guid);
   if (!instance) throw JobFailure.of(apiErrors.notFound('Service instance'));
-  await runBrokerOperation(provision(context, instanceScope(context, instance), parameters, job), job);
+  await runBrokerOperation(provision(deps, instanceScope(deps, instance), parameters, job), job);
 }
 
-function provision(context: ControllerContext, scope: InstanceScope, parameters: Record<string, unknown> | undefined, job: JobContext): BrokerOperation<AsyncAnswer<ProvisionResponse>> {
+function provision(deps: ControllerDeps, scope: InstanceScope, parameters: Record<string, unknown> | undefined, job: RunningJob): BrokerOperation<AsyncAnswer<ProvisionResponse>> {
   const { instance, plan, offering, space, organization } = scope;
   const dashboardUrlOf = (answer: AsyncAnswer<ProvisionResponse>): string | null => (typeof answer.body.dashboard_url === 'string' ? answer.body.dashboard_url : null);
   return {
-    ...instanceOperation(context, scope, 'create', job),
+    ...instanceOperation(deps, scope, 'create', job),
     action: 'provision',
     resendable: false,
     recordPhase: (phase, brokerOperation, accepted) =>
-      setOperation(context, instance.guid, 'create', 'in progress', '', { phase, brokerOperation, ...(accepted ? { dashboardUrl: dashboardUrlOf(accepted) } : {}) }),
+      setOperation(deps, instance.guid, 'create', 'in progress', '', { phase, brokerOperation, ...(accepted ? { dashboardUrl: dashboardUrlOf(accepted) } : {}) }),
     send: () => {
       const maintenanceInfo = plan.document.maintenance_info;
       const body: ProvisionRequest = {
@@ -123,21 +124,21 @@ function provision(context: ControllerContext, scope: InstanceScope, parameters:
         plan_id: plan.catalogId,
         organization_guid: organization.guid,
         space_guid: space.guid,
-        context: instanceContext(organization, space, instance.name),
+        context: osbInstanceContext(organization, space, instance.name),
         ...(parameters !== undefined ? { parameters } : {}),
         ...(maintenanceInfo ? { maintenance_info: maintenanceInfo } : {}),
       };
-      return context.osb.provision(offering.brokerGuid, instance.guid, body, userIdentity(job.job.userId));
+      return deps.osb.provision(offering.brokerGuid, instance.guid, body, originatingIdentity(job.record.userId));
     },
     succeed: (description, answer) => {
-      setOperation(context, instance.guid, 'create', 'succeeded', description, { phase: null, brokerOperation: null, ...(answer ? { dashboardUrl: dashboardUrlOf(answer) } : {}) });
-      context.logger.info({ instance: instance.guid, plan: plan.name }, 'service instance created');
+      setOperation(deps, instance.guid, 'create', 'succeeded', description, { phase: null, brokerOperation: null, ...(answer ? { dashboardUrl: dashboardUrlOf(answer) } : {}) });
+      deps.logger.info({ instance: instance.guid, plan: plan.name }, 'service instance created');
     },
     fail: ({ kind, error }) => {
-      setOperation(context, instance.guid, 'create', 'failed', error.detail, { phase: null, brokerOperation: null });
-      context.logger.warn({ instance: instance.guid, failure: kind, error: error.detail }, 'service instance create failed');
+      setOperation(deps, instance.guid, 'create', 'failed', error.detail, { phase: null, brokerOperation: null });
+      deps.logger.warn({ instance: instance.guid, failure: kind, error: error.detail }, 'service instance create failed');
       const mitigated = needsOrphanMitigation('provision', kind);
-      if (mitigated) requestMitigation(context, scope, 'create', error.detail);
+      if (mitigated) requestMitigation(deps, scope, 'create', error.detail);
       const next = afterFailedCreate('service instance', mitigated, 'Delete the service instance to remove it and free its name.');
       throw JobFailure.of(new ApiError(error.status, error.title, error.code, `${error.detail} ${next}`));
     },
@@ -170,24 +171,24 @@ interface UpdatePayload {
   fingerprint: string;
 }
 
-export function updateInstance(context: ControllerContext, instance: ServiceInstanceRecord, change: InstanceChange, userId: string): JobRecord {
+export function updateInstance(deps: ControllerDeps, instance: ServiceInstanceRecord, change: InstanceChange, userId: string): JobRecord {
   const { parameters: _parameters, ...rest } = change;
   const payload: UpdatePayload = { ...rest, fingerprint: updateFingerprint(change) };
-  return context.store.transaction(() => {
-    setOperation(context, instance.guid, 'update', 'initial', '', { phase: null, brokerOperation: null });
-    return context.jobs.enqueue(
+  return deps.store.transaction(() => {
+    setOperation(deps, instance.guid, 'update', 'initial', '', { phase: null, brokerOperation: null });
+    return deps.jobs.enqueue(
       { operation: 'service_instance.update', resourceType: 'service_instances', resourceGuid: instance.guid, userId, payload: { ...payload } },
-      (job) => sendUpdate(context, instance.guid, change, payload, job),
+      (job) => sendUpdate(deps, instance.guid, change, payload, job),
     );
   });
 }
 
-async function sendUpdate(context: ControllerContext, guid: string, change: InstanceChange, payload: UpdatePayload, job: JobContext): Promise<void> {
-  const instance = context.store.instances.get(guid);
+async function sendUpdate(deps: ControllerDeps, guid: string, change: InstanceChange, payload: UpdatePayload, job: RunningJob): Promise<void> {
+  const instance = deps.store.instances.get(guid);
   if (!instance) throw JobFailure.of(apiErrors.notFound('Service instance'));
-  const newPlan = change.newPlanGuid !== undefined ? context.store.catalog.plan(change.newPlanGuid) : undefined;
+  const newPlan = change.newPlanGuid !== undefined ? deps.store.catalog.plan(change.newPlanGuid) : undefined;
   if (change.newPlanGuid !== undefined && !newPlan) throw JobFailure.of(apiErrors.unprocessable('The new service plan no longer exists.'));
-  await runBrokerOperation(update(context, instanceScope(context, instance), payload, job, { change, newPlan }), job);
+  await runBrokerOperation(update(deps, instanceScope(deps, instance), payload, job, { change, newPlan }), job);
 }
 
 /**
@@ -195,22 +196,22 @@ async function sendUpdate(context: ControllerContext, guid: string, change: Inst
  * `request` is there only while the request can still be sent: a resumed update only polls.
  */
 function update(
-  context: ControllerContext,
+  deps: ControllerDeps,
   scope: InstanceScope,
   payload: UpdatePayload,
-  job: JobContext,
+  job: RunningJob,
   request?: { change: InstanceChange; newPlan: ServicePlanRecord | undefined },
 ): BrokerOperation<AsyncAnswer<UpdateResponse>> {
   const { instance, plan, offering, space, organization } = scope;
   const dashboardUrlOf = (answer: AsyncAnswer<UpdateResponse>): string | undefined =>
     (typeof answer.body.dashboard_url === 'string' && answer.body.dashboard_url !== '' ? answer.body.dashboard_url : undefined);
   return {
-    ...instanceOperation(context, scope, 'update', job),
+    ...instanceOperation(deps, scope, 'update', job),
     action: 'update',
     resendable: false,
     recordPhase: (phase, brokerOperation, accepted) => {
       const dashboardUrl = accepted && dashboardUrlOf(accepted);
-      setOperation(context, instance.guid, 'update', 'in progress', '', { phase, brokerOperation, ...(dashboardUrl ? { dashboardUrl } : {}) });
+      setOperation(deps, instance.guid, 'update', 'in progress', '', { phase, brokerOperation, ...(dashboardUrl ? { dashboardUrl } : {}) });
     },
     send: () => {
       if (!request) throw new Error('a resumed update cannot be sent again: its parameters were never stored');
@@ -220,7 +221,7 @@ function update(
         service_id: offering.catalogId,
         ...(newPlan ? { plan_id: newPlan.catalogId } : {}),
         ...(change.parameters !== undefined ? { parameters: change.parameters } : {}),
-        context: instanceContext(organization, space, change.name ?? instance.name),
+        context: osbInstanceContext(organization, space, change.name ?? instance.name),
         previous_values: {
           plan_id: plan.catalogId,
           service_id: offering.catalogId,
@@ -230,15 +231,15 @@ function update(
         },
         ...(maintenanceVersion !== undefined ? { maintenance_info: { version: maintenanceVersion } } : {}),
       };
-      return context.osb.update(offering.brokerGuid, instance.guid, body, userIdentity(job.job.userId));
+      return deps.osb.update(offering.brokerGuid, instance.guid, body, originatingIdentity(job.record.userId));
     },
-    succeed: (description, answer) => applyUpdate(context, instance.guid, payload, answer && dashboardUrlOf(answer), description),
-    fail: (failure) => failUpdate(context, instance.guid, payload, failure),
+    succeed: (description, answer) => applyUpdate(deps, instance.guid, payload, answer && dashboardUrlOf(answer), description),
+    fail: (failure) => failUpdate(deps, instance.guid, payload, failure),
   };
 }
 
-function applyUpdate(context: ControllerContext, guid: string, payload: UpdatePayload, dashboardUrl: string | undefined, description: string): void {
-  setOperation(context, guid, 'update', 'succeeded', description, {
+function applyUpdate(deps: ControllerDeps, guid: string, payload: UpdatePayload, dashboardUrl: string | undefined, description: string): void {
+  setOperation(deps, guid, 'update', 'succeeded', description, {
     phase: null,
     brokerOperation: null,
     usable: true,
@@ -247,28 +248,28 @@ function applyUpdate(context: ControllerContext, guid: string, payload: UpdatePa
     ...(payload.tags !== undefined ? { tags: payload.tags } : {}),
     ...(payload.newPlanGuid !== undefined ? { planGuid: payload.newPlanGuid } : {}),
     ...(payload.newPlanGuid !== undefined || payload.maintenanceInfoVersion !== undefined
-      ? { maintenanceInfoVersion: payload.maintenanceInfoVersion ?? context.store.catalog.plan(payload.newPlanGuid ?? '')?.document.maintenance_info?.version ?? null }
+      ? { maintenanceInfoVersion: payload.maintenanceInfoVersion ?? deps.store.catalog.plan(payload.newPlanGuid ?? '')?.document.maintenance_info?.version ?? null }
       : {}),
     ...(dashboardUrl !== undefined ? { dashboardUrl } : {}),
   });
-  context.logger.info({ instance: guid, planChanged: payload.newPlanGuid !== undefined }, 'service instance updated');
+  deps.logger.info({ instance: guid, planChanged: payload.newPlanGuid !== undefined }, 'service instance updated');
 }
 
 /** Updates are never orphan-mitigated; the broker's flags decide what the user may do next. */
-function failUpdate(context: ControllerContext, guid: string, payload: UpdatePayload, { error, flags }: OperationFailure): never {
-  setOperation(context, guid, 'update', 'failed', error.detail, {
+function failUpdate(deps: ControllerDeps, guid: string, payload: UpdatePayload, { error, flags }: OperationFailure): never {
+  setOperation(deps, guid, 'update', 'failed', error.detail, {
     phase: null,
     brokerOperation: null,
     ...(flags.instanceUsable === false ? { usable: false } : {}),
     ...(flags.updateRepeatable === false ? { blockedUpdate: payload.fingerprint } : {}),
   });
-  context.logger.warn({ instance: guid, error: error.detail, instanceUsable: flags.instanceUsable, updateRepeatable: flags.updateRepeatable }, 'service instance update failed');
+  deps.logger.warn({ instance: guid, error: error.detail, instanceUsable: flags.instanceUsable, updateRepeatable: flags.updateRepeatable }, 'service instance update failed');
   throw JobFailure.of(error);
 }
 
 /** Name and tag changes the broker does not need to hear about apply at once. */
-export function renameOrRetagInstance(context: ControllerContext, guid: string, change: { name?: string; tags?: string[] }): ServiceInstanceRecord | undefined {
-  return saveInstance(context, guid, {
+export function renameOrRetagInstance(deps: ControllerDeps, guid: string, change: { name?: string; tags?: string[] }): ServiceInstanceRecord | undefined {
+  return saveInstance(deps, guid, {
     ...(change.name !== undefined ? { name: change.name } : {}),
     ...(change.tags !== undefined ? { tags: change.tags } : {}),
   });
@@ -276,71 +277,71 @@ export function renameOrRetagInstance(context: ControllerContext, guid: string, 
 
 // --- delete -------------------------------------------------------------------------------
 
-export function deleteInstance(context: ControllerContext, instance: ServiceInstanceRecord, userId: string): JobRecord {
-  return context.store.transaction(() => {
-    setOperation(context, instance.guid, 'delete', 'initial', '', { phase: null, brokerOperation: null });
-    return context.jobs.enqueue(
+export function deleteInstance(deps: ControllerDeps, instance: ServiceInstanceRecord, userId: string): JobRecord {
+  return deps.store.transaction(() => {
+    setOperation(deps, instance.guid, 'delete', 'initial', '', { phase: null, brokerOperation: null });
+    return deps.jobs.enqueue(
       { operation: 'service_instance.delete', resourceType: 'service_instances', resourceGuid: instance.guid, userId },
-      (job) => deprovisionInstance(context, instance.guid, job),
+      (job) => deprovisionInstance(deps, instance.guid, job),
     );
   });
 }
 
-async function deprovisionInstance(context: ControllerContext, guid: string, job: JobContext): Promise<void> {
-  const instance = context.store.instances.get(guid);
+async function deprovisionInstance(deps: ControllerDeps, guid: string, job: RunningJob): Promise<void> {
+  const instance = deps.store.instances.get(guid);
   if (!instance) return;
-  await runBrokerOperation(deprovision(context, instanceScope(context, instance), job), job);
+  await runBrokerOperation(deprovision(deps, instanceScope(deps, instance), job), job);
 }
 
-function deprovision(context: ControllerContext, scope: InstanceScope, job: JobContext): BrokerOperation<AsyncAnswer<Record<string, unknown>>> {
+function deprovision(deps: ControllerDeps, scope: InstanceScope, job: RunningJob): BrokerOperation<AsyncAnswer<Record<string, unknown>>> {
   const { instance, plan, offering } = scope;
   return {
-    ...instanceOperation(context, scope, 'delete', job),
+    ...instanceOperation(deps, scope, 'delete', job),
     action: 'deprovision',
     resendable: true,
-    recordPhase: (phase, brokerOperation) => setOperation(context, instance.guid, 'delete', 'in progress', '', { phase, brokerOperation }),
-    send: () => context.osb.deprovision(offering.brokerGuid, instance.guid, { service_id: offering.catalogId, plan_id: plan.catalogId }, userIdentity(job.job.userId)),
-    succeed: () => forgetInstance(context, instance.guid),
+    recordPhase: (phase, brokerOperation) => setOperation(deps, instance.guid, 'delete', 'in progress', '', { phase, brokerOperation }),
+    send: () => deps.osb.deprovision(offering.brokerGuid, instance.guid, { service_id: offering.catalogId, plan_id: plan.catalogId }, originatingIdentity(job.record.userId)),
+    succeed: () => forgetInstance(deps, instance.guid),
     fail: ({ kind, error, flags }) => {
-      setOperation(context, instance.guid, 'delete', 'failed', error.detail, {
+      setOperation(deps, instance.guid, 'delete', 'failed', error.detail, {
         phase: null,
         brokerOperation: null,
         ...(flags.instanceUsable === false ? { usable: false } : {}),
       });
-      context.logger.warn({ instance: instance.guid, failure: kind, error: error.detail }, 'service instance delete failed');
-      if (needsOrphanMitigation('deprovision', kind)) requestMitigation(context, scope, 'delete', error.detail);
+      deps.logger.warn({ instance: instance.guid, failure: kind, error: error.detail }, 'service instance delete failed');
+      if (needsOrphanMitigation('deprovision', kind)) requestMitigation(deps, scope, 'delete', error.detail);
       throw JobFailure.of(error);
     },
   };
 }
 
 /** The broker confirmed the instance is gone: so is our record of it. */
-export function forgetInstance(context: ControllerContext, guid: string): void {
-  context.mitigator.supersede(guid, null);
-  context.store.transaction(() => {
-    context.store.instances.delete(guid);
-    context.store.mitigations.deleteFinished(guid, null);
+export function forgetInstance(deps: ControllerDeps, guid: string): void {
+  deps.mitigator.supersede(guid, null);
+  deps.store.transaction(() => {
+    deps.store.instances.delete(guid);
+    deps.store.mitigations.deleteFinished(guid, null);
   });
-  context.logger.info({ instance: guid }, 'service instance deleted');
+  deps.logger.info({ instance: guid }, 'service instance deleted');
 }
 
 // --- resuming after a restart -------------------------------------------------------------
 
-export async function resumeInstanceJob(context: ControllerContext, job: JobContext): Promise<void> {
-  const instance = context.store.instances.get(job.job.resourceGuid);
+export async function resumeInstanceJob(deps: ControllerDeps, job: RunningJob): Promise<void> {
+  const instance = deps.store.instances.get(job.record.resourceGuid);
   if (!instance) {
-    if (job.job.operation === 'service_instance.delete') return;
+    if (job.record.operation === 'service_instance.delete') return;
     throw JobFailure.of(apiErrors.notFound('Service instance'));
   }
-  const scope = instanceScope(context, instance);
-  switch (job.job.operation) {
+  const scope = instanceScope(deps, instance);
+  switch (job.record.operation) {
     case 'service_instance.create':
-      return resumeBrokerOperation(provision(context, scope, undefined, job), instance, job);
+      return resumeBrokerOperation(provision(deps, scope, undefined, job), instance, job);
     case 'service_instance.update':
-      return resumeBrokerOperation(update(context, scope, job.job.payload as unknown as UpdatePayload, job), instance, job);
+      return resumeBrokerOperation(update(deps, scope, job.record.payload as unknown as UpdatePayload, job), instance, job);
     case 'service_instance.delete':
-      return resumeBrokerOperation(deprovision(context, scope, job), instance, job);
+      return resumeBrokerOperation(deprovision(deps, scope, job), instance, job);
     default:
-      throw new Error(`not an instance job: ${job.job.operation}`);
+      throw new Error(`not an instance job: ${job.record.operation}`);
   }
 }

@@ -20,13 +20,13 @@ export interface JobSpec {
   warnings?: string[];
 }
 
-export interface JobContext {
-  job: JobRecord;
+export interface RunningJob {
+  record: JobRecord;
   /** Aborted when the controller shuts down; the job then stays PROCESSING for the next start. */
   signal: AbortSignal;
 }
 
-export type JobWork = (context: JobContext) => Promise<void>;
+export type JobWork = (job: RunningJob) => Promise<void>;
 
 const CLOSE_GRACE_MS = 2000;
 
@@ -62,12 +62,12 @@ export class JobRunner {
   /** Runs the work of an existing PROCESSING job (a new one, or one resumed after a restart). */
   run(job: JobRecord, work: JobWork): void {
     const signal = this.abort.signal;
-    const context: JobContext = { job, signal };
+    const running: RunningJob = { record: job, signal };
     const task = (async () => {
       // Let the request that enqueued the job answer before the work takes the event loop.
       await new Promise<void>((resolve) => setImmediate(resolve));
       try {
-        await work(context);
+        await work(running);
         this.finish(job, 'COMPLETE', []);
       } catch (error) {
         if (signal.aborted || !this.store.isOpen) return;

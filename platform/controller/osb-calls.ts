@@ -56,13 +56,13 @@ export interface PollRequest {
 }
 
 /** The cloudfoundry profile's context object (OSB profile, section Context Object). */
-export type CloudFoundryContext = { platform: string } & Record<string, string>;
+export type CloudFoundryOsbContext = { platform: string } & Record<string, string>;
 
-export function userIdentity(userId: string): Identity {
+export function originatingIdentity(userId: string): Identity {
   return { platform: PLATFORM, value: { user_id: userId } };
 }
 
-export function instanceContext(organization: OrganizationRecord, space: SpaceRecord, instanceName: string): CloudFoundryContext {
+export function osbInstanceContext(organization: OrganizationRecord, space: SpaceRecord, instanceName: string): CloudFoundryOsbContext {
   return {
     platform: PLATFORM,
     organization_guid: organization.guid,
@@ -73,7 +73,7 @@ export function instanceContext(organization: OrganizationRecord, space: SpaceRe
   };
 }
 
-export function bindingContext(organization: OrganizationRecord, space: SpaceRecord): CloudFoundryContext {
+export function osbBindingContext(organization: OrganizationRecord, space: SpaceRecord): CloudFoundryOsbContext {
   return {
     platform: PLATFORM,
     organization_guid: organization.guid,

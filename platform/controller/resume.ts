@@ -1,7 +1,7 @@
 import { removeApp } from './app-lifecycle';
 import { resumeBindingJob, forgetBinding } from './binding-operations';
 import { removeBroker, synchronizeNewBroker } from './broker-registration';
-import type { ControllerContext } from './context';
+import type { ControllerDeps } from './deps';
 import { JobFailure, apiErrors } from './errors';
 import { forgetInstance, resumeInstanceJob } from './instance-operations';
 import type { JobWork } from './jobs';
@@ -15,49 +15,49 @@ import type { JobRecord, OrphanMitigationRecord } from './records';
  * exception: its new credentials were never written down, so it fails, having changed nothing.
  */
 
-function workFor(context: ControllerContext, job: JobRecord): JobWork {
+function workFor(deps: ControllerDeps, job: JobRecord): JobWork {
   switch (job.operation) {
     case 'service_broker.catalog.synchronize':
-      return (running) => synchronizeNewBroker(context, job.resourceGuid, running);
+      return (running) => synchronizeNewBroker(deps, job.resourceGuid, running);
     case 'service_broker.update':
       return async () => {
         throw JobFailure.of(apiErrors.unprocessable('The controller restarted before the broker update finished; nothing was changed. Send the update again.'));
       };
     case 'service_broker.delete':
-      return () => removeBroker(context, job.resourceGuid);
+      return () => removeBroker(deps, job.resourceGuid);
     case 'service_instance.create':
     case 'service_instance.update':
     case 'service_instance.delete':
-      return (running) => resumeInstanceJob(context, running);
+      return (running) => resumeInstanceJob(deps, running);
     case 'service_bindings.create':
     case 'service_bindings.delete':
-      return (running) => resumeBindingJob(context, running);
+      return (running) => resumeBindingJob(deps, running);
     case 'app.delete':
-      return (running) => removeApp(context, job.resourceGuid, running);
+      return (running) => removeApp(deps, job.resourceGuid, running);
   }
 }
 
-export function resumeJobs(context: ControllerContext): number {
-  const jobs = context.store.jobs.processing();
+export function resumeJobs(deps: ControllerDeps): number {
+  const jobs = deps.store.jobs.processing();
   for (const job of jobs) {
-    context.logger.info({ job: job.guid, operation: job.operation, resource: job.resourceGuid }, 'resuming a job left unfinished by a previous controller');
-    context.jobs.run(job, workFor(context, job));
+    deps.logger.info({ job: job.guid, operation: job.operation, resource: job.resourceGuid }, 'resuming a job left unfinished by a previous controller');
+    deps.jobs.run(job, workFor(deps, job));
   }
   return jobs.length;
 }
 
 /** A mitigation of a failed delete that the broker finally confirmed completes that delete. */
-export function finishMitigatedDelete(context: ControllerContext, mitigation: OrphanMitigationRecord): void {
+export function finishMitigatedDelete(deps: ControllerDeps, mitigation: OrphanMitigationRecord): void {
   if (mitigation.purpose !== 'delete') return;
-  const { store } = context;
+  const { store } = deps;
   if (mitigation.kind === 'binding') {
-    if (mitigation.bindingGuid !== null && store.bindings.get(mitigation.bindingGuid)) forgetBinding(context, mitigation.bindingGuid);
+    if (mitigation.bindingGuid !== null && store.bindings.get(mitigation.bindingGuid)) forgetBinding(deps, mitigation.bindingGuid);
     return;
   }
   if (!store.instances.get(mitigation.instanceGuid)) return;
   if (store.bindings.ofInstance(mitigation.instanceGuid).length > 0) {
-    context.logger.warn({ instance: mitigation.instanceGuid }, 'the broker confirmed the deprovision but the instance has bindings again; keeping its record');
+    deps.logger.warn({ instance: mitigation.instanceGuid }, 'the broker confirmed the deprovision but the instance has bindings again; keeping its record');
     return;
   }
-  forgetInstance(context, mitigation.instanceGuid);
+  forgetInstance(deps, mitigation.instanceGuid);
 }

@@ -3,7 +3,8 @@ import { Router, type Request } from 'express';
 import { accessOf } from '../authentication';
 import { deleteApp, restartApp, startApp, stopApp, vcapApplicationOf, vcapServicesOf } from '../app-lifecycle';
 import { CellError } from '../cell-api';
-import { requireApp, type ControllerContext } from '../context';
+import type { ControllerDeps } from '../deps';
+import { requireApp } from '../resources';
 import { apiErrors } from '../errors';
 import { acceptedWithJob, param, presenterOf, userOf } from '../http';
 import type { AppRecord } from '../records';
@@ -64,10 +65,10 @@ function withoutDeleted(environment: Record<string, string | null>): Record<stri
 
 const CELL_STATES: Record<string, string> = { running: 'RUNNING', starting: 'STARTING', crashed: 'CRASHED', stopped: 'DOWN' };
 
-export function appRoutes(context: ControllerContext, defaultSpaceGuid: string): Router {
+export function appRoutes(deps: ControllerDeps, defaultSpaceGuid: string): Router {
   const router = Router();
-  const { store } = context;
-  const appOf = (req: Request): AppRecord => requireApp(context, accessOf(req), param(req, 'guid'));
+  const { store } = deps;
+  const appOf = (req: Request): AppRecord => requireApp(deps, accessOf(req), param(req, 'guid'));
   /** The app, if the caller may change it: 404 when they cannot see it, 403 when they only see it. */
   const changeableAppOf = (req: Request): AppRecord => {
     const app = appOf(req);
@@ -84,12 +85,12 @@ export function appRoutes(context: ControllerContext, defaultSpaceGuid: string):
     const access = accessOf(req);
     const query = readListQuery(req.query, ['names', 'space_guids']);
     const apps = store.apps.list().filter((a) => access.seesSpace(a.spaceGuid) && matchesFilter(query, 'names', a.name) && matchesFilter(query, 'space_guids', a.spaceGuid));
-    const presenter = presenterOf(context, req);
+    const presenter = presenterOf(deps, req);
     res.json(presenter.list(apps, query, '/v3/apps', (a) => presenter.app(a)));
   });
 
   router.get('/v3/apps/:guid', (req, res) => {
-    res.json(presenterOf(context, req).app(appOf(req)));
+    res.json(presenterOf(deps, req).app(appOf(req)));
   });
 
   router.post('/v3/apps', (req, res) => {
@@ -122,8 +123,8 @@ export function appRoutes(context: ControllerContext, defaultSpaceGuid: string):
       updatedAt: now,
     };
     store.apps.insert(app, withoutDeleted(environment ?? {}));
-    context.logger.info({ app: app.guid, name: app.name }, 'app created');
-    res.status(201).json(presenterOf(context, req).app(app));
+    deps.logger.info({ app: app.guid, name: app.name }, 'app created');
+    res.status(201).json(presenterOf(deps, req).app(app));
   });
 
   // `env` merges into the existing variables, so a push does not wipe what set-env added.
@@ -151,26 +152,26 @@ export function appRoutes(context: ControllerContext, defaultSpaceGuid: string):
       store.apps.save(updated);
       if (environment) store.apps.saveEnvironment(app.guid, withoutDeleted({ ...store.apps.environment(app.guid), ...environment }));
     });
-    res.json(presenterOf(context, req).app(updated));
+    res.json(presenterOf(deps, req).app(updated));
   });
 
   router.delete('/v3/apps/:guid', (req, res) => {
     const user = userOf(req);
     const app = changeableAppOf(req);
     if (store.jobs.processingFor('apps', app.guid)) throw apiErrors.unprocessable('The app is already being deleted.');
-    acceptedWithJob(res, presenterOf(context, req), deleteApp(context, app, user));
+    acceptedWithJob(res, presenterOf(deps, req), deleteApp(deps, app, user));
   });
 
   router.post('/v3/apps/:guid/actions/start', async (req, res) => {
-    res.json(presenterOf(context, req).app(await startApp(context, changeableAppOf(req))));
+    res.json(presenterOf(deps, req).app(await startApp(deps, changeableAppOf(req))));
   });
 
   router.post('/v3/apps/:guid/actions/stop', async (req, res) => {
-    res.json(presenterOf(context, req).app(await stopApp(context, changeableAppOf(req))));
+    res.json(presenterOf(deps, req).app(await stopApp(deps, changeableAppOf(req))));
   });
 
   router.post('/v3/apps/:guid/actions/restart', async (req, res) => {
-    res.json(presenterOf(context, req).app(await restartApp(context, changeableAppOf(req))));
+    res.json(presenterOf(deps, req).app(await restartApp(deps, changeableAppOf(req))));
   });
 
   router.get('/v3/apps/:guid/env', (req, res) => {
@@ -179,13 +180,13 @@ export function appRoutes(context: ControllerContext, defaultSpaceGuid: string):
       staging_env_json: {},
       running_env_json: {},
       environment_variables: store.apps.environment(app.guid),
-      system_env_json: { VCAP_SERVICES: vcapServicesOf(context, app.guid) },
-      application_env_json: { VCAP_APPLICATION: vcapApplicationOf(context, app) },
+      system_env_json: { VCAP_SERVICES: vcapServicesOf(deps, app.guid) },
+      application_env_json: { VCAP_APPLICATION: vcapApplicationOf(deps, app) },
     });
   });
 
   const environmentBody = (req: Request, app: AppRecord): JsonObject => {
-    const presenter = presenterOf(context, req);
+    const presenter = presenterOf(deps, req);
     return {
       var: store.apps.environment(app.guid),
       links: { self: presenter.href(`/v3/apps/${app.guid}/environment_variables`), app: presenter.href(`/v3/apps/${app.guid}`) },
@@ -210,10 +211,10 @@ export function appRoutes(context: ControllerContext, defaultSpaceGuid: string):
 
   router.get('/v3/apps/:guid/processes', async (req, res) => {
     const app = appOf(req);
-    let instances: Awaited<ReturnType<typeof context.cell.status>> = [];
+    let instances: Awaited<ReturnType<typeof deps.cell.status>> = [];
     if (app.state === 'STARTED') {
       try {
-        instances = await context.cell.status(app.guid);
+        instances = await deps.cell.status(app.guid);
       } catch (error) {
         throw apiErrors.runnerUnavailable(error instanceof CellError ? error.message : 'the cell failed');
       }
@@ -239,7 +240,7 @@ export function appRoutes(context: ControllerContext, defaultSpaceGuid: string):
     if (unknown.length > 0) throw apiErrors.badQuery(`Unknown query parameter(s): ${unknown.map((k) => `'${k}'`).join(', ')}. Valid parameters are: 'recent'`);
     if (query.recent !== undefined && query.recent !== 'true') throw apiErrors.badQuery("'recent' must be 'true': only recent logs can be fetched");
     try {
-      res.json({ lines: await context.cell.logs(app.guid, true) });
+      res.json({ lines: await deps.cell.logs(app.guid, true) });
     } catch (error) {
       throw apiErrors.runnerUnavailable(error instanceof CellError ? error.message : 'the cell failed');
     }

@@ -1,5 +1,5 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
-import type { ControllerContext } from '../context';
+import type { ControllerDeps } from '../deps';
 import { verifyAgainstDecoy, verifyPassword } from '../password-hash';
 import { isJsonObject } from '../request-validation';
 import { MAX_PASSWORD_LENGTH } from '../user-accounts';
@@ -35,9 +35,9 @@ function noStore(res: Response): void {
   res.set('Pragma', 'no-cache');
 }
 
-export function oauthRoutes(context: ControllerContext): Router {
+export function oauthRoutes(deps: ControllerDeps): Router {
   const router = Router();
-  const { store, tokens, logger } = context;
+  const { store, tokens, logger } = deps;
   const parsers = [express.urlencoded({ extended: false, limit: BODY_LIMIT }), express.json({ limit: BODY_LIMIT })];
 
   router.post('/oauth/token', ...parsers, async (req, res) => {

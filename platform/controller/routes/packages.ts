@@ -1,7 +1,8 @@
 import { Router, type Request, type Response } from 'express';
 import type { Access } from '../access';
 import { accessOf } from '../authentication';
-import { requireApp, type ControllerContext } from '../context';
+import type { ControllerDeps } from '../deps';
+import { requireApp } from '../resources';
 import { apiErrors } from '../errors';
 import { param, presenterOf } from '../http';
 import { createPackage, uploadPackage } from '../package-operations';
@@ -22,9 +23,9 @@ interface VisiblePackage {
   app: AppRecord;
 }
 
-function visiblePackage(context: ControllerContext, access: Access, guid: string): VisiblePackage {
-  const record = context.store.packages.get(guid);
-  const app = record && context.store.apps.get(record.appGuid);
+function visiblePackage(deps: ControllerDeps, access: Access, guid: string): VisiblePackage {
+  const record = deps.store.packages.get(guid);
+  const app = record && deps.store.apps.get(record.appGuid);
   if (!record || !app || !access.seesSpace(app.spaceGuid)) throw apiErrors.notFound('Package');
   return { record, app };
 }
@@ -52,18 +53,18 @@ function declaredLength(req: Request): number | undefined {
 }
 
 /** The upload reads its own body, so it is mounted before the JSON body parser. */
-export function packageUploadRoutes(context: ControllerContext): Router {
+export function packageUploadRoutes(deps: ControllerDeps): Router {
   const router = Router();
   router.post('/v3/packages/:guid/upload', async (req, res) => {
     try {
       const access = accessOf(req);
-      const { record, app } = visiblePackage(context, access, param(req, 'guid'));
+      const { record, app } = visiblePackage(deps, access, param(req, 'guid'));
       access.requireDeveloper(app.spaceGuid);
       const contentType = (req.headers['content-type'] ?? '').toLowerCase();
       if (contentType.startsWith('multipart/') || contentType.startsWith('application/json')) {
         throw apiErrors.unprocessable('Send the bits as the request body itself: a tar archive, gzip-compressed or not (Content-Type: application/x-tar or application/gzip).');
       }
-      res.json(presenterOf(context, req).package(await uploadPackage(context, record, req, declaredLength(req))));
+      res.json(presenterOf(deps, req).package(await uploadPackage(deps, record, req, declaredLength(req))));
     } catch (error) {
       if (!req.readableEnded) discardTheRest(req, res);
       throw error;
@@ -72,9 +73,9 @@ export function packageUploadRoutes(context: ControllerContext): Router {
   return router;
 }
 
-export function packageRoutes(context: ControllerContext): Router {
+export function packageRoutes(deps: ControllerDeps): Router {
   const router = Router();
-  const { store } = context;
+  const { store } = deps;
   const FILTERS = ['guids', 'app_guids', 'space_guids', 'states', 'types'];
 
   const visibleList = (req: Request, records: PackageRecord[], path: string) => {
@@ -88,7 +89,7 @@ export function packageRoutes(context: ControllerContext): Router {
         && matchesFilter(query, 'space_guids', app.spaceGuid) && matchesFilter(query, 'states', record.state)
         && matchesFilter(query, 'types', 'bits');
     });
-    const presenter = presenterOf(context, req);
+    const presenter = presenterOf(deps, req);
     return presenter.list(shown, query, path, (record) => presenter.package(record));
   };
 
@@ -106,7 +107,7 @@ export function packageRoutes(context: ControllerContext): Router {
     const app = store.apps.get(appGuid!);
     if (!app || !access.seesSpace(app.spaceGuid)) throw apiErrors.unprocessable('App is invalid. Ensure it exists and you have access to it.');
     access.requireDeveloper(app.spaceGuid);
-    res.status(201).json(presenterOf(context, req).package(createPackage(context, app)));
+    res.status(201).json(presenterOf(deps, req).package(createPackage(deps, app)));
   });
 
   router.get('/v3/packages', (req, res) => {
@@ -114,11 +115,11 @@ export function packageRoutes(context: ControllerContext): Router {
   });
 
   router.get('/v3/packages/:guid', (req, res) => {
-    res.json(presenterOf(context, req).package(visiblePackage(context, accessOf(req), param(req, 'guid')).record));
+    res.json(presenterOf(deps, req).package(visiblePackage(deps, accessOf(req), param(req, 'guid')).record));
   });
 
   router.get('/v3/apps/:guid/packages', (req, res) => {
-    const app = requireApp(context, accessOf(req), param(req, 'guid'));
+    const app = requireApp(deps, accessOf(req), param(req, 'guid'));
     res.json(visibleList(req, store.packages.ofApp(app.guid), `/v3/apps/${app.guid}/packages`));
   });
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Router, type Request } from 'express';
 import { accessOf } from '../authentication';
-import type { ControllerContext } from '../context';
+import type { ControllerDeps } from '../deps';
 import { apiErrors } from '../errors';
 import { param, presenterOf } from '../http';
 import type { RoleRecord, RoleType, UserRecord } from '../records';
@@ -41,9 +41,9 @@ function readUserReference(relationships: JsonObject | undefined, problems: Prob
   return undefined;
 }
 
-export function roleRoutes(context: ControllerContext): Router {
+export function roleRoutes(deps: ControllerDeps): Router {
   const router = Router();
-  const { store } = context;
+  const { store } = deps;
   const { identities } = store;
 
   const requireRole = (req: Request): RoleRecord => {
@@ -62,12 +62,12 @@ export function roleRoutes(context: ControllerContext): Router {
       && matchesFilter(query, 'space_guids', r.spaceGuid ?? undefined)
       && matchesFilter(query, 'organization_guids', r.organizationGuid ?? undefined)
       && matchesFilter(query, 'guids', r.guid));
-    const presenter = presenterOf(context, req);
+    const presenter = presenterOf(deps, req);
     res.json(presenter.list(roles, query, '/v3/roles', (r) => presenter.role(r)));
   });
 
   router.get('/v3/roles/:guid', (req, res) => {
-    res.json(presenterOf(context, req).role(requireRole(req)));
+    res.json(presenterOf(deps, req).role(requireRole(req)));
   });
 
   router.post('/v3/roles', (req, res) => {
@@ -124,8 +124,8 @@ export function roleRoutes(context: ControllerContext): Router {
       updatedAt: now,
     };
     identities.insertRole(role);
-    context.logger.info({ role: role.guid, type: role.type, user: user.guid, by: access.user.guid }, 'role assigned');
-    res.status(201).json(presenterOf(context, req).role(role));
+    deps.logger.info({ role: role.guid, type: role.type, user: user.guid, by: access.user.guid }, 'role assigned');
+    res.status(201).json(presenterOf(deps, req).role(role));
   });
 
   router.delete('/v3/roles/:guid', (req, res) => {
@@ -139,7 +139,7 @@ export function roleRoutes(context: ControllerContext): Router {
       }
     }
     identities.deleteRole(role.guid);
-    context.logger.info({ role: role.guid, type: role.type, user: role.userGuid, by: access.user.guid }, 'role removed');
+    deps.logger.info({ role: role.guid, type: role.type, user: role.userGuid, by: access.user.guid }, 'role removed');
     res.status(204).end();
   });
 

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { ControllerContext } from '../context';
+import type { ControllerDeps } from '../deps';
 import { presenterOf } from '../http';
 
 /**
@@ -7,14 +7,14 @@ import { presenterOf } from '../http';
  * besides /oauth/token that answer without a token. `login` and `uaa` point at the token
  * endpoint's host, as Cloud Controller's root does.
  */
-export function rootRoutes(context: ControllerContext): Router {
+export function rootRoutes(deps: ControllerDeps): Router {
   const router = Router();
   const resources = [
     'apps', 'jobs', 'organizations', 'roles', 'service_brokers', 'service_credential_bindings', 'service_instances',
     'service_offerings', 'service_plans', 'spaces', 'users',
   ];
   router.get('/', (req, res) => {
-    const presenter = presenterOf(context, req);
+    const presenter = presenterOf(deps, req);
     res.json({
       links: {
         self: presenter.href(''),
@@ -25,7 +25,7 @@ export function rootRoutes(context: ControllerContext): Router {
     });
   });
   router.get('/v3', (req, res) => {
-    const presenter = presenterOf(context, req);
+    const presenter = presenterOf(deps, req);
     res.json({ links: Object.fromEntries([['self', presenter.href('/v3')], ...resources.map((r) => [r, presenter.href(`/v3/${r}`)])]) });
   });
   return router;

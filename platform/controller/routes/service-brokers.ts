@@ -1,7 +1,7 @@
 import { Router, type Request } from 'express';
 import { accessOf } from '../authentication';
 import { deleteBroker, registerBroker, updateBroker } from '../broker-registration';
-import type { ControllerContext } from '../context';
+import type { ControllerDeps } from '../deps';
 import { apiErrors } from '../errors';
 import { acceptedWithJob, param, presenterOf, userOf } from '../http';
 import type { BrokerCredentials, ServiceBrokerRecord } from '../records';
@@ -76,9 +76,9 @@ function readBrokerBody(raw: unknown, creating: boolean): BrokerBody {
   return { ...(name !== undefined ? { name } : {}), ...(url !== undefined ? { url } : {}), ...(credentials ? { credentials } : {}) };
 }
 
-export function serviceBrokerRoutes(context: ControllerContext): Router {
+export function serviceBrokerRoutes(deps: ControllerDeps): Router {
   const router = Router();
-  const { store } = context;
+  const { store } = deps;
 
   const requireBroker = (req: Request): ServiceBrokerRecord => {
     const broker = store.brokers.get(param(req, 'guid'));
@@ -90,12 +90,12 @@ export function serviceBrokerRoutes(context: ControllerContext): Router {
     const access = accessOf(req);
     const query = readListQuery(req.query, ['names']);
     const brokers = store.brokers.list().filter((b) => access.isAdmin && matchesFilter(query, 'names', b.name));
-    const presenter = presenterOf(context, req);
+    const presenter = presenterOf(deps, req);
     res.json(presenter.list(brokers, query, '/v3/service_brokers', (b) => presenter.broker(b)));
   });
 
   router.get('/v3/service_brokers/:guid', (req, res) => {
-    res.json(presenterOf(context, req).broker(requireBroker(req)));
+    res.json(presenterOf(deps, req).broker(requireBroker(req)));
   });
 
   router.post('/v3/service_brokers', (req, res) => {
@@ -103,8 +103,8 @@ export function serviceBrokerRoutes(context: ControllerContext): Router {
     const user = userOf(req);
     const body = readBrokerBody(req.body, true);
     if (store.brokers.byName(body.name!)) throw apiErrors.unprocessable('Name must be unique');
-    const job = registerBroker(context, { name: body.name!, url: body.url!, credentials: body.credentials! }, user);
-    acceptedWithJob(res, presenterOf(context, req), job);
+    const job = registerBroker(deps, { name: body.name!, url: body.url!, credentials: body.credentials! }, user);
+    acceptedWithJob(res, presenterOf(deps, req), job);
   });
 
   router.patch('/v3/service_brokers/:guid', (req, res) => {
@@ -116,7 +116,7 @@ export function serviceBrokerRoutes(context: ControllerContext): Router {
     }
     const sameName = body.name !== undefined ? store.brokers.byName(body.name) : undefined;
     if (sameName && sameName.guid !== broker.guid) throw apiErrors.unprocessable('Name must be unique');
-    acceptedWithJob(res, presenterOf(context, req), updateBroker(context, broker, body, user));
+    acceptedWithJob(res, presenterOf(deps, req), updateBroker(deps, broker, body, user));
   });
 
   router.delete('/v3/service_brokers/:guid', (req, res) => {
@@ -129,7 +129,7 @@ export function serviceBrokerRoutes(context: ControllerContext): Router {
     if (instances.length > 0) {
       throw apiErrors.unprocessable(`Can not remove brokers that have associated service instances: ${instances.map((i) => i.name).join(', ')}`);
     }
-    acceptedWithJob(res, presenterOf(context, req), deleteBroker(context, broker, user));
+    acceptedWithJob(res, presenterOf(deps, req), deleteBroker(deps, broker, user));
   });
 
   return router;

@@ -1,12 +1,11 @@
 import { Router } from 'express';
 import { accessOf } from '../authentication';
 import { createBinding, deleteBinding } from '../binding-operations';
-import {
-  bindingScope, effectiveBindable, instanceScope, isBusy, requireBinding, requiresVolumeMount, type ControllerContext,
-} from '../context';
+import type { ControllerDeps } from '../deps';
+import { bindingScope, effectiveBindable, instanceScope, isBusy, requireBinding, requiresVolumeMount } from '../resources';
 import { ApiError, apiErrors } from '../errors';
 import { acceptedWithJob, param, presenterOf, userOf } from '../http';
-import { describeBrokerFailure, userIdentity } from '../osb-calls';
+import { describeBrokerFailure, originatingIdentity } from '../osb-calls';
 import type { JobRecord, ServiceBindingRecord, ServiceInstanceRecord, ServiceOfferingRecord, ServicePlanRecord } from '../records';
 import {
   Problems, matchesFilter, objectBody, readListQuery, readObject, readRelationship, readString, rejectUnknownFields,
@@ -21,10 +20,10 @@ import {
  */
 
 /** What every new binding, app binding or key, needs of its instance; the instance's plan and offering. */
-function ensureBindable(context: ControllerContext, instance: ServiceInstanceRecord): { plan: ServicePlanRecord; offering: ServiceOfferingRecord } {
-  const { plan, offering } = instanceScope(context, instance);
+function ensureBindable(deps: ControllerDeps, instance: ServiceInstanceRecord): { plan: ServicePlanRecord; offering: ServiceOfferingRecord } {
+  const { plan, offering } = instanceScope(deps, instance);
   if (!effectiveBindable(plan, offering)) throw apiErrors.unprocessable('Service plan does not allow bindings.');
-  if (isBusy(instance.lastOperation) || context.store.jobs.processingFor('service_instances', instance.guid)) {
+  if (isBusy(instance.lastOperation) || deps.store.jobs.processingFor('service_instances', instance.guid)) {
     throw apiErrors.instanceOperationInProgress(instance.name);
   }
   if (instance.lastOperation.type === 'create' && instance.lastOperation.state === 'failed') {
@@ -41,8 +40,8 @@ function ensureBindable(context: ControllerContext, instance: ServiceInstanceRec
  * name whose creation failed is replaced (its mitigation carries on), one being deleted or
  * whose deletion failed blocks the name.
  */
-function createKey(context: ControllerContext, instance: ServiceInstanceRecord, name: string, parameters: Record<string, unknown> | undefined, userId: string): { job: JobRecord } {
-  const { store } = context;
+function createKey(deps: ControllerDeps, instance: ServiceInstanceRecord, name: string, parameters: Record<string, unknown> | undefined, userId: string): { job: JobRecord } {
+  const { store } = deps;
   const same = store.bindings.keyByName(instance.guid, name);
   if (same) {
     const { type, state } = same.lastOperation;
@@ -55,18 +54,18 @@ function createKey(context: ControllerContext, instance: ServiceInstanceRecord, 
     }
     store.bindings.delete(same.guid);
   }
-  return createBinding(context, { type: 'key', name, instanceGuid: instance.guid, appGuid: null, predecessorGuid: null, ...(parameters ? { parameters } : {}) }, userId);
+  return createBinding(deps, { type: 'key', name, instanceGuid: instance.guid, appGuid: null, predecessorGuid: null, ...(parameters ? { parameters } : {}) }, userId);
 }
 
-function ensureIdle(context: ControllerContext, binding: ServiceBindingRecord): void {
-  if (isBusy(binding.lastOperation) || context.store.jobs.processingFor('service_credential_bindings', binding.guid)) {
+function ensureIdle(deps: ControllerDeps, binding: ServiceBindingRecord): void {
+  if (isBusy(binding.lastOperation) || deps.store.jobs.processingFor('service_credential_bindings', binding.guid)) {
     throw apiErrors.bindingOperationInProgress();
   }
 }
 
-export function serviceCredentialBindingRoutes(context: ControllerContext): Router {
+export function serviceCredentialBindingRoutes(deps: ControllerDeps): Router {
   const router = Router();
-  const { store } = context;
+  const { store } = deps;
 
   router.get('/v3/service_credential_bindings', (req, res) => {
     const access = accessOf(req);
@@ -78,18 +77,18 @@ export function serviceCredentialBindingRoutes(context: ControllerContext): Rout
       && matchesFilter(query, 'service_instance_guids', b.instanceGuid)
       && matchesFilter(query, 'names', b.name ?? undefined)
       && matchesFilter(query, 'type', b.type));
-    const presenter = presenterOf(context, req);
+    const presenter = presenterOf(deps, req);
     res.json(presenter.list(bindings, query, '/v3/service_credential_bindings', (b) => presenter.binding(b)));
   });
 
   router.get('/v3/service_credential_bindings/:guid', (req, res) => {
-    res.json(presenterOf(context, req).binding(requireBinding(context, accessOf(req), param(req, 'guid'))));
+    res.json(presenterOf(deps, req).binding(requireBinding(deps, accessOf(req), param(req, 'guid'))));
   });
 
   router.get('/v3/service_credential_bindings/:guid/details', (req, res) => {
     const access = accessOf(req);
-    const binding = requireBinding(context, access, param(req, 'guid'));
-    if (!access.seesSecretsOf(bindingScope(context, binding).space.guid)) throw apiErrors.notAuthorized();
+    const binding = requireBinding(deps, access, param(req, 'guid'));
+    if (!access.seesSecretsOf(bindingScope(deps, binding).space.guid)) throw apiErrors.notAuthorized();
     const details = binding.established ? store.bindings.details(binding.guid) : undefined;
     if (!details) throw apiErrors.unprocessable('The service credential binding has no details: its creation has not succeeded.');
     res.json({ credentials: details.credentials, syslog_drain_url: details.syslogDrainUrl, volume_mounts: details.volumeMounts });
@@ -98,15 +97,15 @@ export function serviceCredentialBindingRoutes(context: ControllerContext): Rout
   router.get('/v3/service_credential_bindings/:guid/parameters', async (req, res) => {
     const user = userOf(req);
     const access = accessOf(req);
-    const binding = requireBinding(context, access, param(req, 'guid'));
-    const { plan, offering, space } = bindingScope(context, binding);
+    const binding = requireBinding(deps, access, param(req, 'guid'));
+    const { plan, offering, space } = bindingScope(deps, binding);
     if (!access.seesSecretsOf(space.guid)) throw apiErrors.notAuthorized();
     if (offering.document.bindings_retrievable !== true) {
       throw new ApiError(400, 'CF-ServiceFetchBindingParametersNotSupported', 120006, 'This service does not support fetching service binding parameters.');
     }
     if (!binding.established) throw apiErrors.unprocessable('The service credential binding has no parameters to show: its creation has not succeeded.');
     try {
-      const fetched = await context.osb.fetchBinding(offering.brokerGuid, binding.instanceGuid, binding.guid, { service_id: offering.catalogId, plan_id: plan.catalogId }, userIdentity(user));
+      const fetched = await deps.osb.fetchBinding(offering.brokerGuid, binding.instanceGuid, binding.guid, { service_id: offering.catalogId, plan_id: plan.catalogId }, originatingIdentity(user));
       const parameters = fetched.parameters;
       res.json(typeof parameters === 'object' && parameters !== null && !Array.isArray(parameters) ? parameters : {});
     } catch (error) {
@@ -138,12 +137,12 @@ export function serviceCredentialBindingRoutes(context: ControllerContext): Rout
     if (!instance || !access.seesSpace(instance.spaceGuid)) throw apiErrors.unprocessable(`The service instance could not be found: ${instanceGuid!}`);
     if (type === 'key') {
       access.requireDeveloper(instance.spaceGuid);
-      const { offering } = ensureBindable(context, instance);
+      const { offering } = ensureBindable(deps, instance);
       if (requiresVolumeMount(offering)) {
         throw apiErrors.unprocessable("Service credential bindings of type 'key' are not supported for volume services: their volume mounts need an app to mount into. Bind the service instance to an app instead.");
       }
-      const { job } = createKey(context, instance, name!, parameters, user);
-      acceptedWithJob(res, presenterOf(context, req), job);
+      const { job } = createKey(deps, instance, name!, parameters, user);
+      acceptedWithJob(res, presenterOf(deps, req), job);
       return;
     }
     const app = store.apps.get(appGuid!);
@@ -151,8 +150,8 @@ export function serviceCredentialBindingRoutes(context: ControllerContext): Rout
     access.requireDeveloper(app.spaceGuid);
     access.requireDeveloper(instance.spaceGuid);
     if (app.spaceGuid !== instance.spaceGuid) throw apiErrors.unprocessable('The service instance and the app are in different spaces.');
-    const { plan, offering } = ensureBindable(context, instance);
-    if (requiresVolumeMount(offering) && !context.volumeServicesEnabled) throw apiErrors.unprocessable('Support for volume mount services is disabled');
+    const { plan, offering } = ensureBindable(deps, instance);
+    if (requiresVolumeMount(offering) && !deps.volumeServicesEnabled) throw apiErrors.unprocessable('Support for volume mount services is disabled');
 
     const createFailed = (b: ServiceBindingRecord): boolean => b.lastOperation.type === 'create' && b.lastOperation.state === 'failed';
     // A binding of this pair whose creation failed is replaced, as Cloud Controller does; its mitigation carries on.
@@ -181,7 +180,7 @@ export function serviceCredentialBindingRoutes(context: ControllerContext): Rout
     }
 
     for (const failed of replaced) store.bindings.delete(failed.guid);
-    const { job } = createBinding(context, {
+    const { job } = createBinding(deps, {
       type: 'app',
       name: name ?? null,
       instanceGuid: instance.guid,
@@ -189,16 +188,16 @@ export function serviceCredentialBindingRoutes(context: ControllerContext): Rout
       predecessorGuid: predecessor?.guid ?? null,
       ...(parameters ? { parameters } : {}),
     }, user);
-    acceptedWithJob(res, presenterOf(context, req), job);
+    acceptedWithJob(res, presenterOf(deps, req), job);
   });
 
   router.delete('/v3/service_credential_bindings/:guid', (req, res) => {
     const user = userOf(req);
     const access = accessOf(req);
-    const binding = requireBinding(context, access, param(req, 'guid'));
-    access.requireDeveloper(bindingScope(context, binding).space.guid);
-    ensureIdle(context, binding);
-    acceptedWithJob(res, presenterOf(context, req), deleteBinding(context, binding, user));
+    const binding = requireBinding(deps, access, param(req, 'guid'));
+    access.requireDeveloper(bindingScope(deps, binding).space.guid);
+    ensureIdle(deps, binding);
+    acceptedWithJob(res, presenterOf(deps, req), deleteBinding(deps, binding, user));
   });
 
   return router;

@@ -1,14 +1,13 @@
 import { Router } from 'express';
 import { accessOf } from '../authentication';
-import {
-  effectivePlanUpdateable, instanceScope, isBusy, requireInstance, requiresVolumeMount, type ControllerContext,
-} from '../context';
+import type { ControllerDeps } from '../deps';
+import { effectivePlanUpdateable, instanceScope, isBusy, requireInstance, requiresVolumeMount } from '../resources';
 import { ApiError, apiErrors } from '../errors';
 import { acceptedWithJob, param, presenterOf, userOf } from '../http';
 import {
   createInstance, deleteInstance, renameOrRetagInstance, updateFingerprint, updateInstance, type InstanceChange,
 } from '../instance-operations';
-import { describeBrokerFailure, userIdentity } from '../osb-calls';
+import { describeBrokerFailure, originatingIdentity } from '../osb-calls';
 import type { ServiceBindingRecord, ServiceInstanceRecord, ServicePlanRecord } from '../records';
 import {
   Problems, matchesFilter, objectBody, readListQuery, readObject, readRelationship, readString, readStringArray,
@@ -22,24 +21,24 @@ const INVALID_PLAN = 'Invalid service plan. Ensure that the service plan exists,
 const VOLUME_SERVICES_DISABLED_WARNING = 'Support for volume services is disabled. This service instance cannot be bound to an app.';
 
 /** Why a plan cannot be used for a new instance or a plan change, or undefined. */
-function planRefusal(context: ControllerContext, plan: ServicePlanRecord | undefined): string | undefined {
+function planRefusal(deps: ControllerDeps, plan: ServicePlanRecord | undefined): string | undefined {
   if (!plan || !plan.available) return INVALID_PLAN;
-  const offering = context.store.catalog.offering(plan.offeringGuid);
-  const broker = offering && context.store.brokers.get(offering.brokerGuid);
+  const offering = deps.store.catalog.offering(plan.offeringGuid);
+  const broker = offering && deps.store.brokers.get(offering.brokerGuid);
   if (!offering || !offering.available || broker?.state !== 'available') return INVALID_PLAN;
   if (plan.visibility !== 'public') return `${INVALID_PLAN} Service plan '${plan.name}' is not enabled: its visibility is 'admin'.`;
   return undefined;
 }
 
-function ensureIdle(context: ControllerContext, instance: ServiceInstanceRecord): void {
-  if (isBusy(instance.lastOperation) || context.store.jobs.processingFor('service_instances', instance.guid)) {
+function ensureIdle(deps: ControllerDeps, instance: ServiceInstanceRecord): void {
+  if (isBusy(instance.lastOperation) || deps.store.jobs.processingFor('service_instances', instance.guid)) {
     throw apiErrors.instanceOperationInProgress(instance.name);
   }
 }
 
 /** Cloud Controller's refusal, without its shares (osbkit has none), naming what is in the way. */
-function deletionBlockedBy(context: ControllerContext, bindings: ServiceBindingRecord[]): string {
-  const apps = bindings.filter((b) => b.appGuid !== null).map((b) => context.store.apps.get(b.appGuid ?? '')?.name ?? b.appGuid);
+function deletionBlockedBy(deps: ControllerDeps, bindings: ServiceBindingRecord[]): string {
+  const apps = bindings.filter((b) => b.appGuid !== null).map((b) => deps.store.apps.get(b.appGuid ?? '')?.name ?? b.appGuid);
   const keys = bindings.filter((b) => b.type === 'key').map((b) => b.name);
   const blockers = [
     ...(apps.length > 0 ? [`bound to app(s) ${apps.join(', ')}`] : []),
@@ -52,9 +51,9 @@ function readParameters(body: JsonObject, problems: Problems): Record<string, un
   return readObject(body, 'parameters', problems);
 }
 
-export function serviceInstanceRoutes(context: ControllerContext): Router {
+export function serviceInstanceRoutes(deps: ControllerDeps): Router {
   const router = Router();
-  const { store } = context;
+  const { store } = deps;
 
   router.get('/v3/service_instances', (req, res) => {
     const access = accessOf(req);
@@ -65,18 +64,18 @@ export function serviceInstanceRoutes(context: ControllerContext): Router {
       && matchesFilter(query, 'space_guids', i.spaceGuid)
       && matchesFilter(query, 'service_plan_guids', i.planGuid)
       && matchesFilter(query, 'type', 'managed'));
-    const presenter = presenterOf(context, req);
+    const presenter = presenterOf(deps, req);
     res.json(presenter.list(instances, query, '/v3/service_instances', (i) => presenter.instance(i)));
   });
 
   router.get('/v3/service_instances/:guid', (req, res) => {
-    res.json(presenterOf(context, req).instance(requireInstance(context, accessOf(req), param(req, 'guid'))));
+    res.json(presenterOf(deps, req).instance(requireInstance(deps, accessOf(req), param(req, 'guid'))));
   });
 
   router.get('/v3/service_instances/:guid/parameters', async (req, res) => {
     const user = userOf(req);
-    const instance = requireInstance(context, accessOf(req), param(req, 'guid'));
-    const { plan, offering } = instanceScope(context, instance);
+    const instance = requireInstance(deps, accessOf(req), param(req, 'guid'));
+    const { plan, offering } = instanceScope(deps, instance);
     if (offering.document.instances_retrievable !== true) {
       throw new ApiError(400, 'CF-ServiceFetchInstanceParametersNotSupported', 120004, 'This service does not support fetching service instance parameters.');
     }
@@ -84,7 +83,7 @@ export function serviceInstanceRoutes(context: ControllerContext): Router {
       throw apiErrors.unprocessable('The service instance has no parameters to show while it is being created or after its creation failed.');
     }
     try {
-      res.json(await context.osb.fetchInstanceParameters(offering.brokerGuid, instance.guid, { service_id: offering.catalogId, plan_id: plan.catalogId }, userIdentity(user)));
+      res.json(await deps.osb.fetchInstanceParameters(offering.brokerGuid, instance.guid, { service_id: offering.catalogId, plan_id: plan.catalogId }, originatingIdentity(user)));
     } catch (error) {
       throw describeBrokerFailure(error, 'fetch instance');
     }
@@ -110,20 +109,20 @@ export function serviceInstanceRoutes(context: ControllerContext): Router {
     if (!store.spaces.get(spaceGuid!) || !access.seesSpace(spaceGuid!)) throw apiErrors.unprocessable('Invalid space. Ensure that the space exists and you have access to it.');
     access.requireDeveloper(spaceGuid!);
     const plan = store.catalog.plan(planGuid!);
-    const refusal = planRefusal(context, plan);
+    const refusal = planRefusal(deps, plan);
     if (refusal) throw apiErrors.unprocessable(refusal);
     if (store.instances.byName(spaceGuid!, name!)) throw apiErrors.unprocessable(`The service instance name is taken: ${name!}.`);
     const offering = store.catalog.offering(plan!.offeringGuid)!;
-    const warnings = requiresVolumeMount(offering) && !context.volumeServicesEnabled ? [VOLUME_SERVICES_DISABLED_WARNING] : [];
+    const warnings = requiresVolumeMount(offering) && !deps.volumeServicesEnabled ? [VOLUME_SERVICES_DISABLED_WARNING] : [];
 
-    const { job } = createInstance(context, { name: name!, spaceGuid: spaceGuid!, plan: plan!, tags: tags ?? [], ...(parameters ? { parameters } : {}) }, user, warnings);
-    acceptedWithJob(res, presenterOf(context, req), job);
+    const { job } = createInstance(deps, { name: name!, spaceGuid: spaceGuid!, plan: plan!, tags: tags ?? [], ...(parameters ? { parameters } : {}) }, user, warnings);
+    acceptedWithJob(res, presenterOf(deps, req), job);
   });
 
   router.patch('/v3/service_instances/:guid', (req, res) => {
     const user = userOf(req);
     const access = accessOf(req);
-    const instance = requireInstance(context, access, param(req, 'guid'));
+    const instance = requireInstance(deps, access, param(req, 'guid'));
     access.requireDeveloper(instance.spaceGuid);
     const body = objectBody(req.body);
     const problems = new Problems();
@@ -142,11 +141,11 @@ export function serviceInstanceRoutes(context: ControllerContext): Router {
     }
     problems.throwIfAny();
 
-    ensureIdle(context, instance);
+    ensureIdle(deps, instance);
     if (instance.lastOperation.type === 'create' && instance.lastOperation.state === 'failed') {
       throw apiErrors.unprocessable('The service instance cannot be updated because its creation failed; delete it and create it again.');
     }
-    const scope = instanceScope(context, instance);
+    const scope = instanceScope(deps, instance);
     if (name !== undefined && name !== instance.name && store.instances.byName(instance.spaceGuid, name)) {
       throw apiErrors.unprocessable(`The service instance name is taken: ${name}.`);
     }
@@ -159,7 +158,7 @@ export function serviceInstanceRoutes(context: ControllerContext): Router {
     let targetPlan = scope.plan;
     if (planGuid !== undefined && planGuid !== instance.planGuid) {
       const newPlan = store.catalog.plan(planGuid);
-      const refusal = planRefusal(context, newPlan);
+      const refusal = planRefusal(deps, newPlan);
       if (refusal) throw apiErrors.unprocessable(refusal);
       if (newPlan!.offeringGuid !== scope.offering.guid) throw apiErrors.unprocessable('The service plan relates to a different service offering.');
       if (!effectivePlanUpdateable(scope.plan, scope.offering)) throw apiErrors.unprocessable('The service does not support changing plans.');
@@ -176,28 +175,28 @@ export function serviceInstanceRoutes(context: ControllerContext): Router {
     }
 
     const brokerChange = change.newPlanGuid !== undefined || change.parameters !== undefined || change.maintenanceInfoVersion !== undefined;
-    // A rename changes context.instance_name, which only brokers that allow context updates hear about.
-    const contextChange = change.name !== undefined && scope.offering.document.allow_context_updates === true;
-    if (!brokerChange && !contextChange) {
-      const updated = renameOrRetagInstance(context, instance.guid, change);
-      res.json(presenterOf(context, req).instance(updated ?? instance));
+    // A rename changes the OSB context's instance_name, which only brokers that allow context updates hear about.
+    const osbContextChange = change.name !== undefined && scope.offering.document.allow_context_updates === true;
+    if (!brokerChange && !osbContextChange) {
+      const updated = renameOrRetagInstance(deps, instance.guid, change);
+      res.json(presenterOf(deps, req).instance(updated ?? instance));
       return;
     }
     if (instance.blockedUpdate !== null && instance.blockedUpdate === updateFingerprint(change)) {
       throw apiErrors.unprocessable('The service broker reported that this update cannot be repeated. Change the request, or delete the service instance.');
     }
-    acceptedWithJob(res, presenterOf(context, req), updateInstance(context, instance, change, user));
+    acceptedWithJob(res, presenterOf(deps, req), updateInstance(deps, instance, change, user));
   });
 
   router.delete('/v3/service_instances/:guid', (req, res) => {
     const user = userOf(req);
     const access = accessOf(req);
-    const instance = requireInstance(context, access, param(req, 'guid'));
+    const instance = requireInstance(deps, access, param(req, 'guid'));
     access.requireDeveloper(instance.spaceGuid);
-    ensureIdle(context, instance);
+    ensureIdle(deps, instance);
     const bindings = store.bindings.ofInstance(instance.guid);
-    if (bindings.length > 0) throw apiErrors.unprocessable(deletionBlockedBy(context, bindings));
-    acceptedWithJob(res, presenterOf(context, req), deleteInstance(context, instance, user));
+    if (bindings.length > 0) throw apiErrors.unprocessable(deletionBlockedBy(deps, bindings));
+    acceptedWithJob(res, presenterOf(deps, req), deleteInstance(deps, instance, user));
   });
 
   return router;

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { Access } from '../access';
 import { accessOf } from '../authentication';
-import type { ControllerContext } from '../context';
+import type { ControllerDeps } from '../deps';
 import { apiErrors } from '../errors';
 import { param, presenterOf } from '../http';
 import type { ServiceOfferingRecord } from '../records';
@@ -11,9 +11,9 @@ import { matchesFilter, readListQuery } from '../request-validation';
  * /v3/service_offerings: the marketplace's offerings, as brokers' catalogs describe them.
  * An offering is visible to whoever sees one of its plans.
  */
-export function serviceOfferingRoutes(context: ControllerContext): Router {
+export function serviceOfferingRoutes(deps: ControllerDeps): Router {
   const router = Router();
-  const { store } = context;
+  const { store } = deps;
   const sees = (access: Access, offering: ServiceOfferingRecord): boolean =>
     access.isAdmin || store.catalog.plansOfOffering(offering.guid).some((plan) => access.seesPlan(plan));
 
@@ -28,14 +28,14 @@ export function serviceOfferingRoutes(context: ControllerContext): Router {
         && matchesFilter(query, 'service_broker_guids', offering.brokerGuid)
         && matchesFilter(query, 'available', String(offering.available));
     });
-    const presenter = presenterOf(context, req);
+    const presenter = presenterOf(deps, req);
     res.json(presenter.list(offerings, query, '/v3/service_offerings', (o) => presenter.offering(o)));
   });
 
   router.get('/v3/service_offerings/:guid', (req, res) => {
     const offering = store.catalog.offering(param(req, 'guid'));
     if (!offering || !sees(accessOf(req), offering)) throw apiErrors.notFound('Service offering');
-    res.json(presenterOf(context, req).offering(offering));
+    res.json(presenterOf(deps, req).offering(offering));
   });
 
   return router;

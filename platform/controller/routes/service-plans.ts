@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { accessOf } from '../authentication';
-import type { ControllerContext } from '../context';
+import type { ControllerDeps } from '../deps';
 import { apiErrors } from '../errors';
 import { param, presenterOf } from '../http';
 import type { PlanVisibility, ServicePlanRecord } from '../records';
@@ -11,9 +11,9 @@ import { Problems, matchesFilter, objectBody, readListQuery, rejectUnknownFields
  * `public` visibility makes them usable for new instances and visible to everyone. Only
  * admins change visibility.
  */
-export function servicePlanRoutes(context: ControllerContext): Router {
+export function servicePlanRoutes(deps: ControllerDeps): Router {
   const router = Router();
-  const { store } = context;
+  const { store } = deps;
 
   const requirePlan = (req: Request): ServicePlanRecord => {
     const plan = store.catalog.plan(param(req, 'guid'));
@@ -37,12 +37,12 @@ export function servicePlanRoutes(context: ControllerContext): Router {
         && matchesFilter(query, 'service_broker_guids', broker?.guid)
         && matchesFilter(query, 'available', String(plan.available));
     });
-    const presenter = presenterOf(context, req);
+    const presenter = presenterOf(deps, req);
     res.json(presenter.list(plans, query, '/v3/service_plans', (p) => presenter.plan(p)));
   });
 
   router.get('/v3/service_plans/:guid', (req, res) => {
-    res.json(presenterOf(context, req).plan(requirePlan(req)));
+    res.json(presenterOf(deps, req).plan(requirePlan(req)));
   });
 
   router.get('/v3/service_plans/:guid/visibility', (req, res) => {
@@ -64,7 +64,7 @@ export function servicePlanRoutes(context: ControllerContext): Router {
     }
     problems.throwIfAny();
     store.catalog.setPlanVisibility(plan.guid, type as PlanVisibility);
-    context.logger.info({ plan: plan.guid, visibility: type }, 'service plan visibility changed');
+    deps.logger.info({ plan: plan.guid, visibility: type }, 'service plan visibility changed');
     res.json({ type });
   };
   router.post('/v3/service_plans/:guid/visibility', setVisibility);

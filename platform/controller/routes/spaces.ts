@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { accessOf } from '../authentication';
-import type { ControllerContext } from '../context';
+import type { ControllerDeps } from '../deps';
 import { apiErrors } from '../errors';
 import { param, presenterOf } from '../http';
 import type { SpaceRecord } from '../records';
@@ -9,9 +9,9 @@ import { Problems, matchesFilter, objectBody, readListQuery, readObject, readRel
 import { timestamp } from '../store';
 
 /** /v3/spaces: each user sees the spaces they have a role in; admins create them. */
-export function spaceRoutes(context: ControllerContext): Router {
+export function spaceRoutes(deps: ControllerDeps): Router {
   const router = Router();
-  const { store } = context;
+  const { store } = deps;
 
   router.get('/v3/spaces', (req, res) => {
     const access = accessOf(req);
@@ -19,14 +19,14 @@ export function spaceRoutes(context: ControllerContext): Router {
     const spaces = store.spaces.list().filter((s) =>
       access.seesSpace(s.guid)
       && matchesFilter(query, 'names', s.name) && matchesFilter(query, 'guids', s.guid) && matchesFilter(query, 'organization_guids', s.organizationGuid));
-    const presenter = presenterOf(context, req);
+    const presenter = presenterOf(deps, req);
     res.json(presenter.list(spaces, query, '/v3/spaces', (s) => presenter.space(s)));
   });
 
   router.get('/v3/spaces/:guid', (req, res) => {
     const space = store.spaces.get(param(req, 'guid'));
     if (!space || !accessOf(req).seesSpace(space.guid)) throw apiErrors.notFound('Space');
-    res.json(presenterOf(context, req).space(space));
+    res.json(presenterOf(deps, req).space(space));
   });
 
   router.post('/v3/spaces', (req, res) => {
@@ -49,8 +49,8 @@ export function spaceRoutes(context: ControllerContext): Router {
     const now = timestamp();
     const space: SpaceRecord = { guid: randomUUID(), name: name!, organizationGuid: organization.guid, createdAt: now, updatedAt: now };
     store.spaces.insert(space);
-    context.logger.info({ space: space.guid, by: access.user.guid }, 'space created');
-    res.status(201).json(presenterOf(context, req).space(space));
+    deps.logger.info({ space: space.guid, by: access.user.guid }, 'space created');
+    res.status(201).json(presenterOf(deps, req).space(space));
   });
 
   return router;

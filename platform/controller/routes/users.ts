@@ -1,7 +1,7 @@
 import { Router, type Request } from 'express';
 import type { Access } from '../access';
 import { accessOf } from '../authentication';
-import type { ControllerContext } from '../context';
+import type { ControllerDeps } from '../deps';
 import { apiErrors } from '../errors';
 import { param, presenterOf } from '../http';
 import type { UserRecord } from '../records';
@@ -13,9 +13,9 @@ import { createUser, passwordProblem, usernameProblem } from '../user-accounts';
  * here also sets their password (an osbkit extension of the body), and `admin` grants what
  * UAA's cloud_controller.admin scope does. Only admins create and delete users.
  */
-export function userRoutes(context: ControllerContext): Router {
+export function userRoutes(deps: ControllerDeps): Router {
   const router = Router();
-  const { identities } = context.store;
+  const { identities } = deps.store;
 
   const sees = (access: Access, user: UserRecord): boolean => access.seesUser(user, identities.rolesOfUser(user.guid));
   const requireUser = (req: Request): UserRecord => {
@@ -28,12 +28,12 @@ export function userRoutes(context: ControllerContext): Router {
     const access = accessOf(req);
     const query = readListQuery(req.query, ['usernames', 'guids']);
     const users = identities.listUsers().filter((u) => sees(access, u) && matchesFilter(query, 'usernames', u.username) && matchesFilter(query, 'guids', u.guid));
-    const presenter = presenterOf(context, req);
+    const presenter = presenterOf(deps, req);
     res.json(presenter.list(users, query, '/v3/users', (u) => presenter.user(u)));
   });
 
   router.get('/v3/users/:guid', (req, res) => {
-    res.json(presenterOf(context, req).user(requireUser(req)));
+    res.json(presenterOf(deps, req).user(requireUser(req)));
   });
 
   router.post('/v3/users', async (req, res) => {
@@ -48,9 +48,9 @@ export function userRoutes(context: ControllerContext): Router {
     if (secretProblem) problems.add(secretProblem);
     if (body.admin !== undefined && typeof body.admin !== 'boolean') problems.add("'admin' must be a boolean");
     problems.throwIfAny();
-    const user = await createUser(context.store, { username: body.username as string, password: body.password as string, admin: body.admin === true });
-    context.logger.info({ user: user.guid, admin: user.admin, by: access.user.guid }, 'user created');
-    res.status(201).json(presenterOf(context, req).user(user));
+    const user = await createUser(deps.store, { username: body.username as string, password: body.password as string, admin: body.admin === true });
+    deps.logger.info({ user: user.guid, admin: user.admin, by: access.user.guid }, 'user created');
+    res.status(201).json(presenterOf(deps, req).user(user));
   });
 
   router.delete('/v3/users/:guid', (req, res) => {
@@ -59,7 +59,7 @@ export function userRoutes(context: ControllerContext): Router {
     access.requireAdmin();
     if (user.admin && identities.countAdmins() <= 1) throw apiErrors.unprocessable('Cannot delete the last admin.');
     identities.deleteUser(user.guid);
-    context.logger.info({ user: user.guid, by: access.user.guid }, 'user deleted');
+    deps.logger.info({ user: user.guid, by: access.user.guid }, 'user deleted');
     res.status(204).end();
   });
 

@@ -1,33 +1,16 @@
-import type { Logger } from 'pino';
 import type { Access } from './access';
-import type { AccessTokens } from './access-tokens';
-import type { CellApi } from './cell-api';
+import type { ControllerDeps } from './deps';
 import { apiErrors } from './errors';
-import type { JobRunner } from './jobs';
-import type { OrphanMitigator } from './orphan-mitigation';
-import type { OsbCalls } from './osb-calls';
-import type { PackageBits } from './package-bits';
 import type {
   AppRecord, LastOperation, OrganizationRecord, ServiceBindingRecord, ServiceInstanceRecord, ServiceOfferingRecord,
   ServicePlanRecord, SpaceRecord,
 } from './records';
-import { timestamp, type ControllerStore } from './store';
+import { timestamp } from './store';
 
-/** What every route and workflow of one controller shares. */
-export interface ControllerContext {
-  store: ControllerStore;
-  osb: OsbCalls;
-  jobs: JobRunner;
-  mitigator: OrphanMitigator;
-  cell: CellApi;
-  logger: Logger;
-  tokens: AccessTokens;
-  /** Where uploaded app bits are stored and unpacked. */
-  packages: PackageBits;
-  volumeServicesEnabled: boolean;
-  /** New plans start public instead of admin-only (`osbkit up` convenience). */
-  autoEnableAccess: boolean;
-}
+/**
+ * What routes and workflows share about resources: finding one the caller may see, the scope
+ * a broker call about it needs, and the rules on plans and last operations.
+ */
 
 /** An instance with everything a broker call about it needs. */
 export interface InstanceScope {
@@ -43,8 +26,8 @@ export interface BindingScope extends InstanceScope {
   app: AppRecord | undefined;
 }
 
-export function instanceScope(context: ControllerContext, instance: ServiceInstanceRecord): InstanceScope {
-  const { store } = context;
+export function instanceScope(deps: ControllerDeps, instance: ServiceInstanceRecord): InstanceScope {
+  const { store } = deps;
   const plan = store.catalog.plan(instance.planGuid);
   const offering = plan && store.catalog.offering(plan.offeringGuid);
   const space = store.spaces.get(instance.spaceGuid);
@@ -54,15 +37,15 @@ export function instanceScope(context: ControllerContext, instance: ServiceInsta
   return { instance, plan, offering, space, organization };
 }
 
-export function bindingScope(context: ControllerContext, binding: ServiceBindingRecord): BindingScope {
-  const instance = context.store.instances.get(binding.instanceGuid);
+export function bindingScope(deps: ControllerDeps, binding: ServiceBindingRecord): BindingScope {
+  const instance = deps.store.instances.get(binding.instanceGuid);
   if (!instance) throw new Error(`service binding ${binding.guid} refers to a missing instance`);
-  return { ...instanceScope(context, instance), binding, app: binding.appGuid === null ? undefined : context.store.apps.get(binding.appGuid) };
+  return { ...instanceScope(deps, instance), binding, app: binding.appGuid === null ? undefined : deps.store.apps.get(binding.appGuid) };
 }
 
 /** 404 for an instance that does not exist and for one in a space the caller cannot see. */
-export function requireInstance(context: ControllerContext, access: Access, guid: string): ServiceInstanceRecord {
-  const instance = context.store.instances.get(guid);
+export function requireInstance(deps: ControllerDeps, access: Access, guid: string): ServiceInstanceRecord {
+  const instance = deps.store.instances.get(guid);
   if (!instance || !access.seesSpace(instance.spaceGuid)) throw apiErrors.notFound('Service instance');
   return instance;
 }
@@ -71,15 +54,15 @@ export function requireInstance(context: ControllerContext, access: Access, guid
  * A binding, app binding or service key, is as visible as its instance's space (an app
  * binding's app lives in the same space).
  */
-export function requireBinding(context: ControllerContext, access: Access, guid: string): ServiceBindingRecord {
-  const binding = context.store.bindings.get(guid);
-  const instance = binding && context.store.instances.get(binding.instanceGuid);
+export function requireBinding(deps: ControllerDeps, access: Access, guid: string): ServiceBindingRecord {
+  const binding = deps.store.bindings.get(guid);
+  const instance = binding && deps.store.instances.get(binding.instanceGuid);
   if (!binding || !instance || !access.seesSpace(instance.spaceGuid)) throw apiErrors.notFound('Service credential binding');
   return binding;
 }
 
-export function requireApp(context: ControllerContext, access: Access, guid: string): AppRecord {
-  const app = context.store.apps.get(guid);
+export function requireApp(deps: ControllerDeps, access: Access, guid: string): AppRecord {
+  const app = deps.store.apps.get(guid);
   if (!app || !access.seesSpace(app.spaceGuid)) throw apiErrors.notFound('App');
   return app;
 }
