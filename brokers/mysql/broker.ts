@@ -27,7 +27,7 @@ import { MAX_DATABASE_NAME_LENGTH, MAX_USER_NAME_LENGTH, bindingUserName, databa
 import { generatePassword } from './password';
 import { PlanConfigurationError, planLimits } from './plans';
 import type { BrokerRegistry } from './registry';
-import { killSessions } from './sessions';
+import { killSessionIds, killSessions } from './sessions';
 import { bytesToMegabytes, measureDatabaseBytes } from './usage';
 
 /**
@@ -136,13 +136,17 @@ export class MysqlBroker implements ServiceBroker {
     return this.guard(ctx.logger, async () => {
       const { sql, registry } = this.deps;
       const database = instanceDatabase(request.instance);
-      // Users of bindings that never finished (the SDK refuses to deprovision live ones).
-      for (const user of await registry.usersOf(database)) {
-        await this.removeAccount(user.user);
-        await registry.forgetUser(user.user);
+      // Users of bindings that never finished (the SDK refuses to deprovision live ones), and
+      // the sessions on the database, read together: the common path has no such users.
+      const leftovers = await registry.leftoversOf(database);
+      for (const user of leftovers.users) {
+        await this.removeAccount(user);
+        await registry.forgetUser(user);
       }
-      // Sessions first: an open transaction on the database would hold DROP DATABASE on its metadata locks.
-      await killSessions(sql, { database });
+      // Sessions first: an open transaction on the database would hold DROP DATABASE on its
+      // metadata locks. After dropping users, read them afresh: theirs were killed meanwhile.
+      if (leftovers.users.length === 0) await killSessionIds(sql, leftovers.sessionIds);
+      else await killSessions(sql, { database });
       const existed = await dropDatabase(sql, database);
       await registry.forgetDatabase(database);
       if (!existed) throw errors.gone();
@@ -157,16 +161,18 @@ export class MysqlBroker implements ServiceBroker {
       const database = instanceDatabase(request.instance);
       const user = bindingUserName(request.instance.instanceId, request.bindingId);
       const readOnly = request.parameters.read_only === true;
-      if (!(await databaseExists(sql, database))) {
-        throw errors.unprocessable(`The database of service instance ${request.instance.instanceId} no longer exists; it cannot be bound.`);
-      }
+      const gone = (): Error => errors.unprocessable(`The database of service instance ${request.instance.instanceId} no longer exists; it cannot be bound.`);
       const entry = { user, database, instanceId: request.instance.instanceId, bindingId: request.bindingId, readOnly };
-      // Every attempt records the user before CREATE USER, and every removal drops the accounts
-      // before it forgets the record. So a record this call adds afresh proves no earlier
-      // attempt of this binding made the user. A record that was already there is a resumed
-      // bind: the user an earlier attempt may have made has a password nobody was given, so it
-      // is dropped and made again from scratch rather than patched up from an unknown state.
-      if (!(await registry.addUser(entry))) {
+      // Every attempt records the user before CREATE USER (in the statement that checks the
+      // database exists), and every removal drops the accounts before it forgets the record.
+      // So a record this call adds afresh proves no earlier attempt of this binding made the
+      // user. A record that was already there is a resumed bind: the user an earlier attempt
+      // may have made has a password nobody was given, so it is dropped and made again from
+      // scratch rather than patched up from an unknown state.
+      const added = await registry.addUser(entry);
+      if (added === 'no-database') throw gone();
+      if (added === 'row-exists') {
+        if (!(await databaseExists(sql, database))) throw gone();
         await this.removeAccount(user);
         await registry.saveUser(entry);
       }

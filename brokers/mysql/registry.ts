@@ -140,6 +140,30 @@ export class BrokerRegistry {
     return rows.map(toUser);
   }
 
+  /**
+   * What a deprovision must end before DROP DATABASE, in one read: the users of the
+   * database's unfinished bindings, and the ids of the sessions connected to it (ours left out).
+   */
+  async leftoversOf(database: string): Promise<{ users: string[]; sessionIds: number[] }> {
+    await this.ensure();
+    const rows = await this.sql.rows(
+      'REGISTRY',
+      `SELECT user_name, NULL AS session_id FROM ${this.usersTable} WHERE database_name = ?
+       UNION ALL
+       SELECT NULL, ID FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()`,
+      [database, database],
+      { prepared: true },
+    );
+    const users: string[] = [];
+    const sessionIds: number[] = [];
+    for (const row of rows) {
+      const user = textColumn(row, 'user_name');
+      if (user !== undefined) users.push(user);
+      else sessionIds.push(numberColumn(row, 'session_id'));
+    }
+    return { users: users.sort(), sessionIds };
+  }
+
   async listUsers(): Promise<RegisteredUser[]> {
     await this.ensure();
     const rows = await this.sql.rows('REGISTRY', `SELECT * FROM ${this.usersTable} ORDER BY user_name`);
@@ -153,22 +177,28 @@ export class BrokerRegistry {
   }
 
   /**
-   * Records a binding user with a plain INSERT: true when the row is new, false when one was
-   * already there (ER_DUP_ENTRY; nothing was written), which means an earlier attempt of this
-   * binding may have made the user.
+   * Records a binding user, in one statement that also checks the instance's database still
+   * exists (a bind's common path then needs no read of its own):
+   * - 'added': the row is new, and at that moment the database existed;
+   * - 'no-database': the database is gone; nothing was written;
+   * - 'row-exists': a row for this user is already there (ER_DUP_ENTRY; nothing was written,
+   *   and the database was not checked), which means an earlier attempt of this binding may
+   *   have made the user.
    */
-  async addUser(entry: RegisteredUser): Promise<boolean> {
+  async addUser(entry: RegisteredUser): Promise<'added' | 'no-database' | 'row-exists'> {
     await this.ensure();
     try {
-      await this.sql.run(
+      const result = await this.sql.run(
         'REGISTRY',
-        `INSERT INTO ${this.usersTable} (user_name, database_name, instance_id, binding_id, read_only) VALUES (?, ?, ?, ?, ?)`,
-        [entry.user, entry.database, entry.instanceId, entry.bindingId, entry.readOnly ? 1 : 0],
+        `INSERT INTO ${this.usersTable} (user_name, database_name, instance_id, binding_id, read_only)
+         SELECT ?, ?, ?, ?, ? FROM DUAL
+         WHERE EXISTS (SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?)`,
+        [entry.user, entry.database, entry.instanceId, entry.bindingId, entry.readOnly ? 1 : 0, entry.database],
         { prepared: true },
       );
-      return true;
+      return result.affectedRows > 0 ? 'added' : 'no-database';
     } catch (error) {
-      if (hasErrorCode(error, 'ER_DUP_ENTRY')) return false;
+      if (hasErrorCode(error, 'ER_DUP_ENTRY')) return 'row-exists';
       throw error;
     }
   }

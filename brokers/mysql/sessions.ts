@@ -17,9 +17,13 @@ export async function killSessions(sql: AdminSession, filter: SessionFilter): Pr
     `SELECT ID FROM information_schema.PROCESSLIST WHERE ${column} = ? AND ID <> CONNECTION_ID()`,
     [value],
   );
+  return killSessionIds(sql, rows.map((row) => numberColumn(row, 'ID')));
+}
+
+/** Kills the sessions of these ids (read a moment ago); returns how many were killed. */
+export async function killSessionIds(sql: AdminSession, ids: readonly number[]): Promise<number> {
   let killed = 0;
-  for (const row of rows) {
-    const id = numberColumn(row, 'ID');
+  for (const id of ids) {
     if (!Number.isInteger(id) || id <= 0) continue;
     try {
       await sql.run('KILL', 'KILL CONNECTION ?', [id]);
