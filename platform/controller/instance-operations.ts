@@ -171,6 +171,18 @@ interface UpdatePayload {
   fingerprint: string;
 }
 
+/** Reads back the payload updateInstance stored with the job; only its fields' types are checked, it was ours. */
+function updatePayloadOf(payload: Record<string, unknown>): UpdatePayload {
+  const { name, tags, newPlanGuid, maintenanceInfoVersion, fingerprint } = payload;
+  return {
+    ...(typeof name === 'string' ? { name } : {}),
+    ...(Array.isArray(tags) ? { tags: tags.filter((tag): tag is string => typeof tag === 'string') } : {}),
+    ...(typeof newPlanGuid === 'string' ? { newPlanGuid } : {}),
+    ...(typeof maintenanceInfoVersion === 'string' ? { maintenanceInfoVersion } : {}),
+    fingerprint: typeof fingerprint === 'string' ? fingerprint : '',
+  };
+}
+
 export function updateInstance(deps: ControllerDeps, instance: ServiceInstanceRecord, change: InstanceChange, userId: string): JobRecord {
   const { parameters: _parameters, ...rest } = change;
   const payload: UpdatePayload = { ...rest, fingerprint: updateFingerprint(change) };
@@ -338,7 +350,7 @@ export async function resumeInstanceJob(deps: ControllerDeps, job: RunningJob): 
     case 'service_instance.create':
       return resumeBrokerOperation(provision(deps, scope, undefined, job), instance, job);
     case 'service_instance.update':
-      return resumeBrokerOperation(update(deps, scope, job.record.payload as unknown as UpdatePayload, job), instance, job);
+      return resumeBrokerOperation(update(deps, scope, updatePayloadOf(job.record.payload), job), instance, job);
     case 'service_instance.delete':
       return resumeBrokerOperation(deprovision(deps, scope, job), instance, job);
     default:

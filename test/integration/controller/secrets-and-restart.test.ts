@@ -161,6 +161,31 @@ describe('controller restart', () => {
     expect((await harness.instance(guid)).last_operation).toMatchObject({ type: 'create', state: 'succeeded' });
   });
 
+  test('an async update being polled when the controller stops is resumed by the next one and applies what the job asked', async () => {
+    let holding = true;
+    broker.intercept = (req, res) => {
+      if (!holding || req.method !== 'GET' || !req.path.endsWith('/last_operation')) return false;
+      res.status(200).json({ state: 'in progress', description: 'held by the test' });
+      return true;
+    };
+    const created = await harness.createInstance('db1', await harness.planGuid('testdb', 'small'));
+    const res = await harness.patch(`/v3/service_instances/${created.guid}`, {
+      name: 'renamed', tags: ['resumed'], parameters: { async: true },
+      relationships: { service_plan: { data: { guid: await harness.planGuid('testdb', 'large') } } },
+    });
+    expect(res.status).toBe(202);
+    await harness.eventually(() => broker.received('GET', `/v2/service_instances/${created.guid}/last_operation`).length > 0 || undefined, 'the first poll');
+
+    await harness.restart();
+    holding = false;
+    const job = await harness.waitForJob(res.headers.location, 30_000);
+    expect(job).toMatchObject({ state: 'COMPLETE', operation: 'service_instance.update' });
+    expect(broker.received('PATCH', `/v2/service_instances/${created.guid}`)).toHaveLength(1);
+    expect(await harness.instance(created.guid)).toMatchObject({
+      name: 'renamed', tags: ['resumed'], service_plan_name: 'large', last_operation: { type: 'update', state: 'succeeded' },
+    });
+  });
+
   test('a create whose answer was lost in a restart is failed and orphan-mitigated', async () => {
     broker.intercept = async (req, res) => {
       if (failMode(req) !== 'hang') return false;
