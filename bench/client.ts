@@ -5,6 +5,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OsbClient } from '../sdk/client';
 import { closeOsbAgents, createOsbAgents } from '../sdk/client/agent';
+import { writeDocsSection } from './docs-section';
 
 /**
  * npm run bench:client — CPU per call of the SDK's OsbClient against a bare node:http request
@@ -22,8 +23,10 @@ import { closeOsbAgents, createOsbAgents } from '../sdk/client/agent';
  * and warm-up cancel out), then CPU time per call from process.cpuUsage() (user + system) in
  * interleaved rounds without valgrind, the median round counting.
  *
+ * The figures go to docs/benchmarks.md under "## OSB client".
+ *
  * Options (env): BENCH_CALLS (calls per side and round, 4000), BENCH_ROUNDS (7),
- * BENCH_COUNTED_CALLS (2000; 0 skips callgrind).
+ * BENCH_COUNTED_CALLS (2000; 0 skips callgrind), BENCH_DOCS (docs/benchmarks.md; "-" to skip writing).
  */
 
 const CALLS = positiveInteger('BENCH_CALLS', 4000);
@@ -31,6 +34,8 @@ const ROUNDS = positiveInteger('BENCH_ROUNDS', 7);
 const COUNTED_CALLS = Number(process.env.BENCH_COUNTED_CALLS ?? 2000);
 const WARMUP = 2000;
 const TARGET = 1.2;
+const DOCS = process.env.BENCH_DOCS ?? join(__dirname, '..', '..', 'docs', 'benchmarks.md');
+const HEADING = '## OSB client';
 
 const PROVISION_BODY = { service_id: 'service-1', plan_id: 'plan-1', organization_guid: 'org-1', space_guid: 'space-1' };
 const PROVISION_TEXT = JSON.stringify(PROVISION_BODY);
@@ -227,7 +232,12 @@ async function main(): Promise<void> {
       lines.push(`| ${label(call)} | ${us(osb)} µs | ${us(bare)} µs | ${us(median(results.fetch[call]))} µs | ${(osb / bare).toFixed(2)}× |`);
     }
     lines.push('', `Target ≤ ${TARGET}× a bare node:http keep-alive request per call${COUNTED_CALLS > 0 ? ', in instructions' : ''}: ${worst <= TARGET ? 'met' : '**missed**'} (worst call ${worst.toFixed(2)}×).`);
-    console.log(lines.join('\n'));
+    const report = lines.join('\n');
+    console.log(`\n${HEADING}\n\n${report}\n`);
+    if (DOCS !== '-') {
+      writeDocsSection(DOCS, HEADING, report);
+      console.error(`written to ${DOCS}`);
+    }
   } finally {
     closeOsbAgents(agents);
     bareAgent.destroy();
