@@ -146,7 +146,7 @@ export function createBroker(options: CreateBrokerOptions): BrokerApp {
       const err = allowed
         ? new OsbError(405, `${req.method} is not allowed on ${path}.`, { code: 'MethodNotAllowed' })
         : errors.notFound(`No such endpoint: ${req.method} ${path}.`);
-      sendJson(res, err.status, err.toBody(), echoed ? { 'x-broker-api-request-identity': echoed } : {});
+      sendJson(res, err.status, err.toBody(), echoed ? { 'x-broker-api-request-identity': echoed } : undefined);
       return;
     }
     new Exchange(exchangeDeps, req, res, found.store as RouteTarget, found.params, query, echoed, began).run();

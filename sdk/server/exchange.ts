@@ -62,24 +62,28 @@ export class Exchange {
   async run(): Promise<void> {
     try {
       if (this.deps.isClosed()) throw errors.unavailable('The service broker is shutting down.');
-      await this.started();
-      if (!('metrics' in this.route && this.deps.metricsPublic) && !(await this.deps.authenticate(this.req))) throw errors.unauthorized();
+      // What answers at once is not awaited: each await is a turn of the microtask queue.
+      const starting = this.deps.pendingStart();
+      if (starting) await this.started(starting);
+      if (!('metrics' in this.route && this.deps.metricsPublic)) {
+        const allowed = this.deps.authenticate(this.req);
+        if (allowed !== true && (allowed === false || !(await allowed))) throw errors.unauthorized();
+      }
       if ('metrics' in this.route) return await this.serveMetrics();
       const spec = this.route.spec;
       // Headers are checked before the body is read, so a bad header never waits for a body.
       const caller = readCaller(this.req, checkApiVersion(this.req, spec.minMinor));
       const body = spec.readsBody ? await readJsonBody(this.req, this.deps.bodyLimit, this.deps.bodyDepthLimit) : undefined;
       const { engine, catalog } = this.deps;
-      this.respond(await spec.handler({ req: this.req, params: this.params, query: this.query, caller, body, engine, catalog, log: this.log }));
+      const result = spec.handler({ req: this.req, params: this.params, query: this.query, caller, body, engine, catalog, log: this.log });
+      this.respond(result instanceof Promise ? await result : result);
     } catch (error) {
       this.fail(error);
     }
   }
 
   /** Starts the store and the broker on the first request, when the app was not started. */
-  private async started(): Promise<void> {
-    const starting = this.deps.pendingStart();
-    if (!starting) return;
+  private async started(starting: Promise<void>): Promise<void> {
     try {
       await starting;
     } catch (error) {
@@ -111,16 +115,16 @@ export class Exchange {
   }
 
   /** Every answer echoes the request identity, errors included. */
-  private answerHeaders(): Record<string, string> {
-    return this.requestId ? { 'x-broker-api-request-identity': this.requestId } : {};
+  private answerHeaders(): Record<string, string> | undefined {
+    return this.requestId ? { 'x-broker-api-request-identity': this.requestId } : undefined;
   }
 
   private send(result: HandlerResult): void {
-    const headers = this.answerHeaders();
+    let headers = this.answerHeaders();
     try {
       if ('raw' in result) sendJson(this.res, result.status, result.raw, headers);
       else {
-        if (result.retryAfter !== undefined) headers['retry-after'] = String(result.retryAfter);
+        if (result.retryAfter !== undefined) (headers ??= {})['retry-after'] = String(result.retryAfter);
         sendJson(this.res, result.status, result.body, headers);
       }
     } catch (error) {
@@ -133,8 +137,8 @@ export class Exchange {
   }
 
   private sendError(error: OsbError): void {
-    const headers = this.answerHeaders();
-    if (error.status === 401 && this.deps.authenticate.kind === 'basic') headers['www-authenticate'] = 'Basic realm="osbkit"';
+    let headers = this.answerHeaders();
+    if (error.status === 401 && this.deps.authenticate.kind === 'basic') (headers ??= {})['www-authenticate'] = 'Basic realm="osbkit"';
     if (!this.res.headersSent) sendJson(this.res, error.status, error.toBody(this.endpoint), headers);
     else this.res.end();
     this.finish(error.status, error);

@@ -69,9 +69,12 @@ function drain(req: IncomingMessage): void {
   req.resume();
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+const JSON_ONLY: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'application/json' });
+
+/** `headers`: any besides the content type, which a caller with none leaves out. */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
   const payload = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.writeHead(status, headers ? { 'content-type': 'application/json', ...headers } : JSON_ONLY);
   res.end(payload);
 }
 

@@ -37,14 +37,15 @@ export function checkApiVersion(req: IncomingMessage, minMinor: number): string 
   const header = req.headers['x-broker-api-version'];
   const value = Array.isArray(header) ? header[0] : header;
   if (!value) throw errors.preconditionFailed('The X-Broker-API-Version header is missing; this broker supports 2.17.');
-  const match = VERSION_PATTERN.exec(value.trim());
+  const version = value.trim();
+  const match = VERSION_PATTERN.exec(version);
   if (!match || match[1] !== '2') {
     throw errors.preconditionFailed(`X-Broker-API-Version ${JSON.stringify(value)} is not supported; this broker supports 2.x up to 2.17.`);
   }
   if (Number(match[2]) < minMinor) {
     throw errors.preconditionFailed(`This endpoint needs X-Broker-API-Version 2.${minMinor} or later; the request sent ${value}.`);
   }
-  return value.trim();
+  return version;
 }
 
 export function readCaller(req: IncomingMessage, apiVersion: string): StoredCaller {
@@ -54,11 +55,10 @@ export function readCaller(req: IncomingMessage, apiVersion: string): StoredCall
     const parsed = parseOriginatingIdentity(identityHeader);
     if (!parsed.ok) throw errors.badRequest(`X-Broker-API-Originating-Identity is malformed: ${parsed.problem}.`);
   }
-  return {
-    apiVersion,
-    ...(requestId ? { requestId } : {}),
-    ...(identityHeader ? { identityHeader } : {}),
-  };
+  const caller: StoredCaller = { apiVersion };
+  if (requestId) caller.requestId = requestId;
+  if (identityHeader) caller.identityHeader = identityHeader;
+  return caller;
 }
 
 function single(value: string | string[] | undefined): string | undefined {
