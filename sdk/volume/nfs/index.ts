@@ -32,4 +32,5 @@ export { Nfs3, type CreateHow } from './nfs3';
 export { Access3, StableHow, type Fattr3, type FileType, type FsInfo, type FsStat, type NfsTime, type PathConf, type Sattr3 } from './nfs3-types';
 export type { ResolveOptions } from './resolve-path';
 export type { WriteStability } from './write-window';
+export { WritePipeline, type WritePipelineOptions } from './write-pipeline';
 export type { ExportEntry } from './mount';

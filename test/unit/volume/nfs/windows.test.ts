@@ -2,6 +2,7 @@ import type { Nfs3, ReadResult, WriteResult } from '../../../../sdk/volume/nfs/n
 import { StableHow } from '../../../../sdk/volume/nfs/nfs3-types';
 import { readWindow } from '../../../../sdk/volume/nfs/read-window';
 import { WriteWindow } from '../../../../sdk/volume/nfs/write-window';
+import { WriteBehind } from '../../../../platform/drivers/nfs/write-behind';
 
 /** An in-memory file behind READ, WRITE and COMMIT, recording what was asked and how much was outstanding. */
 class FakeFile implements Pick<Nfs3, 'read' | 'write' | 'commit'> {
@@ -176,5 +177,60 @@ describe('WriteWindow', () => {
     const window = new WriteWindow(file, HANDLE, { chunkSize: 1024, window: 2, stable: 'unstable' });
     await window.write(pattern(1024));
     await expect(window.finish()).rejects.toThrow('disk on fire');
+  });
+});
+
+describe('WriteBehind (the NFS driver\'s writer for FUSE, on the same pipeline)', () => {
+  it('copies each write, so the caller may reuse its buffer at once, and gathers consecutive writes into chunk-sized WRITEs', async () => {
+    const file = new FakeFile();
+    const writer = new WriteBehind(file, HANDLE, { chunkSize: 8192, window: 2, commitEveryBytes: 1 << 20 });
+    const data = pattern(30_000);
+    const reused = Buffer.alloc(1000);
+    for (let i = 0; i < data.length; i += 1000) {
+      data.copy(reused, 0, i, i + 1000);
+      await writer.write(i, reused);
+      reused.fill(0xee);
+    }
+    expect(writer.dirtyEnd).toBe(30_000);
+    await writer.flush();
+    expect(file.content.equals(data)).toBe(true);
+    expect(file.writes.map((w) => w.length)).toEqual([8192, 8192, 8192, 30_000 - 3 * 8192]);
+    expect(file.commits).toBe(1);
+    expect(writer.dirty).toBe(false);
+  });
+
+  it('sends what is gathered before a write at another offset', async () => {
+    const file = new FakeFile();
+    const writer = new WriteBehind(file, HANDLE, { chunkSize: 8192, window: 2, commitEveryBytes: 1 << 20 });
+    await writer.write(0, pattern(100));
+    await writer.write(5000, pattern(100));
+    await writer.settle();
+    expect(file.writes.map((w) => [w.offset, w.length])).toEqual([[0, 100], [5000, 100]]);
+    expect(file.commits).toBe(0);
+    await writer.flush();
+    expect(file.commits).toBe(1);
+  });
+
+  it('rewrites with FILE_SYNC what a restarted server lost', async () => {
+    const file = new FakeFile();
+    const writer = new WriteBehind(file, HANDLE, { chunkSize: 4096, window: 2, commitEveryBytes: 1 << 20 });
+    const data = pattern(20_000);
+    await writer.write(0, data);
+    await writer.settle();
+    file.restart();
+    expect(file.content.equals(data)).toBe(false);
+    await writer.flush();
+    expect(file.content.equals(data)).toBe(true);
+  });
+
+  it('reports a failed WRITE on flush once; the next flush succeeds', async () => {
+    const file = new FakeFile();
+    const writeOk = file.write.bind(file);
+    file.write = () => Promise.reject(new Error('disk on fire'));
+    const writer = new WriteBehind(file, HANDLE, { chunkSize: 1024, window: 2, commitEveryBytes: 1 << 20 });
+    await writer.write(0, pattern(1024));
+    await expect(writer.flush()).rejects.toThrow('disk on fire');
+    file.write = writeOk;
+    await expect(writer.flush()).resolves.toBeUndefined();
   });
 });
