@@ -101,13 +101,14 @@ function positiveInteger(name: string, fallback: number): number {
 }
 
 let cycleNumber = 0;
-async function runCycle(side: Side, cycle: Cycle): Promise<CycleTiming> {
+async function runCycle(side: Side, cycle: Cycle, onStep?: (step: CycleStep) => void): Promise<CycleTiming> {
   cycleNumber++;
   const instanceId = `${prefix}-${side}-i${cycleNumber}`;
   const bindingId = `${prefix}-${cycleNumber}`;
   const steps = {} as Record<CycleStep, number>;
   const began = performance.now();
   for (const step of STEPS) {
+    onStep?.(step);
     const start = performance.now();
     await cycle[step](instanceId, bindingId);
     steps[step] = performance.now() - start;
@@ -249,7 +250,7 @@ async function main(): Promise<void> {
       if (warm.errors.length > 0) throw new Error(`warm-up of ${side} failed: ${warm.errors[0]}`);
     }
     meter.counting = true;
-    await runCycle('broker', cycles.broker);
+    await runCycle('broker', cycles.broker, (step) => (meter.step = step));
     meter.counting = false;
 
     const sequential: Record<Side, CycleTiming[]> = { broker: [], direct: [], floor: [], raw: [] };
@@ -340,7 +341,8 @@ async function main(): Promise<void> {
       `- Where a broker cycle's time goes (means of the sequential runs, ${ms(seq.broker.mean)} ms in all): the broker's methods ${ms(inMethods)} ms (the in-process side alone: ${ms(seq.direct.mean)} ms; raw SQL: ${ms(seq.raw.mean)} ms), ` +
         `the SDK's MySQL state store ${ms(inStore)} ms, HTTP and the SDK's request handling ${ms(rest)} ms.`,
       `- What each side sends per cycle. Raw SQL: ${rawCount} statements (${STEPS.map((step) => `${step}: ${RAW_STATEMENTS[step].join(', ')}`).join('; ')}). ` +
-        `Broker: ${total(meter.admin)} admin statements (${describeCounts(meter.admin)}), ${total(meter.storeCalls)} state store statements (${describeCounts(meter.storeCalls)}) and 4 HTTP requests.`,
+        `Broker: ${total(meter.admin)} admin statements (${describeCounts(meter.admin)}), ${total(meter.storeCalls)} state store statements (${describeCounts(meter.storeCalls)}) and 4 HTTP requests. ` +
+        `Step by step: ${STEPS.map((step) => `${step}: ${describeCounts(meter.perStep.get(step) ?? new Map())}`).join('; ')}.`,
       '- The difference is the bookkeeping the raw side skips, by design: the broker records each database in its registry before making it, in one statement that also checks no database of that name exists yet (so it never adopts one it did not make; a name another instance holds is refused too), records each binding user before CREATE USER, in the statement that checks the database still exists (a resumed bind finds its record and drops a half-made user first), reads the users of unfinished bindings at deprovision with the sessions to kill, and forgets both records (the quota enforcer and deprovision read them); the SDK keeps every operation in the MySQL store with compare-and-set writes so replicas can share it and a crash can resume. The raw figures are a floor, not an alternative. The broker\'s quota enforcer was not running.',
       `- One statement of each kind the broker adds, on this server (medians of 200, one at a time): a committed single-row write ${costs.committedWriteMs.toFixed(2)} ms, a read of one row by key ${costs.keyReadMs.toFixed(2)} ms, a process list read ${costs.processListReadMs.toFixed(2)} ms. ` +
         `Beyond the floor a broker cycle sends ${storeReads} store reads (the floor's ${storeWrites} store writes it shares), ${registryStatements} registry statements (${registryStatements - 1} committed writes: the database's and the user's record and forgetting both; 1 read of a deprovision's leftover users and sessions) and 4 HTTP requests. ` +

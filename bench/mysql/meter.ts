@@ -15,10 +15,21 @@ export class Meter {
   readonly admin = new Map<string, number>();
   readonly storeCalls = new Map<string, number>();
   readonly spentMs: Record<MeteredPart, number> = { store: 0, broker: 0 };
+  /** The step under way while counting, and what each step sent (admin kinds and store methods together). */
+  step = '';
+  readonly perStep = new Map<string, Map<string, number>>();
 
   readonly onStatement = (kind: StatementKind): void => {
-    if (this.counting) increment(this.admin, kind);
+    if (!this.counting) return;
+    increment(this.admin, kind);
+    this.countStep(kind);
   };
+
+  private countStep(key: string): void {
+    let counts = this.perStep.get(this.step);
+    if (!counts) this.perStep.set(this.step, (counts = new Map()));
+    increment(counts, key);
+  }
 
   /** A proxy that meters every method call of `target`; `this` stays the real object. */
   wrap<T extends object>(target: T, part: MeteredPart): T {
@@ -27,7 +38,10 @@ export class Meter {
         const value = Reflect.get(object, property, receiver) as unknown;
         if (typeof value !== 'function') return value;
         return (...args: unknown[]): unknown => {
-          if (this.counting && part === 'store') increment(this.storeCalls, String(property));
+          if (this.counting && part === 'store') {
+            increment(this.storeCalls, String(property));
+            this.countStep(`store ${String(property)}`);
+          }
           const began = performance.now();
           const result = (value as (...a: unknown[]) => unknown).apply(object, args);
           if (!this.timing || !(result instanceof Promise)) return result;

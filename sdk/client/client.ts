@@ -19,8 +19,8 @@ import {
  * answers may be anything a URL points at, so it follows no redirects, reads no more of an
  * answer than its limit, refuses JSON nested deeper than its depth limit, and keeps nothing
  * of an error body but the JSON object (whose `description` errors quote, cleaned and short).
- * Requests go over node:http with keep-alive agents (sdk/client/agent.ts): about a third of
- * the CPU per call that fetch took (docs/benchmarks.md, OSB client).
+ * Requests go over node:http with keep-alive agents (sdk/client/agent.ts): a quarter to a
+ * third of the instructions per call the client took on fetch (docs/benchmarks.md, OSB client).
  */
 
 export interface OsbClientOptions {
