@@ -32,17 +32,22 @@ export interface DescribeConformanceOptions extends ConformanceOptions {
   name?: string;
 }
 
+/** Whether the scope holds describe and it, as jest's and mocha's globals do; the hooks are looked up when used. */
+function hasTestGlobals(scope: object): scope is TestRunnerApi {
+  return typeof Reflect.get(scope, 'describe') === 'function' && typeof Reflect.get(scope, 'it') === 'function';
+}
+
 function globalRunner(): TestRunnerApi {
-  const scope = globalThis as unknown as Partial<TestRunnerApi>;
-  if (typeof scope.describe !== 'function' || typeof scope.it !== 'function') {
+  const scope: object = globalThis;
+  if (!hasTestGlobals(scope)) {
     throw new Error('describeConformance: no describe/it globals; pass the runner, e.g. { runner: { describe, it, before, after } } from node:test');
   }
-  return scope as TestRunnerApi;
+  return scope;
 }
 
 /** jest's it(name, fn, timeout) or node:test's it(name, { timeout }, fn): told apart by jest's it.each. */
 function registerTest(runner: TestRunnerApi, name: string, body: TestBody, timeoutMs: number): void {
-  if (typeof (runner.it as unknown as { each?: unknown }).each === 'function') runner.it(name, body, timeoutMs);
+  if (typeof Reflect.get(runner.it, 'each') === 'function') runner.it(name, body, timeoutMs);
   else runner.it(name, { timeout: timeoutMs }, body);
 }
 
