@@ -70,11 +70,11 @@ export function registerBrokerRunCommand(program: Command): void {
         engine: { leaseMs: positive(options.leaseMs, '--lease-ms'), scanIntervalMs: positive(options.scanMs, '--scan-ms') },
         ...asyncMode,
       });
-      const { url, server } = await app.listen(options.port, options.host);
+      const { url } = await app.listen(options.port, options.host);
       logger.info({ url, broker: name, ...(asyncMode.asyncMode ? { asyncDelaySeconds: asyncMode.asyncMode.delaySeconds } : {}) }, 'broker listening');
       process.send?.({ ready: url });
       stopOnSignals(async () => {
-        server.close();
+        // Stops the server too, after the answers under way have gone.
         await app.close();
         await bundled.close?.();
       });

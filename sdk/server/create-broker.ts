@@ -56,6 +56,10 @@ export interface BrokerApp {
   start(): Promise<void>;
   /** Listens on host:port (127.0.0.1 by default); resolves with the URL. */
   listen(port: number, host?: string): Promise<{ url: string; server: Server }>;
+  /**
+   * Stops the servers `listen` made (they take no new connections; requests under way
+   * finish), then the engine, the broker (broker.stop) and the store.
+   */
   close(): Promise<void>;
   readonly catalog: Catalog;
   readonly store: StateStore;
@@ -95,6 +99,7 @@ export function createBroker(options: CreateBrokerOptions): BrokerApp {
   let started: Promise<void> | undefined;
   let ready = false;
   let closed = false;
+  const listening = new Set<Server>();
   const start = (): Promise<void> => {
     started ??= (async () => {
       await store.init();
@@ -173,12 +178,17 @@ export function createBroker(options: CreateBrokerOptions): BrokerApp {
       });
       const address = server.address() as AddressInfo;
       const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-      server.on('close', () => void app.close());
+      listening.add(server);
+      server.on('close', () => {
+        listening.delete(server);
+        void app.close();
+      });
       return { url: `http://${shownHost}:${address.port}`, server };
     },
     async close() {
       if (closed) return;
       closed = true;
+      await Promise.all([...listening].map(stopServer));
       await engine.close();
       await options.broker.stop?.();
       await store.close();
@@ -188,4 +198,27 @@ export function createBroker(options: CreateBrokerOptions): BrokerApp {
     metrics,
   };
   return app;
+}
+
+/**
+ * Closes a server: its idle keep-alive connections at once, a busy one as soon as its answer
+ * has gone (node closes only those idle when close() is called, and would keep the others
+ * until its keep-alive timeout), and any still busy after SERVER_CLOSE_GRACE_MS, so that a
+ * client that never ends its request cannot hold close() up.
+ */
+const SERVER_CLOSE_GRACE_MS = 10_000;
+const IDLE_SWEEP_MS = 50;
+
+function stopServer(server: Server): Promise<void> {
+  if (!server.listening) return Promise.resolve();
+  return new Promise((resolve) => {
+    const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
+    const force = setTimeout(() => server.closeAllConnections(), SERVER_CLOSE_GRACE_MS);
+    server.close(() => {
+      clearInterval(sweep);
+      clearTimeout(force);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
 }
