@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../../sdk/volume/atomic-file';
+import { readJsonStateFile, writeFileAtomic } from '../../sdk/volume/atomic-file';
 import type { IsolationMode } from './types';
 import type { DriverMountRecord } from './volumes';
 
@@ -65,19 +64,8 @@ export class CorruptStateFileError extends Error {
 
 /** Reads the state a previous cell left; undefined when there is none. */
 export async function readCellState(path: string): Promise<PersistedCellState | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    throw new CorruptStateFileError(path, 'not JSON');
-  }
+  const data = await readJsonStateFile(path, (reason) => new CorruptStateFileError(path, reason));
+  if (data === undefined) return undefined;
   if (!isRecord(data) || data.version !== 1 || !isPositiveInteger(data.cellPid) || !Array.isArray(data.instances)) {
     throw new CorruptStateFileError(path, 'unexpected shape');
   }

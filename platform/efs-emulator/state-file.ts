@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../../sdk/volume';
+import { readJsonStateFile, writeFileAtomic } from '../../sdk/volume';
 import type { EfsStateSnapshot } from './records';
 
 /**
@@ -32,19 +31,8 @@ function assertSnapshot(value: unknown): asserts value is EfsStateSnapshot {
 
 /** The snapshot in `path`, or undefined when there is no such file yet. */
 export async function loadStateFile(path: string): Promise<EfsStateSnapshot | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new StateFileError(`${path} is not valid JSON`);
-  }
+  const parsed = await readJsonStateFile(path, (reason) => new StateFileError(`${path} is ${reason}`));
+  if (parsed === undefined) return undefined;
   try {
     assertSnapshot(parsed);
   } catch (error) {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -26,5 +26,25 @@ export async function writeFileAtomic(target: string, contents: string, mode = 0
   } catch (error) {
     await rm(temporary, { force: true });
     throw error;
+  }
+}
+
+/**
+ * Reads a JSON state file that writeFileAtomic keeps: undefined when there is none yet. Text
+ * that is not JSON throws what `damaged` makes of the reason, since a state file that cannot be
+ * trusted must stop its owner rather than be taken for an empty one.
+ */
+export async function readJsonStateFile(path: string, damaged: (reason: string) => Error): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw damaged('not valid JSON');
   }
 }

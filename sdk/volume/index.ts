@@ -37,7 +37,7 @@ export {
 export { containerDirProblem, normaliseContainerDir, InvalidContainerDirError, MAX_CONTAINER_DIR_LENGTH } from './container-dir';
 export { localVolumeDirName, localVolumePath } from './local-path';
 export { invalidVolumeNameReason } from './volume-name';
-export { writeFileAtomic } from './atomic-file';
+export { readJsonStateFile, writeFileAtomic } from './atomic-file';
 export { silentVolumeLogger, type VolumeLogger } from './logger';
 export {
   connectNfs,

@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../../../sdk/volume/atomic-file';
+import { readJsonStateFile, writeFileAtomic } from '../../../sdk/volume/atomic-file';
 import { invalidVolumeNameReason } from '../../../sdk/volume/volume-name';
 
 /** What the local driver knows about one volume. */
@@ -48,19 +47,8 @@ export async function saveLocalDriverState(stateFile: string, table: LocalVolume
  * starting empty would forget live mounts.
  */
 export async function loadLocalDriverState(stateFile: string): Promise<LocalVolumeTable> {
-  let text: string;
-  try {
-    text = await readFile(stateFile, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
-    throw error;
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new LocalDriverStateError(stateFile, 'not valid JSON');
-  }
+  const parsed = await readJsonStateFile(stateFile, (reason) => new LocalDriverStateError(stateFile, reason));
+  if (parsed === undefined) return new Map();
   return decodeState(parsed, (reason) => new LocalDriverStateError(stateFile, reason));
 }
 

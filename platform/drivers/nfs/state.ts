@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../../../sdk/volume/atomic-file';
+import { readJsonStateFile, writeFileAtomic } from '../../../sdk/volume/atomic-file';
 import { invalidVolumeNameReason } from '../../../sdk/volume/volume-name';
 import type { MountRecord } from './mounter';
 
@@ -46,22 +45,11 @@ export async function saveNfsDriverState(stateFile: string, table: VolumeTable):
 
 /** A missing file is an empty table; a damaged one stops the driver, which would otherwise forget live mounts. */
 export async function loadNfsDriverState(stateFile: string): Promise<VolumeTable> {
-  let text: string;
-  try {
-    text = await readFile(stateFile, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
-    throw error;
-  }
+  const parsed = await readJsonStateFile(stateFile, (reason) => new NfsDriverStateError(stateFile, reason));
+  if (parsed === undefined) return new Map();
   const fail = (reason: string): never => {
     throw new NfsDriverStateError(stateFile, reason);
   };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return fail('not valid JSON');
-  }
   if (!isObject(parsed) || parsed.version !== 1 || !Array.isArray(parsed.volumes)) return fail('expected an object with version 1 and a volumes array');
   const table: VolumeTable = new Map();
   parsed.volumes.forEach((entry: unknown, index) => {
