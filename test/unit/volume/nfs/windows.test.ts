@@ -233,4 +233,50 @@ describe('WriteBehind (the NFS driver\'s writer for FUSE, on the same pipeline)'
     file.write = writeOk;
     await expect(writer.flush()).resolves.toBeUndefined();
   });
+  /** A server whose WRITE answers take `delayOf(data, stable)` ms, and whose COMMITs may say it restarted. */
+  function slowServer(size: number, delayOf: (text: string, stable: StableHow) => number, restarts: boolean) {
+    const content = Buffer.alloc(size, '.');
+    let inFlight = 0;
+    let peak = 0;
+    const server: Pick<Nfs3, 'write' | 'commit'> = {
+      async write(_handle, offset, data, stable) {
+        const copy = Buffer.from(data);
+        inFlight += 1;
+        peak = Math.max(peak, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, delayOf(copy.toString(), stable)));
+        inFlight -= 1;
+        copy.copy(content, offset);
+        return { count: copy.length, committed: stable, verifier: Buffer.from('verif-01'), wcc: {} };
+      },
+      async commit() {
+        return { verifier: Buffer.from(restarts ? 'verif-02' : 'verif-01'), wcc: {} };
+      },
+    };
+    return { server, content, peak: () => peak };
+  }
+
+  it('never has two WRITEs over the same bytes in flight: the later one waits, so it lands last', async () => {
+    // The first WRITE is slow; sent together, the second would land first and be overwritten.
+    const { server, content, peak } = slowServer(12, (text) => (text === 'AAAA' ? 40 : 1), false);
+    const writer = new WriteBehind(server, HANDLE, { chunkSize: 4, window: 4, commitEveryBytes: 1 << 20 });
+    await writer.write(0, Buffer.from('AAAA'));
+    await writer.write(0, Buffer.from('BBBB'));
+    await writer.write(8, Buffer.from('CCCC'));
+    await writer.flush();
+    expect(content.toString()).toBe('BBBB....CCCC');
+    expect(peak()).toBeLessThanOrEqual(2);
+  });
+
+  it('after a server restart, rewrites go in the order the WRITEs were sent, so older data never lands over newer', async () => {
+    // Every COMMIT says the server restarted, and the rewrite of the older data is slow.
+    const { server, content } = slowServer(12, (text, stable) => (stable === StableHow.FILE_SYNC && text === 'AAAA' ? 40 : 1), true);
+    const writer = new WriteBehind(server, HANDLE, { chunkSize: 4, window: 4, commitEveryBytes: 4 });
+    await writer.write(0, Buffer.from('AAAA'));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await writer.write(0, Buffer.from('BBBB'));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await writer.write(8, Buffer.from('CCCC'));
+    await writer.flush();
+    expect(content.toString()).toBe('BBBB....CCCC');
+  });
 });
