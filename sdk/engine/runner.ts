@@ -121,6 +121,8 @@ export class Runner {
     const now = Date.now();
     let outcome: StepOutcome<R> | undefined;
     const saved = await this.mutate(target, (record) => {
+      // The change runs again after a lost compare-and-set: what an earlier try decided is void.
+      outcome = undefined;
       const live = record.operation;
       if (!live || live.id !== op.id) {
         // A delete took over: keep what this step learned so the delete can clean it up.
@@ -138,8 +140,9 @@ export class Runner {
       return settled.record;
     }, current);
     if (!saved || !outcome) return LOST;
-    // A refused first step restores the record from here without reading it again.
-    if (outcome.kind === 'failed') outcome.version = saved.version;
+    // A refused first step restores the record from here without reading it again; the
+    // version goes only with the record this very save wrote.
+    if (outcome.kind === 'failed' && saved.record === outcome.record) outcome.version = saved.version;
 
     if (outcome.kind === 'succeeded' && outcome.gone) run.logger.info('the broker found the resource already gone');
     else if (answer.kind === 'threw') logRefusal(run.logger, answer.thrown);

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import request from 'supertest';
 import {
-  answerFromStore, createBroker, errors, inProgress, MemoryStore, type InstanceRecord, type ServiceBroker, type StateStore,
+  answerFromStore, createBroker, errors, inProgress, MemoryStore, type InstanceRecord, type OperationRecord, type ServiceBroker, type StateStore,
 } from '../../../sdk';
 import { PLAN_ASYNC, testCatalog } from '../../support/fixtures';
 import { closeBrokers, paths, pollLastOperation, provisionBody, startBroker, waitFor } from '../../support/osb-harness';
@@ -154,4 +154,31 @@ describe('metrics and authentication', () => {
     expect((await request(custom.handler).get('/v2/catalog').set(V).set('Authorization', 'Bearer good')).status).toBe(200);
     await custom.close();
   });
+});
+
+test('a refused first step whose save loses to another request gets ConcurrencyError and leaves that request\'s record alone (nothing restored over it)', async () => {
+  const inner = new MemoryStore();
+  let intruded = false;
+  // When the refused update's outcome is about to be saved, another request (a delete) has
+  // just replaced the instance's operation: the save's compare-and-set fails and the runner
+  // reads a record whose operation is not its own, nor in the history.
+  const racing: StateStore = Object.assign(Object.create(inner) as StateStore, {
+    putInstance: async (rec: InstanceRecord, version: number | null) => {
+      if (!intruded && rec.operation?.kind === 'update' && rec.operation.state === 'failed' && version !== null) {
+        intruded = true;
+        const { request: _update, ...rest } = rec.operation;
+        const operation: OperationRecord = { ...rest, id: 'deprovision-intruder', kind: 'deprovision', state: 'in progress', request: {} };
+        await inner.putInstance({ ...rec, operation, history: rec.history.filter((entry) => entry.id !== rec.operation?.id) }, version);
+      }
+      return inner.putInstance(rec, version);
+    },
+  });
+  const t = startBroker({ store: racing });
+  expect((await t.osb.put(paths.instance('inst-race'), provisionBody())).status).toBe(201);
+  t.broker.failOn('update', errors.unprocessable('That change is not possible.'), 1);
+  const res = await t.osb.patch(paths.instance('inst-race'), { service_id: provisionBody().service_id, parameters: { size: 2 } });
+  expect(intruded).toBe(true);
+  expect(res.status).toBe(422);
+  expect(res.body.error).toBe('ConcurrencyError');
+  expect(await record(inner, 'inst-race')).toMatchObject({ state: 'provisioned', operation: { id: 'deprovision-intruder', kind: 'deprovision', state: 'in progress' } });
 });
