@@ -44,7 +44,7 @@ export type FailureKind =
   /** The broker answered success with something the controller must refuse (e.g. invalid volume_mounts). */
   | 'invalid-response';
 
-const NEVER_ARRIVED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_INVALID_URL']);
+const NEVER_ARRIVED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 export function classifyBrokerFailure(error: unknown): FailureKind {
   if (error instanceof OsbRequestError || error instanceof BrokerUrlNotAllowed) return 'not-sent';

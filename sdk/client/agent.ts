@@ -25,10 +25,17 @@ export const IDLE_TIMEOUT_MS = 4_000;
 
 /**
  * The idle timeout runs only while a connection waits in the pool. Node's own `timeout`
- * option would do the same, but it also arms a timer and listeners on every request, which
- * cost 66,000 instructions a call, 8 % of a whole OsbClient call (781,000 against 715,000
- * per last_operation call under callgrind, 900 calls counted against 300, JIT warm-up
- * included). Node's agent destroys a pooled connection whose timer fires.
+ * option arms a timer and listeners on every request as well, which cost 66,000 instructions
+ * a call, 8 % of a whole OsbClient call (781,000 against 715,000 per last_operation call under
+ * callgrind, 900 calls counted against 300, JIT warm-up included). Node's agent destroys a
+ * pooled connection whose timer fires.
+ *
+ * A broker that announces how long it keeps an idle connection (`Keep-Alive: timeout=N`, as
+ * Apache and many proxies do) is believed: the connection is dropped a second before the
+ * broker would close it, or not pooled at all when that leaves no time. Otherwise a request
+ * could go out on a connection the broker is closing, fail with ECONNRESET, and look to the
+ * controller like a broker that vanished mid-request (orphan mitigation for a request the
+ * broker never saw).
  */
 class IdleClosingHttpAgent extends HttpAgent {
   override keepSocketAlive(socket: Socket): boolean {
@@ -56,9 +63,23 @@ class IdleClosingHttpsAgent extends HttpsAgent {
   }
 }
 
+/** Per connection: how long the broker's last answer said it keeps the connection idle, less a second. */
+const brokerIdleLimitMs = new WeakMap<Socket, number>();
+
+/** Notes the Keep-Alive header of an answer that came on `socket` (undefined: the broker said nothing). */
+export function noteKeepAliveHeader(socket: Socket, header: string | string[] | undefined): void {
+  const text = Array.isArray(header) ? header.join(',') : header;
+  const seconds = text === undefined ? undefined : /(?:^|[,;\s])timeout=(\d+)/i.exec(text)?.[1];
+  if (seconds === undefined) brokerIdleLimitMs.delete(socket);
+  else brokerIdleLimitMs.set(socket, Number(seconds) * 1000 - 1000);
+}
+
 function idleFrom(socket: Socket, kept: boolean): boolean {
-  if (kept) socket.setTimeout(IDLE_TIMEOUT_MS);
-  return kept;
+  if (!kept) return false;
+  const brokerLimit = brokerIdleLimitMs.get(socket);
+  if (brokerLimit !== undefined && brokerLimit <= 0) return false;
+  socket.setTimeout(Math.min(IDLE_TIMEOUT_MS, brokerLimit ?? IDLE_TIMEOUT_MS));
+  return true;
 }
 
 export function createOsbAgents(): OsbAgents {

@@ -111,6 +111,8 @@ export class OsbClient {
   private readonly agents: OsbAgents;
 
   constructor(options: OsbClientOptions) {
+    // An older caller's fake fetch (for tests) would otherwise be ignored while real requests go out.
+    if ('fetch' in options) throw new TypeError('OsbClient: the fetch option is gone; requests go over node:http (pass agent: createOsbAgents() to use agents of your own)');
     this.base = options.url.replace(/\/+$/, '');
     this.authHeader = options.username !== undefined
       ? `Basic ${Buffer.from(`${options.username}:${options.password ?? ''}`).toString('base64')}`
@@ -271,7 +273,8 @@ export class OsbClient {
       headers['content-type'] = 'application/json';
       headers['content-length'] = String(Buffer.byteLength(payload));
     }
-    if ('problem' in this.target) throw new OsbTransportError(endpoint, this.target.problem);
+    // A broker URL that cannot be used means nothing was sent: not a failure that could call for orphan mitigation.
+    if ('problem' in this.target) throw new OsbRequestError(endpoint, this.target.problem);
     const result = await exchange(this.target, this.agents, { method, path, headers, payload, limitBytes, timeoutMs: this.timeoutMs });
     if (result.kind === 'timeout') throw new OsbTimeoutError(endpoint, this.timeoutMs);
     if (result.kind === 'transport') throw new OsbTransportError(endpoint, result.cause);

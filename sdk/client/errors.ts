@@ -47,7 +47,7 @@ export class OsbResponseError extends OsbClientError {
   }
 }
 
-/** The request was never sent: its body cannot be serialised (nested too deep, say). */
+/** The request was never sent: its body cannot be serialised (nested too deep, say), or the broker URL cannot be used. */
 export class OsbRequestError extends OsbClientError {
   constructor(readonly endpoint: string, readonly problem: string) {
     super(`${endpoint}: the request was not sent: ${problem}`);

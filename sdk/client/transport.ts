@@ -1,6 +1,6 @@
 import { request as httpRequest, type ClientRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { OsbAgents } from './agent';
+import { noteKeepAliveHeader, type OsbAgents } from './agent';
 import { readLimited } from './read-limited';
 
 /**
@@ -91,6 +91,7 @@ export function exchange(target: BrokerTarget, agents: OsbAgents, call: Exchange
     const request = sent;
     request.on('error', failed);
     request.on('response', (answer) => {
+      noteKeepAliveHeader(answer.socket, answer.headers['keep-alive']);
       const status = answer.statusCode ?? 0;
       readLimited(answer, call.limitBytes, () => request.destroy()).then(
         (text) => finish({ kind: 'answer', status, headers: answer.headers, text }),

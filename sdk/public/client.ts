@@ -25,6 +25,7 @@ export {
   OsbTimeoutError,
   OsbTransportError,
 } from '../client/errors';
+export { closeOsbAgents, createOsbAgents, type OsbAgents } from '../client/agent';
 export { OSB_API_VERSION } from '../openapi';
 export type {
   BindRequest,

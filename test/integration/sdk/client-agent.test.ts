@@ -75,3 +75,62 @@ test('a call in flight when the agents close fails as a transport error', async 
     });
   }
 });
+
+describe("a broker's Keep-Alive: timeout=N", () => {
+  async function brokerSaying(keepAlive: string): Promise<{ url: string; server: Server; connections: Socket[] }> {
+    const opened: Socket[] = [];
+    const announcing = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json', 'keep-alive': keepAlive });
+        res.end(JSON.stringify({ state: 'succeeded' }));
+      });
+    });
+    announcing.on('connection', (socket: Socket) => opened.push(socket));
+    await new Promise<void>((resolve) => announcing.listen(0, '127.0.0.1', () => resolve()));
+    return { url: `http://127.0.0.1:${(announcing.address() as AddressInfo).port}`, server: announcing, connections: opened };
+  }
+  const stop = (announcing: Server) => new Promise<void>((resolve) => {
+    announcing.close(() => resolve());
+    announcing.closeAllConnections();
+  });
+
+  test('a pooled connection is dropped a second before the broker would close it', async () => {
+    const broker = await brokerSaying('timeout=3');
+    const agents = createOsbAgents();
+    try {
+      expect((await new OsbClient({ url: broker.url, agent: agents }).instanceLastOperation('i')).status).toBe(200);
+      const [idle] = pooled(agents);
+      expect(idle!.timeout).toBe(2000);
+    } finally {
+      closeOsbAgents(agents);
+      await stop(broker.server);
+    }
+  });
+
+  test('a broker that keeps idle connections a second or less gets a new connection per call', async () => {
+    const broker = await brokerSaying('timeout=1, max=100');
+    const agents = createOsbAgents();
+    try {
+      const client = new OsbClient({ url: broker.url, agent: agents });
+      for (let i = 0; i < 3; i++) expect((await client.instanceLastOperation(`i-${i}`)).status).toBe(200);
+      expect(pooled(agents)).toEqual([]);
+      expect(broker.connections).toHaveLength(3);
+    } finally {
+      closeOsbAgents(agents);
+      await stop(broker.server);
+    }
+  });
+
+  test('a longer announcement keeps the client\'s own 4 s', async () => {
+    const broker = await brokerSaying('timeout=60');
+    const agents = createOsbAgents();
+    try {
+      expect((await new OsbClient({ url: broker.url, agent: agents }).instanceLastOperation('i')).status).toBe(200);
+      expect(pooled(agents)[0]!.timeout).toBe(IDLE_TIMEOUT_MS);
+    } finally {
+      closeOsbAgents(agents);
+      await stop(broker.server);
+    }
+  });
+});

@@ -136,6 +136,25 @@ describe('requests that cannot be sent', () => {
     expect(error).toBeInstanceOf(OsbRequestError);
     expect(broker.requests).toEqual([]);
   });
+
+  test('an old fetch option is refused at construction rather than ignored while real requests go out', () => {
+    const options = { url: 'http://127.0.0.1:1', fetch: () => Promise.reject(new Error('never called')) };
+    expect(() => new OsbClient(options)).toThrow(/the fetch option is gone/);
+  });
+
+  test.each([
+    ['not a URL', 'http://[not-a-host/osb', /not a valid URL/],
+    ['another scheme', 'ftp://127.0.0.1/osb', /scheme ftp: is not http or https/],
+    ['credentials in the URL', 'http://user:secret@127.0.0.1/osb', /must not include credentials/],
+  ])('a broker URL with %s is an OsbRequestError (nothing sent, so no orphan mitigation), on every call', async (_case, url, message) => {
+    const client = new OsbClient({ url });
+    for (let i = 0; i < 2; i++) {
+      const error = await client.getCatalog().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(OsbRequestError);
+      expect((error as Error).message).toMatch(message);
+      expect((error as Error).message).not.toContain('secret');
+    }
+  });
 });
 
 describe('redirects', () => {

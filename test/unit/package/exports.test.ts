@@ -37,9 +37,10 @@ const SURFACE: Record<string, string[]> = {
     'Answer', 'AsyncAnswer', 'BindRequest', 'BindResource', 'BindResponse', 'BindingEndpoint', 'BindingMetadata', 'CallOptions',
     'CatalogDocument', 'Context', 'DEFAULT_ANSWER_LIMIT_BYTES', 'DEFAULT_CATALOG_LIMIT_BYTES', 'FetchBindingResponse',
     'FetchInstanceResponse', 'Identity', 'InstanceMetadata', 'LastOperationAnswer', 'LastOperationResponse', 'MaintenanceInfo',
-    'OSB_API_VERSION', 'OsbClient', 'OsbClientError', 'OsbClientOptions', 'OsbMalformedResponseError', 'OsbPollingTimeoutError',
+    'OSB_API_VERSION', 'OsbAgents', 'OsbClient', 'OsbClientError', 'OsbClientOptions', 'OsbMalformedResponseError', 'OsbPollingTimeoutError',
     'OsbRequestError', 'OsbResponseError', 'OsbTimeoutError', 'OsbTransportError', 'PlanRef', 'PreviousValues', 'ProvisionRequest',
     'ProvisionResponse', 'ServiceOffering', 'ServicePlan', 'UpdateRequest', 'UpdateResponse', 'VolumeMount', 'WaitOptions',
+    'closeOsbAgents', 'createOsbAgents',
   ],
   './volume': [
     'AppVisibleVolumeMount', 'DriverAddressError', 'DriverCapabilities', 'DriverEndpoint', 'DriverSpec', 'DriverSpecError',
