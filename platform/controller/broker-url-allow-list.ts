@@ -11,7 +11,7 @@
  *   (`https://brokers.example.com/osb` allows `.../osb` and `.../osb/mysql`, not `.../osbx`).
  *
  * URLs are compared after WHATWG URL normalisation (lower-case host, `127.1` read as
- * `127.0.0.1`, default port dropped, `..` resolved), the same the client's fetch applies. Host
+ * `127.0.0.1`, default port dropped, `..` resolved), the same parsing the OSB client uses. Host
  * names are not resolved: an allowed name that resolves to an internal address is still
  * allowed, so list addresses or names under your own control.
  */

@@ -206,7 +206,8 @@ export function createBroker(options: CreateBrokerOptions): BrokerApp {
  * until its keep-alive timeout), and any still busy after SERVER_CLOSE_GRACE_MS, so that a
  * client that never ends its request cannot hold close() up.
  */
-const SERVER_CLOSE_GRACE_MS = 10_000;
+// Half the 10 s osbkit up waits before SIGKILL (Kubernetes waits 30 s), so the engine and the store still get to close.
+const SERVER_CLOSE_GRACE_MS = 5_000;
 const IDLE_SWEEP_MS = 50;
 
 function stopServer(server: Server): Promise<void> {
