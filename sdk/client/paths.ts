@@ -25,9 +25,6 @@ export function query(params: Record<string, string | undefined>): string {
 
 export function queryPrefixed(params: Record<string, string | undefined>): string {
   // Most polls and fetches carry no parameters: no URLSearchParams for them.
-  let any = false;
-  for (const key in params) if (params[key] !== undefined) any = true;
-  if (!any) return '';
-  const text = query(params);
-  return text ? `?${text}` : '';
+  if (Object.values(params).every((value) => value === undefined)) return '';
+  return `?${query(params)}`;
 }
