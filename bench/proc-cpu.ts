@@ -13,8 +13,17 @@ const CLOCK_TICKS_PER_SECOND = ((): number => {
 
 /** User plus system CPU time of a process so far (all its threads), in microseconds; NaN without Linux /proc. */
 export function cpuMicros(pid: number): number {
+  return statCpuMicros(`/proc/${pid}/stat`);
+}
+
+/** The same for one thread of a process; a process's main thread has the process's id. */
+export function threadCpuMicros(pid: number, tid: number): number {
+  return statCpuMicros(`/proc/${pid}/task/${tid}/stat`);
+}
+
+function statCpuMicros(path: string): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(path, 'utf8');
     // Fields after the command name, which may itself hold spaces: utime and stime are the 12th and 13th.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / CLOCK_TICKS_PER_SECOND;

@@ -30,9 +30,9 @@ export function createMysqlPool(address: MysqlServerAddress, connectTimeoutMs: n
     multipleStatements: false,
     // mysql2 otherwise captures a stack trace for every statement, to paste into an error that
     // may never come; the store and the MySQL broker replace driver errors by sanitised failures
-    // that drop the driver's stack anyway. It cost 18 % of the MySQL broker cycle's main-thread
-    // instructions: 5.40 million a cycle with it, 4.44 million without (callgrind over
-    // bench/mysql/profile.ts after 300 warm-up cycles).
+    // that drop the driver's stack anyway. It cost 18.5 % of the MySQL broker cycle's
+    // main-thread instructions: 5.39 million a cycle with it, 4.39 million without (callgrind
+    // over bench/mysql/profile.ts, 100 cycles after 300 uncounted).
     trace: false,
   });
 }
