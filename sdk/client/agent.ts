@@ -39,26 +39,22 @@ export const IDLE_TIMEOUT_MS = 4_000;
  */
 class IdleClosingHttpAgent extends HttpAgent {
   override keepSocketAlive(socket: Socket): boolean {
-    // Node's agent answers whether the connection may be pooled (its types say void).
-    const kept: unknown = super.keepSocketAlive(socket);
-    return idleFrom(socket, kept === true);
+    return idleFrom(socket, super.keepSocketAlive(socket));
   }
 
   override reuseSocket(socket: Socket, request: ClientRequest): void {
-    socket.setTimeout(0);
+    busyFrom(socket);
     super.reuseSocket(socket, request);
   }
 }
 
 class IdleClosingHttpsAgent extends HttpsAgent {
   override keepSocketAlive(socket: Socket): boolean {
-    // Node's agent answers whether the connection may be pooled (its types say void).
-    const kept: unknown = super.keepSocketAlive(socket);
-    return idleFrom(socket, kept === true);
+    return idleFrom(socket, super.keepSocketAlive(socket));
   }
 
   override reuseSocket(socket: Socket, request: ClientRequest): void {
-    socket.setTimeout(0);
+    busyFrom(socket);
     super.reuseSocket(socket, request);
   }
 }
@@ -74,12 +70,18 @@ export function noteKeepAliveHeader(socket: Socket, header: string | string[] | 
   else brokerIdleLimitMs.set(socket, Number(seconds) * 1000 - 1000);
 }
 
-function idleFrom(socket: Socket, kept: boolean): boolean {
-  if (!kept) return false;
+/** A connection going into the pool: `kept` is node's answer whether it may (its types say void). */
+function idleFrom(socket: Socket, kept: unknown): boolean {
+  if (kept !== true) return false;
   const brokerLimit = brokerIdleLimitMs.get(socket);
   if (brokerLimit !== undefined && brokerLimit <= 0) return false;
   socket.setTimeout(Math.min(IDLE_TIMEOUT_MS, brokerLimit ?? IDLE_TIMEOUT_MS));
   return true;
+}
+
+/** A pooled connection taken for a request: no idle timeout while it is busy. */
+function busyFrom(socket: Socket): void {
+  socket.setTimeout(0);
 }
 
 export function createOsbAgents(): OsbAgents {
