@@ -130,9 +130,10 @@ const app = createBroker({
   logger,
 });
 
-app.listen(Number(process.env.PORT ?? 8080), process.env.HOST ?? '127.0.0.1').then(({ url, server }) => {
+app.listen(Number(process.env.PORT ?? 8080), process.env.HOST ?? '127.0.0.1').then(({ url }) => {
   logger.info({ url }, 'broker listening');
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => server.close());
+  // Stops the server once the answers under way have gone, then the broker and the store.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void app.close());
 });
 `,
     'test/broker.test.ts': `import assert from 'node:assert/strict';
@@ -158,14 +159,15 @@ describeConformance(app(), {
 // Tests of your own, through the OSB client, as a platform would call the broker.
 describe('${name}', () => {
   let client: OsbClient;
-  let close: () => void;
+  let close: () => Promise<void>;
   const service = catalog.services[0]!;
   const ids = { service_id: service.id, plan_id: service.plans[0]!.id };
 
   before(async () => {
-    const { url, server } = await app().listen(0);
+    const broker = app();
+    const { url } = await broker.listen(0);
     client = new OsbClient({ url, ...credentials });
-    close = () => server.close();
+    close = () => broker.close();
   });
 
   after(() => close());

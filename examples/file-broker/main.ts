@@ -32,12 +32,10 @@ async function main(): Promise<void> {
     logger,
     engine: { leaseMs: Number(flag('lease-ms', '30000')), scanIntervalMs: Number(flag('scan-ms', '15000')) },
   });
-  const { url, server } = await app.listen(port, flag('host', '127.0.0.1'));
+  const { url } = await app.listen(port, flag('host', '127.0.0.1'));
   logger.info({ url }, 'example file broker listening');
-  const stop = (): void => {
-    server.close();
-    void app.close().then(() => process.exit(0));
-  };
+  // close() stops the server too, once the answers under way have gone.
+  const stop = (): void => void app.close().then(() => process.exit(0));
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 }

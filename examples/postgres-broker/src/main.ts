@@ -15,7 +15,8 @@ const app = createBroker({
   logger,
 });
 
-app.listen(Number(process.env.PORT ?? 8080), process.env.HOST ?? '127.0.0.1').then(({ url, server }) => {
+app.listen(Number(process.env.PORT ?? 8080), process.env.HOST ?? '127.0.0.1').then(({ url }) => {
   logger.info({ url }, 'postgres broker listening');
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => server.close());
+  // Stops the server once the answers under way have gone, then the broker and the store.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void app.close());
 });

@@ -35,17 +35,14 @@ describe('what PostgreSQL holds', () => {
   const broker = app();
   const admin = new pg.Client({ connectionString: adminUrl });
   let client: OsbClient;
-  let stop: () => void;
-
   before(async () => {
     await admin.connect();
-    const { url, server } = await broker.listen(0);
+    const { url } = await broker.listen(0);
     client = new OsbClient({ url, ...credentials });
-    stop = () => server.close();
   });
 
   after(async () => {
-    stop();
+    await broker.close();
     // Whatever a failed test left, and only what this run made.
     const { databases, roles } = await made(admin);
     for (const name of databases) await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
