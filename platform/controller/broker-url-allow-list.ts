@@ -5,7 +5,8 @@
  * probe them. An entry is either
  *
  * - `host[:port]`: a host name, IPv4 address or `[IPv6]` address; `*` in a host name stands
- *   for one whole label or part of one (`*.brokers.internal`, `10.0.*.*`), `*` alone for
+ *   for one whole label or part of one (`*.brokers.internal`, `10.0.*.*`; in a pattern of
+ *   four numeric labels, for digits only, so it matches addresses and no names), `*` alone for
  *   every host; no port, or `:*`, means every port; or
  * - an `http://` or `https://` URL prefix, which matches that URL and the paths below it
  *   (`https://brokers.example.com/osb` allows `.../osb` and `.../osb/mysql`, not `.../osbx`).
@@ -107,7 +108,11 @@ function hostPattern(host: string, raw: string): RegExp {
     return new RegExp(`^${escape(hostname)}$`);
   }
   if (host.startsWith('[')) throw invalid(raw, 'uses * in an IPv6 address');
-  return new RegExp(`^${labels.map((label) => label.split('*').map(escape).join('[^.]+')).join('\\.')}$`);
+  // An address pattern (10.0.*.*) matches addresses only: its * stands for digits, so a name
+  // such as 10.0.evil.example, which could resolve anywhere, is not let through. (A host name
+  // of four numeric labels is always an IPv4 literal after WHATWG parsing.)
+  const wildcard = labels.length === 4 && labels.every((label) => /^[0-9*]+$/.test(label)) ? '\\d+' : '[^.]+';
+  return new RegExp(`^${labels.map((label) => label.split('*').map(escape).join(wildcard)).join('\\.')}$`);
 }
 
 function escape(text: string): string {

@@ -23,6 +23,11 @@ export function param(req: Request, name: string): string {
   return typeof value === 'string' ? value : '';
 }
 
+/** An answer that carries credentials or an app's environment: no cache may keep it. */
+export function sendSecret(res: Response, body: unknown): void {
+  res.set('Cache-Control', 'no-store').json(body);
+}
+
 /** 202 with the job in Location, as Cloud Controller answers requests that start async work. */
 export function acceptedWithJob(res: Response, presenter: Presenter, job: JobRecord): void {
   const location = presenter.href(`/v3/jobs/${job.guid}`).href;
@@ -40,6 +45,8 @@ export function errorHandler(logger: Logger) {
     let apiError: ApiError;
     const parserError = error as BodyParserError;
     if (error instanceof ApiError) apiError = error;
+    // express's router fails to decode a path parameter such as /v3/apps/%ZZ with a URIError.
+    else if (error instanceof URIError) apiError = apiErrors.invalidRequest(`the path ${JSON.stringify(req.path)} has a malformed percent-encoding`);
     else if (parserError.type === 'entity.parse.failed') apiError = apiErrors.messageParse('the request body is not valid JSON');
     else if (parserError.type === 'entity.too.large') apiError = apiErrors.tooLarge();
     else if (typeof parserError.type === 'string' && typeof parserError.status === 'number' && parserError.status < 500) {

@@ -6,7 +6,7 @@ import { CellError } from '../cell-api';
 import type { ControllerDeps } from '../deps';
 import { requireApp } from '../resources';
 import { apiErrors } from '../errors';
-import { acceptedWithJob, param, presenterOf, userOf } from '../http';
+import { acceptedWithJob, param, presenterOf, sendSecret, userOf } from '../http';
 import type { AppRecord } from '../records';
 import {
   Problems, matchesFilter, objectBody, readInteger, readListQuery, readObject, readRelationship, readString,
@@ -176,7 +176,7 @@ export function appRoutes(deps: ControllerDeps, defaultSpaceGuid: string): Route
 
   router.get('/v3/apps/:guid/env', (req, res) => {
     const app = secretsOf(req);
-    res.json({
+    sendSecret(res, {
       staging_env_json: {},
       running_env_json: {},
       environment_variables: store.apps.environment(app.guid),
@@ -194,7 +194,7 @@ export function appRoutes(deps: ControllerDeps, defaultSpaceGuid: string): Route
   };
 
   router.get('/v3/apps/:guid/environment_variables', (req, res) => {
-    res.json(environmentBody(req, secretsOf(req)));
+    sendSecret(res, environmentBody(req, secretsOf(req)));
   });
 
   router.patch('/v3/apps/:guid/environment_variables', (req, res) => {
@@ -206,7 +206,7 @@ export function appRoutes(deps: ControllerDeps, defaultSpaceGuid: string): Route
     const changes = readEnvironment(body, 'var', problems, true);
     problems.throwIfAny();
     store.apps.saveEnvironment(app.guid, withoutDeleted({ ...store.apps.environment(app.guid), ...changes }));
-    res.json(environmentBody(req, app));
+    sendSecret(res, environmentBody(req, app));
   });
 
   router.get('/v3/apps/:guid/processes', async (req, res) => {

@@ -4,7 +4,7 @@ import { createBinding, deleteBinding } from '../binding-operations';
 import type { ControllerDeps } from '../deps';
 import { bindingScope, effectiveBindable, instanceScope, isBusy, requireBinding, requiresVolumeMount } from '../resources';
 import { ApiError, apiErrors } from '../errors';
-import { acceptedWithJob, param, presenterOf, userOf } from '../http';
+import { acceptedWithJob, param, presenterOf, sendSecret, userOf } from '../http';
 import { describeBrokerFailure, originatingIdentity } from '../osb-calls';
 import type { JobRecord, ServiceBindingRecord, ServiceInstanceRecord, ServiceOfferingRecord, ServicePlanRecord } from '../records';
 import {
@@ -91,7 +91,7 @@ export function serviceCredentialBindingRoutes(deps: ControllerDeps): Router {
     if (!access.seesSecretsOf(bindingScope(deps, binding).space.guid)) throw apiErrors.notAuthorized();
     const details = binding.established ? store.bindings.details(binding.guid) : undefined;
     if (!details) throw apiErrors.unprocessable('The service credential binding has no details: its creation has not succeeded.');
-    res.json({ credentials: details.credentials, syslog_drain_url: details.syslogDrainUrl, volume_mounts: details.volumeMounts });
+    sendSecret(res, { credentials: details.credentials, syslog_drain_url: details.syslogDrainUrl, volume_mounts: details.volumeMounts });
   });
 
   router.get('/v3/service_credential_bindings/:guid/parameters', async (req, res) => {

@@ -71,8 +71,12 @@ export class IdentityStore {
     return row ? (row.password_hash as string) : undefined;
   }
 
+  /** A new password also ends the user's sessions: tokens got with the old one may have leaked with it. */
   updateUser(guid: string, changes: { passwordHash?: string; admin?: boolean }, updatedAt: string): void {
-    if (changes.passwordHash !== undefined) this.db.prepare('UPDATE users SET password_hash = ? WHERE guid = ?').run(changes.passwordHash, guid);
+    if (changes.passwordHash !== undefined) {
+      this.db.prepare('UPDATE users SET password_hash = ? WHERE guid = ?').run(changes.passwordHash, guid);
+      this.db.prepare('DELETE FROM access_tokens WHERE user_guid = ?').run(guid);
+    }
     if (changes.admin !== undefined) this.db.prepare('UPDATE users SET admin = ? WHERE guid = ?').run(changes.admin ? 1 : 0, guid);
     this.db.prepare('UPDATE users SET updated_at = ? WHERE guid = ?').run(updatedAt, guid);
   }

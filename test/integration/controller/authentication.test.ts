@@ -185,11 +185,13 @@ describe('token lifetime and the bootstrap admin', () => {
     expect(res.body.errors[0]).toMatchObject({ title: 'CF-InvalidAuthToken', detail: 'Invalid Auth Token: the token has expired; log in again' });
   });
 
-  test('a restart with another bootstrap password makes that the admin\'s password, and existing data stays', async () => {
+  test('a restart with another bootstrap password makes that the admin\'s password, ends the sessions of the old one, and existing data stays', async () => {
     harness = await Harness.start();
     const appGuid = await harness.createApp('kept');
+    const oldToken = harness.token;
     await harness.restart({ bootstrapAdmin: { username: ADMIN.username, password: 'a-new-admin-password' } });
     await expect(harness.login(ADMIN.username, ADMIN.password)).rejects.toThrow(/401/);
+    expect((await harness.client(oldToken).get('/v3/spaces')).status).toBe(401);
     harness.token = await harness.login(ADMIN.username, 'a-new-admin-password');
     expect((await harness.get(`/v3/apps/${appGuid}`)).status).toBe(200);
     expect((await harness.get(`/v3/users/${harness.userGuid}`)).body).toMatchObject({ username: ADMIN.username, admin: true });

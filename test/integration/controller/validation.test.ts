@@ -140,6 +140,14 @@ describe('request validation', () => {
     expect((await harness.get('/v3/jobs/nope')).body.errors[0].detail).toBe('Job not found');
   });
 
+  test('a path parameter with a malformed percent-encoding is a 400 naming it, not a 500', async () => {
+    for (const path of ['/v3/apps/%ZZ', '/v3/service_instances/%E0%A4%A', '/v3/jobs/%', '/v3/service_credential_bindings/%ff/details']) {
+      const answer = await harness.get(path);
+      expect(answer.status).toBe(400);
+      expect(answer.body.errors[0]).toMatchObject({ title: 'CF-InvalidRequest', detail: expect.stringContaining('malformed percent-encoding') });
+    }
+  });
+
   test('list endpoints refuse unknown query parameters and bad paging', async () => {
     expect((await harness.get('/v3/apps?sort=name')).status).toBe(400);
     expect((await harness.get('/v3/apps?per_page=0')).status).toBe(400);

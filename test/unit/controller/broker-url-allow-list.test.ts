@@ -29,6 +29,10 @@ describe('BrokerUrlAllowList', () => {
     ['broker-*.internal', 'http://broker-7.internal', true],
     ['10.0.*.*:8080', 'http://10.0.3.4:8080', true],
     ['10.0.*.*:8080', 'http://10.1.3.4:8080', false],
+    // An address pattern never matches a name that could resolve anywhere.
+    ['10.0.*.*:8080', 'http://10.0.evil.example:8080', false],
+    ['10.0.*.*', 'http://10.0.3.evil/', false],
+    ['10.0.1*.*', 'http://10.0.17.9/', true],
     ['127.0.0.1:9000', 'http://127.1:9000', true],
     ['127.0.0.1:9000', 'http://2130706433:9000', true],
     ['127.0.0.1:9000', 'http://127.0.0.1:9001', false],
