@@ -63,8 +63,13 @@ describe('service credential bindings', () => {
     const credentials = { username: `user-${bound.guid.slice(0, 8)}`, password: CREDENTIAL_SECRET, uri: `db://host/${instanceGuid}` };
     const details = await harness.get(`/v3/service_credential_bindings/${bound.guid}/details`);
     expect(details.body).toEqual({ credentials, syslog_drain_url: null, volume_mounts: [] });
+    // No cache between the client and the controller may keep credentials.
+    expect(details.headers['cache-control']).toBe('no-store');
 
-    const env = (await harness.get(`/v3/apps/${appGuid}/env`)).body as Body;
+    const envAnswer = await harness.get(`/v3/apps/${appGuid}/env`);
+    expect(envAnswer.headers['cache-control']).toBe('no-store');
+    expect((await harness.get(`/v3/apps/${appGuid}/environment_variables`)).headers['cache-control']).toBe('no-store');
+    const env = envAnswer.body as Body;
     expect(env.system_env_json).toEqual({
       VCAP_SERVICES: {
         testdb: [
