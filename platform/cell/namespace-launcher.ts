@@ -28,7 +28,9 @@ export interface ContainerIdentity {
 }
 
 /** The unshare flags: own mount and pid namespaces, and the whole tree dies with unshare. */
-export const UNSHARE_ARGUMENTS = ['--mount', '--pid', '--fork', '--kill-child', '--mount-proc', '--propagation', 'private'];
+// IPC, UTS and cgroup namespaces too: in the host's IPC namespace every app (host uid 2000 all)
+// would own every other app's SysV shared memory and POSIX message queues.
+export const UNSHARE_ARGUMENTS = ['--mount', '--pid', '--ipc', '--uts', '--cgroup', '--fork', '--kill-child', '--mount-proc', '--propagation', 'private'];
 
 /**
  * Sends TERM to the namespace init (unshare's only child) so that it cannot be lost. The init is

@@ -108,13 +108,12 @@ function launch(plan: SetupScriptPlan): string {
 echo ready >&3
 exec 3>&-
 
-# The app's environment, written by the cell; exported here so it never shows up in a process list.
-. ${shellQuote(plan.envFile)}
-
 # The helper stays PID 1 with only CAP_KILL: it pivots into the root, so no path leads back to the
 # host, and runs the app in a user namespace of its own (root there is host uid ${plan.rootHostId}),
-# as the app user, with no capabilities. Nothing privileged runs from the container's files.
-exec ${shellQuote(tools.contain)} run "$root" ${plan.appUid} ${plan.appGid} ${plan.rootHostId} ${shellQuote(plan.networkNamespace ?? '-')} /home/vcap/app -- \\
+# as the app user, with no capabilities. The app's environment goes to the app alone: the helper
+# reads the file and hands it to the app's exec, so neither this root shell nor the helper ever
+# has LD_PRELOAD or the like set by a tenant. Nothing privileged runs from the container's files.
+exec ${shellQuote(tools.contain)} run "$root" ${plan.appUid} ${plan.appGid} ${plan.rootHostId} ${shellQuote(plan.networkNamespace ?? '-')} /home/vcap/app ${shellQuote(plan.envFile)} -- \\
   /bin/sh -c ${shellQuote(plan.command)}
 `;
 }
@@ -129,10 +128,11 @@ export function renderSetupScript(plan: SetupScriptPlan): string {
 }
 
 /** The env file the set-up script sources: one `export NAME='value'` per variable. */
+/** The app's environment as the contain helper reads it: NAME=value entries, each ended by a NUL byte. */
 export function renderEnvFile(environment: Record<string, string>): string {
-  const lines = Object.entries(environment).map(([name, value]) => {
+  return Object.entries(environment).map(([name, value]) => {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`invalid environment variable name ${JSON.stringify(name)}`);
-    return `export ${name}=${shellQuote(value)}`;
-  });
-  return `${lines.join('\n')}\n`;
+    if (value.includes('\0')) throw new Error(`environment variable ${name} holds a NUL byte`);
+    return `${name}=${value}\0`;
+  }).join('');
 }

@@ -11,11 +11,15 @@
  *       (and read-only for r) before it is attached to the held descriptor with move_mount: there
  *       is no moment where the target is looked up by path again.
  *
- *   osbkit-contain run ROOT UID GID ROOT_HOST_UID [NETNS_PATH|-] WORKDIR -- PROGRAM [ARG...]
+ *   osbkit-contain run ROOT UID GID ROOT_HOST_UID [NETNS_PATH|-] WORKDIR ENV_FILE -- PROGRAM [ARG...]
  *       Becomes the container: pivot_root into ROOT and detach the host's tree, join the app's
  *       network namespace, then start PROGRAM in a new user namespace where uid/gid 0 map to
  *       ROOT_HOST_UID on the host and 1..65535 map to themselves, as UID/GID, with no
- *       capabilities and no_new_privs. This process stays as PID 1 of the pid namespace, keeping
+ *       capabilities, no_new_privs, no inherited descriptors beyond 0-2, and no right to make
+ *       user namespaces of its own. PROGRAM gets exactly the environment in ENV_FILE
+ *       (NAME=value entries, each ended by a NUL byte), read before the pivot. The app's
+ *       variables never reach this helper's own environment: a dynamically linked program
+ *       started as root honours LD_PRELOAD, LD_AUDIT and GLIBC_TUNABLES before main() runs. This process stays as PID 1 of the pid namespace, keeping
  *       only CAP_KILL: it forwards TERM, INT, HUP, QUIT, USR1 and USR2 to the app's process
  *       group, reaps orphans, and exits with the app's status (128 + signal when killed).
  *
@@ -217,8 +221,43 @@ static void write_byte(int fd) {
   if (write(fd, &byte, 1) != 1) die("cannot signal the other side");
 }
 
+/* Larger than any environment the cell writes (the kernel's own limit for argv and envp together is about 2 MiB). */
+#define ENV_FILE_LIMIT (2 * 1024 * 1024)
+
+/* The app's environment: NAME=value entries ended by NUL bytes, as the cell writes them. */
+static char **read_env_file(const char *path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) die("cannot open the app's environment file");
+  char *text = malloc(ENV_FILE_LIMIT + 1);
+  if (text == NULL) fail("out of memory");
+  size_t length = 0;
+  for (;;) {
+    ssize_t got = read(fd, text + length, ENV_FILE_LIMIT + 1 - length);
+    if (got < 0) die("cannot read the app's environment file");
+    if (got == 0) break;
+    length += (size_t)got;
+    if (length > ENV_FILE_LIMIT) fail("the app's environment file is too large");
+  }
+  close(fd);
+  if (length > 0 && text[length - 1] != '\0') fail("the app's environment file does not end with a NUL byte");
+  size_t count = 0;
+  for (size_t i = 0; i < length; i++) if (text[i] == '\0') count++;
+  char **environment = calloc(count + 1, sizeof *environment);
+  if (environment == NULL) fail("out of memory");
+  size_t at = 0;
+  for (size_t n = 0; n < count; n++) {
+    char *entry = text + at;
+    char *equals = strchr(entry, '=');
+    if (equals == NULL || equals == entry) fail("the app's environment file has an entry that is not NAME=value");
+    environment[n] = entry;
+    at += strlen(entry) + 1;
+  }
+  environment[count] = NULL;
+  return environment;
+}
+
 /* The app's side: a user namespace of its own, then the app's ids, no capabilities, and exec. */
-static void become_app(int to_parent, int from_parent, unsigned long uid, unsigned long gid, const char *workdir, char **command) {
+static void become_app(int to_parent, int from_parent, unsigned long uid, unsigned long gid, const char *workdir, char **command, char **environment) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
@@ -228,6 +267,12 @@ static void become_app(int to_parent, int from_parent, unsigned long uid, unsign
   read_byte(from_parent, "the container init did not map the user namespace");
   close(to_parent);
   close(from_parent);
+  /* No user namespaces below this one: inside one, an app would hold every capability again and
+     reach the kernel code (nf_tables, mounts) that most container escapes go through. This needs
+     the capabilities the new namespace gave us, so it comes before they are dropped. */
+  int limit = open("/proc/sys/user/max_user_namespaces", O_WRONLY | O_CLOEXEC);
+  if (limit < 0 || write(limit, "0", 1) != 1) die("cannot forbid nested user namespaces");
+  close(limit);
   if (setgroups(0, NULL) < 0) die("cannot clear supplementary groups");
   if (setresgid((gid_t)gid, (gid_t)gid, (gid_t)gid) < 0) die("cannot set the app's gid");
   /* The bounding set goes first (that needs CAP_SETPCAP); the uid change then empties the other sets. */
@@ -238,7 +283,9 @@ static void become_app(int to_parent, int from_parent, unsigned long uid, unsign
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die("cannot set the parent death signal");
   if (getppid() != 1) exit(111);
   if (chdir(workdir) < 0) die("cannot enter the working directory");
-  execvp(command[0], command);
+  /* Nothing of the cell's reaches the app but its standard streams. */
+  if (close_range(3, ~0U, 0) < 0) die("cannot close inherited descriptors");
+  execvpe(command[0], command, environment);
   die("cannot execute the app's command");
 }
 
@@ -249,14 +296,15 @@ static int exit_status_of(int status) {
 }
 
 static int command_run(int argc, char **argv) {
-  if (argc < 10 || strcmp(argv[8], "--") != 0) fail("usage: run ROOT UID GID ROOT_HOST_UID NETNS|- WORKDIR -- PROGRAM [ARG...]");
+  if (argc < 11 || strcmp(argv[9], "--") != 0) fail("usage: run ROOT UID GID ROOT_HOST_UID NETNS|- WORKDIR ENV_FILE -- PROGRAM [ARG...]");
   const char *root = argv[2];
   unsigned long uid = parse_id(argv[3], "uid", IDENTITY_RANGE - 1);
   unsigned long gid = parse_id(argv[4], "gid", IDENTITY_RANGE - 1);
   unsigned long root_host_id = parse_id(argv[5], "host uid for root", 4294967294ul);
   const char *netns = argv[6];
   const char *workdir = argv[7];
-  char **command = &argv[9];
+  char **environment = read_env_file(argv[8]);
+  char **command = &argv[10];
   if (uid == 0 || gid == 0) fail("the app never runs as root");
   if (root_host_id < IDENTITY_RANGE) fail("the host uid for the container's root must lie outside the identity-mapped range");
 
@@ -289,7 +337,7 @@ static int command_run(int argc, char **argv) {
     close(signals);
     close(child_ready[0]);
     close(parent_ready[1]);
-    become_app(child_ready[1], parent_ready[0], uid, gid, workdir, command);
+    become_app(child_ready[1], parent_ready[0], uid, gid, workdir, command, environment);
   }
   close(child_ready[1]);
   close(parent_ready[0]);

@@ -167,6 +167,47 @@ describeWithNamespaces('container security of a root cell', () => {
     });
   });
 
+  describe('second review: what a tenant controls besides files', () => {
+    it('an LD_PRELOAD in the app\'s environment never loads into anything privileged; the app still gets its variables', async () => {
+      // A library that records the uid of every process that loads it, at a host path the
+      // helper could reach before it pivots (as a tenant would learn it from /proc/self/mountinfo).
+      const library = join(root, 'preload');
+      execFileSync('mkdir', ['-p', library]);
+      writeFileSync(join(library, 'evil.c'), `#include <stdio.h>\n#include <unistd.h>\n__attribute__((constructor)) static void record(void) { char path[512]; snprintf(path, sizeof path, "${library}/loaded-by-%d", (int)getuid()); FILE *f = fopen(path, "w"); if (f) fclose(f); }\n`);
+      execFileSync(process.env.CC ?? 'cc', ['-shared', '-fPIC', '-o', join(library, 'evil.so'), join(library, 'evil.c')]);
+      const app = `preload-${marker}`;
+      cell.desire(app, { ...lrp('preload', `: ${marker}; echo "preload=$LD_PRELOAD"; echo "own=$OWN_SETTING"; echo started; exec sleep 600`, []), env: { LD_PRELOAD: join(library, 'evil.so'), OWN_SETTING: 'kept' } });
+      await eventually('the app', () => (lines(cell, app, 'OUT').includes('started') ? true : undefined));
+      const out = lines(cell, app, 'OUT');
+      expect(out).toContain(`preload=${join(library, 'evil.so')}`);
+      expect(out).toContain('own=kept');
+      expect(existsSync(join(library, 'loaded-by-0'))).toBe(false);
+      await cell.stop(app);
+    });
+
+    it('gives the app IPC, UTS and cgroup namespaces of its own, and no nested user namespaces', async () => {
+      const app = `namespaces-${marker}`;
+      const probe = [
+        `: ${marker}`,
+        'for kind in ipc uts cgroup; do echo "$kind=$(readlink /proc/self/ns/$kind)"; done',
+        'unshare -U true 2>/dev/null && echo nested-userns-allowed || echo nested-userns-refused',
+        'echo done',
+        'exec sleep 600',
+      ].join('\n');
+      cell.desire(app, lrp('namespaces', probe, []));
+      await eventually('the probe', () => (lines(cell, app, 'OUT').includes('done') ? true : undefined));
+      const out = lines(cell, app, 'OUT');
+      for (const kind of ['ipc', 'uts', 'cgroup']) {
+        const host = execFileSync('readlink', [`/proc/self/ns/${kind}`], { encoding: 'utf8' }).trim();
+        const inApp = out.find((line) => line.startsWith(`${kind}=`));
+        expect(inApp).toMatch(new RegExp(`^${kind}=${kind}:\\[\\d+\\]$`));
+        expect(inApp).not.toBe(`${kind}=${host}`);
+      }
+      expect(out).toContain('nested-userns-refused');
+      await cell.stop(app);
+    });
+  });
+
   describe('network namespace and egress rules', () => {
     async function listen(greeting: string): Promise<{ port: number; peers: string[] }> {
       const peers: string[] = [];

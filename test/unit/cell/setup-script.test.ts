@@ -59,24 +59,26 @@ describe('renderSetupScript', () => {
   });
 
   it('enters the container through the helper, as the app user in the app\'s network namespace, and quotes the command as one word', () => {
-    expect(script).toContain(`exec '/opt/osbkit/dist/native/osbkit-contain' run "$root" 2000 2001 4294967294 '/run/netns/osbkit-abcde-123456' /home/vcap/app --`);
+    expect(script).toContain(`exec '/opt/osbkit/dist/native/osbkit-contain' run "$root" 2000 2001 4294967294 '/run/netns/osbkit-abcde-123456' /home/vcap/app '/var/lib/cell/containers/app-1-0/app.env' --`);
+    // The root shell never takes the app's environment (LD_PRELOAD and the like): only the app does.
+    expect(script).not.toContain('app.env\'\n');
+    expect(script).not.toMatch(/^\. /m);
     expect(script).toContain(`/bin/sh -c ${shellQuote(plan.command)}`);
     expect(script).not.toMatch(/chroot|tini|setpriv/);
   });
 });
 
 describe('renderEnvFile', () => {
-  it('round-trips awkward values through sh', () => {
-    const environment = { PLAIN: 'x', QUOTES: `it's "quoted" $HOME \`id\``, NEWLINE: 'a\nb' };
-    const directory = mkdtempSync(join(tmpdir(), 'cell-env-'));
-    try {
-      const file = join(directory, 'app.env');
-      writeFileSync(file, renderEnvFile(environment));
-      const output = execFileSync('sh', ['-c', `. "$1"; printf '%s|%s|%s' "$PLAIN" "$QUOTES" "$NEWLINE"`, 'sh', file], { encoding: 'utf8', env: {} });
-      expect(output).toBe(`x|${environment.QUOTES}|a\nb`);
-    } finally {
-      rmSync(directory, { recursive: true, force: true });
-    }
+  it('writes NAME=value entries ended by NUL bytes, awkward values as they are', () => {
+    const environment = { PLAIN: 'x', QUOTES: `it's "quoted" $HOME \`id\``, NEWLINE: 'a\nb', EQUALS: 'k=v' };
+    const text = renderEnvFile(environment);
+    expect(text.endsWith('\0')).toBe(true);
+    const entries = text.slice(0, -1).split('\0').map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]);
+    expect(Object.fromEntries(entries)).toEqual(environment);
+  });
+
+  it('refuses a value holding a NUL byte', () => {
+    expect(() => renderEnvFile({ BAD: 'a\0b' })).toThrow(/NUL/);
   });
 
   it('refuses names that are not identifiers', () => {
