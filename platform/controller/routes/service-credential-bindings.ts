@@ -162,7 +162,8 @@ export function serviceCredentialBindingRoutes(deps: ControllerDeps): Router {
     let predecessor: ServiceBindingRecord | undefined;
     if (predecessorGuid !== undefined) {
       predecessor = store.bindings.get(predecessorGuid);
-      if (!predecessor || predecessor.instanceGuid !== instance.guid || predecessor.type !== 'app') {
+      // Only a binding of this app to this instance can be rotated by binding the app again.
+      if (!predecessor || predecessor.instanceGuid !== instance.guid || predecessor.type !== 'app' || predecessor.appGuid !== app.guid) {
         throw apiErrors.unprocessable(`The predecessor binding could not be found among the bindings of service instance ${instance.name}: ${predecessorGuid}`);
       }
       if (plan.document.binding_rotatable !== true) throw apiErrors.unprocessable('Service plan does not allow binding rotation.');

@@ -20,13 +20,16 @@ const MAX_TAGS_LENGTH = 2048;
 const INVALID_PLAN = 'Invalid service plan. Ensure that the service plan exists, is available, and you have access to it.';
 const VOLUME_SERVICES_DISABLED_WARNING = 'Support for volume services is disabled. This service instance cannot be bound to an app.';
 
-/** Why a plan cannot be used for a new instance or a plan change, or undefined. */
-function planRefusal(deps: ControllerDeps, plan: ServicePlanRecord | undefined): string | undefined {
+/**
+ * Why a plan cannot be used for a new instance or a plan change, or undefined. Only an admin
+ * hears that an admin-only plan exists: to anyone else it is as unknown as a missing one.
+ */
+function planRefusal(deps: ControllerDeps, plan: ServicePlanRecord | undefined, callerIsAdmin: boolean): string | undefined {
   if (!plan || !plan.available) return INVALID_PLAN;
   const offering = deps.store.catalog.offering(plan.offeringGuid);
   const broker = offering && deps.store.brokers.get(offering.brokerGuid);
   if (!offering || !offering.available || broker?.state !== 'available') return INVALID_PLAN;
-  if (plan.visibility !== 'public') return `${INVALID_PLAN} Service plan '${plan.name}' is not enabled: its visibility is 'admin'.`;
+  if (plan.visibility !== 'public') return callerIsAdmin ? `${INVALID_PLAN} Service plan '${plan.name}' is not enabled: its visibility is 'admin'.` : INVALID_PLAN;
   return undefined;
 }
 
@@ -109,7 +112,7 @@ export function serviceInstanceRoutes(deps: ControllerDeps): Router {
     if (!store.spaces.get(spaceGuid!) || !access.seesSpace(spaceGuid!)) throw apiErrors.unprocessable('Invalid space. Ensure that the space exists and you have access to it.');
     access.requireDeveloper(spaceGuid!);
     const plan = store.catalog.plan(planGuid!);
-    const refusal = planRefusal(deps, plan);
+    const refusal = planRefusal(deps, plan, access.isAdmin);
     if (refusal) throw apiErrors.unprocessable(refusal);
     if (store.instances.byName(spaceGuid!, name!)) throw apiErrors.unprocessable(`The service instance name is taken: ${name!}.`);
     const offering = store.catalog.offering(plan!.offeringGuid)!;
@@ -158,7 +161,7 @@ export function serviceInstanceRoutes(deps: ControllerDeps): Router {
     let targetPlan = scope.plan;
     if (planGuid !== undefined && planGuid !== instance.planGuid) {
       const newPlan = store.catalog.plan(planGuid);
-      const refusal = planRefusal(deps, newPlan);
+      const refusal = planRefusal(deps, newPlan, accessOf(req).isAdmin);
       if (refusal) throw apiErrors.unprocessable(refusal);
       if (newPlan!.offeringGuid !== scope.offering.guid) throw apiErrors.unprocessable('The service plan relates to a different service offering.');
       if (!effectivePlanUpdateable(scope.plan, scope.offering)) throw apiErrors.unprocessable('The service does not support changing plans.');

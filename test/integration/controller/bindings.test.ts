@@ -146,6 +146,14 @@ describe('service credential bindings', () => {
     expect(vcap.map((e) => e.binding_name)).toEqual(['v1', 'v2']);
   });
 
+  test('rotation names a binding of the same app: another app\'s binding on the instance is not a predecessor', async () => {
+    const otherApp = await harness.createApp('other-app');
+    const others = await harness.bind(otherApp, instanceGuid, { name: 'theirs' });
+    const res = await harness.bind(appGuid, instanceGuid, { name: 'mine', predecessor_guid: others.guid });
+    expect(res.status).toBe(422);
+    expect(errorDetail(res.response)).toContain('The predecessor binding could not be found');
+  });
+
   test('rotation is refused when the plan is not binding_rotatable', async () => {
     const large = (await harness.createInstance('big', await harness.planGuid('testdb', 'large'))).guid;
     const first = await harness.bind(appGuid, large);

@@ -157,6 +157,12 @@ describe('roles: admins and space developers', () => {
 
     expect((await harness.post(`/v3/service_plans/${planGuid}/visibility`, { type: 'admin' })).status).toBe(200);
     expect((await developerA.client.get(`/v3/service_plans/${planGuid}`)).status).toBe(404);
+    // Creating an instance of it: the same refusal as for a plan that does not exist, without its name.
+    const refused = await developerA.client.post('/v3/service_instances', {
+      type: 'managed', name: 'sneaky', relationships: { space: { data: { guid: spaceA } }, service_plan: { data: { guid: planGuid } } },
+    });
+    expect(refused.status).toBe(422);
+    expect(errorDetail(refused)).toBe('Invalid service plan. Ensure that the service plan exists, is available, and you have access to it.');
     expect(((await developerA.client.get('/v3/service_plans?service_offering_names=testdb')).body.resources as Body[]).map((p) => p.name)).not.toContain('small');
     // An offering stays visible while one of its plans is.
     expect(((await developerA.client.get('/v3/service_offerings')).body.resources as Body[]).map((o) => o.name)).toContain('testdb');
