@@ -207,6 +207,12 @@ describe('roles: admins and space developers', () => {
     const a = await provisionAndBind(developerA.client, spaceA, 'a');
     const frankClient = harness.client(await harness.login('frank', 'frank-password-42'));
     expect((await frankClient.get(`/v3/service_credential_bindings/${a.binding}/details`)).status).toBe(200);
+    const frankCreate = await frankClient.post('/v3/service_instances', {
+      type: 'managed', name: 'frank-db', relationships: { space: { data: { guid: spaceA } }, service_plan: { data: { guid: planGuid } } },
+    });
+    expect(frankCreate.status).toBe(202);
+    const frankJob = new URL(String(frankCreate.headers.location)).pathname;
+    expect((await frankClient.get(frankJob)).status).toBe(200);
 
     const roles = (await harness.get(`/v3/roles?user_guids=${frank}`)).body.resources as Body[];
     const organizationRole = roles.find((r) => r.type === 'organization_user')!;
@@ -216,6 +222,8 @@ describe('roles: admins and space developers', () => {
     expect(early.status).toBe(422);
     expect((await harness.delete(`/v3/roles/${String(spaceRole.guid)}`)).status).toBe(204);
     expect((await frankClient.get(`/v3/service_credential_bindings/${a.binding}/details`)).status).toBe(404);
+    // Nor how the operations they started in the space went.
+    expect((await frankClient.get(frankJob)).status).toBe(404);
     expect((await frankClient.get('/v3/spaces')).body.resources).toEqual([]);
     // An organization member without a space role sees the organization and its members, nothing in its spaces.
     expect(((await frankClient.get('/v3/organizations')).body.resources as Body[]).map((o) => o.name)).toEqual(['osbkit-org']);
