@@ -71,6 +71,8 @@ export class EfsEmulator {
   private faultSettings: FaultSettings;
   readonly faultRandom: RandomSource;
   private readonly idRandom: RandomSource;
+  /** Deletions the timer is finishing (their snapshot included), which close waits for. */
+  private readonly timedSettles = new Set<Promise<void>>();
   private readonly writer: StateFileWriter | undefined;
   private settleTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -185,14 +187,22 @@ export class EfsEmulator {
     if (next === undefined) return;
     this.settleTimer = setTimeout(() => {
       this.settleTimer = undefined;
-      this.settle().catch((error: unknown) => this.log.warn(`finishing deletions failed: ${(error as Error).message}`));
+      const run = this.settle().catch((error: unknown) => this.log.warn(`finishing deletions failed: ${(error as Error).message}`));
+      this.timedSettles.add(run);
+      void run.then(() => this.timedSettles.delete(run));
     }, next - now + 1);
     this.settleTimer.unref();
   }
 
-  close(): void {
+  /**
+   * Stops the timer, then waits for a deletion the timer is finishing and for the state file:
+   * a request may already have been answered from a change whose snapshot is still being written.
+   */
+  async close(): Promise<void> {
     this.closed = true;
     if (this.settleTimer) clearTimeout(this.settleTimer);
     this.settleTimer = undefined;
+    await Promise.all([...this.timedSettles]);
+    await this.writer?.flushed();
   }
 }

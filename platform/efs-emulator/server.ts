@@ -214,7 +214,7 @@ export async function startEfsEmulator(options: EfsEmulatorOptions = {}): Promis
   try {
     address = await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
   } catch (error) {
-    emulator.close();
+    await emulator.close();
     throw error;
   }
   const printableHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -226,11 +226,12 @@ export async function startEfsEmulator(options: EfsEmulatorOptions = {}): Promis
     backingPath: (fileSystemId) => (settings.backingDir === undefined ? undefined : fileSystemDir(settings.backingDir, fileSystemId)),
     setFaults: (changes) => emulator.setFaults(changes),
     stats: () => ({ ...stats }),
-    close: () =>
-      new Promise<void>((resolve) => {
-        emulator.close();
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      });
+      await emulator.close();
+    },
   };
 }

@@ -54,4 +54,9 @@ export class StateFileWriter {
     this.chain = written.catch(() => undefined);
     return written;
   }
+
+  /** Settles once every snapshot written so far is on disk (or has failed). */
+  flushed(): Promise<void> {
+    return this.chain;
+  }
 }
